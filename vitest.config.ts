@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Store and modem tests fsync and drive pseudo-terminals: two cores, keep parallelism modest.
+    maxWorkers: 2,
+  },
+});
