@@ -1,0 +1,222 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of smsotpd, every default in this one file.
+ * Provider option names for http/sipgate/smtp are privacyIDEA's own (upper case), so a gateway
+ * definition can be copied from privacyIDEA unchanged.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const seconds = (def: number, min = 1, max = 86_400) => z.number().min(min).max(max).default(def);
+
+const providerBase = {
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'provider id: 1-64 of A-Z a-z 0-9 _ . -'),
+  /** Consecutive failures that open this provider's circuit breaker. */
+  breakerThreshold: z.number().int().min(1).max(1000).default(3),
+  /** Seconds the breaker stays open before one probe message is let through. */
+  breakerCooldown: seconds(30, 1, 3600),
+  /** Attempts on this provider for temporary failures before the message moves on. */
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+};
+
+/** privacyIDEA's REGEXP phone rewrite, sed form `/pattern/replacement/`. */
+const regexpOption = z.string().max(512).optional();
+
+export const modemProviderSchema = z.object({
+  ...providerBase,
+  type: z.literal('modem'),
+  /** Serial device path (prefer /dev/serial/by-id/...) or tcp://host:port (ser2net, simulator). */
+  device: z.string().min(1).max(512),
+  profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('generic'),
+  baudRate: z.number().int().min(300).max(4_000_000).default(115200),
+  simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
+  /** Service centre number override; normally the SIM's own is used. */
+  smsc: z.string().regex(/^\+?\d{3,20}$/).optional(),
+  /** Text mode is for broken firmware only: PDU mode cannot be injected into. */
+  mode: z.enum(['pdu', 'text']).default('pdu'),
+  healthPollSeconds: seconds(30, 1, 3600),
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+});
+
+export const simulatorProviderSchema = z.object({
+  ...providerBase,
+  type: z.literal('simulator'),
+  /** Modem profile the simulated modem follows. */
+  profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('sim800'),
+  /** Simulated time the network takes to accept one submit, in ms. */
+  submitMs: z.number().int().min(0).max(60_000).default(200),
+  /** Deterministic fault injection for demos and soak runs (see src/sim/). */
+  faults: z
+    .object({
+      seed: z.number().int().default(1),
+      temporaryErrorRate: z.number().min(0).max(1).default(0),
+      permanentErrorRate: z.number().min(0).max(1).default(0),
+      hangRate: z.number().min(0).max(1).default(0),
+      rebootRate: z.number().min(0).max(1).default(0),
+    })
+    .prefault({}),
+});
+
+export const httpProviderSchema = z.object({
+  ...providerBase,
+  type: z.literal('http'),
+  URL: z.string().url().max(2048),
+  HTTP_METHOD: z.enum(['GET', 'POST']).default('GET'),
+  USERNAME: z.string().max(256).optional(),
+  PASSWORD: z.string().max(256).optional(),
+  CHECK_SSL: z.union([z.enum(['yes', 'no']), z.boolean()]).default('yes'),
+  SEND_DATA_AS_JSON: z.union([z.enum(['yes', 'no']), z.boolean()]).default('no'),
+  RETURN_SUCCESS: z.string().max(1024).optional(),
+  RETURN_FAIL: z.string().max(1024).optional(),
+  REGEXP: regexpOption,
+  PROXY: z.string().max(2048).optional(),
+  HTTP_PROXY: z.string().max(2048).optional(),
+  HTTPS_PROXY: z.string().max(2048).optional(),
+  /** Seconds, connect and read; privacyIDEA's default. */
+  TIMEOUT: z.number().min(0.1).max(300).default(3),
+  /** Legacy privacyIDEA keys: name the phone and text parameters, plus fixed parameters. */
+  SMS_PHONENUMBER_KEY: z.string().max(128).optional(),
+  SMS_TEXT_KEY: z.string().max(128).optional(),
+  PARAMETER: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** New-style privacyIDEA gateway options: each key is one HTTP parameter, `{phone}`/`{otp}` substituted. */
+  options: z.record(z.string(), z.string().max(4096)).optional(),
+  /** HTTP headers sent verbatim. */
+  headers: z.record(z.string(), z.string().max(4096)).optional(),
+});
+
+export const sipgateProviderSchema = z.object({
+  ...providerBase,
+  type: z.literal('sipgate'),
+  USERNAME: z.string().min(1).max(256),
+  PASSWORD: z.string().min(1).max(256),
+  /** privacyIDEA hard-codes this endpoint; configurable here (and for tests). */
+  URL: z.string().url().max(2048).default('https://samurai.sipgate.net/RPC2'),
+  PROXY: z.string().max(2048).optional(),
+  REGEXP: regexpOption,
+  TIMEOUT: z.number().min(0.1).max(300).default(60),
+});
+
+export const smtpProviderSchema = z.object({
+  ...providerBase,
+  type: z.literal('smtp'),
+  /** Recipient, may contain {phone} and {otp} (privacyIDEA new style) or <phone>/<otp> (legacy). */
+  MAILTO: z.string().min(3).max(512),
+  MAILSERVER: z.string().min(1).max(512),
+  MAILSENDER: z.string().min(3).max(512),
+  MAILUSER: z.string().max(256).optional(),
+  MAILPASSWORD: z.string().max(256).optional(),
+  SUBJECT: z.string().max(1024).default('{phone}'),
+  BODY: z.string().max(4096).default('{otp}'),
+  REGEXP: regexpOption,
+  /** SMTP port; default 25 (465 when TLS is on). */
+  PORT: port.optional(),
+  /** Implicit TLS (SMTPS). */
+  TLS: z.boolean().default(false),
+  /** Require STARTTLS on a plain connection. */
+  STARTTLS: z.boolean().default(false),
+  CHECK_SSL: z.union([z.enum(['yes', 'no']), z.boolean()]).default('yes'),
+  TIMEOUT: z.number().min(0.1).max(300).default(10),
+});
+
+export const providerSchema = z.discriminatedUnion('type', [
+  modemProviderSchema,
+  simulatorProviderSchema,
+  httpProviderSchema,
+  sipgateProviderSchema,
+  smtpProviderSchema,
+]);
+
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ModemProviderConfig = z.infer<typeof modemProviderSchema>;
+export type SimulatorProviderConfig = z.infer<typeof simulatorProviderSchema>;
+export type HttpProviderConfig = z.infer<typeof httpProviderSchema>;
+export type SipgateProviderConfig = z.infer<typeof sipgateProviderSchema>;
+export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
+
+export const configSchema = z
+  .object({
+    listen: z
+      .object({ host: z.string().min(1).max(255).default('127.0.0.1'), port: port.default(5000) })
+      .prefault({}),
+    dataDir: z.string().min(1).max(1024).default('./var'),
+    /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
+    trustedProxies: z.array(z.string().max(64)).max(64).default([]),
+    token: z
+      .object({
+        otpLength: z.union([z.literal(6), z.literal(8)]).default(6),
+        /** Seconds an SMS OTP stays valid (privacyIDEA's sms.providerTimeout). */
+        challengeValidity: seconds(300, 10, 86_400),
+        maxFail: z.number().int().min(1).max(1000).default(10),
+        /** A PIN request inside this window after an unanswered challenge sends no second SMS. */
+        blockingWindow: seconds(60, 0, 86_400),
+        /** PIN before OTP in a one-shot `pass`. */
+        prependPin: z.boolean().default(true),
+        /** A wrong PIN increments the failcounter (privacyIDEA 3.11 IncFailCountOnFalsePin). */
+        incFailCountOnFalsePin: z.boolean().default(true),
+        /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
+        failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
+        /** HOTP look-ahead for PIN+OTP in one pass. */
+        countWindow: z.number().int().min(1).max(100).default(10),
+        hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
+        defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
+        /** Message shown to the user with a challenge. */
+        challengeText: z.string().max(256).default('Enter the OTP from the SMS:'),
+      })
+      .prefault({}),
+    auth: z
+      .object({
+        /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
+        jwtValidity: seconds(3600, 60, 7 * 86_400),
+      })
+      .prefault({}),
+    sms: z
+      .object({
+        /** Template; tags {otp} {serial} {user} {username} {givenname} {surname} {userrealm} {time} {date} {challenge}. */
+        text: z.string().min(1).max(480).default('Your login code is {otp}'),
+        providers: z
+          .array(providerSchema)
+          .min(1)
+          .max(32)
+          .default([{ id: 'sim', type: 'simulator' } as never]),
+        /** Retry backoff for temporary failures: first delay and cap, in ms. */
+        retryBaseMs: z.number().int().min(10).max(600_000).default(2000),
+        retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        /** At most this many SMS challenges per token (and per phone number) in `smsWindow` seconds. */
+        smsPerWindow: z.number().int().min(1).max(10_000).default(5),
+        smsWindow: seconds(900, 1, 86_400 * 7),
+        /** /validate/check requests per client address per second (token bucket), and its burst. */
+        validatePerSecond: z.number().min(0.1).max(100_000).default(50),
+        validateBurst: z.number().int().min(1).max(1_000_000).default(100),
+        /** Request body limit in bytes. */
+        bodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+      })
+      .prefault({}),
+    audit: z
+      .object({
+        /** Rotate the audit log at this size; keep this many old files. */
+        maxBytes: z.number().int().min(4096).max(1 << 30).default(10 * 1024 * 1024),
+        keep: z.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.sms.providers.forEach((p, i) => {
+      if (seen.has(p.id)) {
+        ctx.addIssue({ code: 'custom', path: ['sms', 'providers', i, 'id'], message: `duplicate provider id "${p.id}"` });
+      }
+      seen.add(p.id);
+    });
+    if (cfg.sms.retryMaxMs < cfg.sms.retryBaseMs) {
+      ctx.addIssue({ code: 'custom', path: ['sms', 'retryMaxMs'], message: 'must be >= sms.retryBaseMs' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

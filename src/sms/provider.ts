@@ -1,0 +1,92 @@
+/**
+ * What every SMS provider (modem pool, simulator, http, sipgate, smtp) offers the dispatcher.
+ * A provider sends one message per call and says how it went; the dispatcher owns retries,
+ * failover, expiry and persistence.
+ */
+
+export interface OutgoingSms {
+  /** Outbox id; stable across retries and restarts. */
+  id: string;
+  /** Phone number as stored (E.164 `+49...` or national). */
+  to: string;
+  /** Whole message text, plain (decrypted). */
+  text: string;
+  /** Epoch ms after which the message must not be sent (the OTP is dead). */
+  expiresAt: number;
+  /** 1 for the first attempt on any provider, counting up across providers. */
+  attempt: number;
+  /**
+   * True when an earlier attempt's outcome is unknown (timeout after Ctrl-Z, crash mid-submit):
+   * a modem sets the reject-duplicates bit, and any copy that reaches the phone is a duplicate
+   * the dispatcher counts.
+   */
+  resend: boolean;
+  /** Provider-private progress saved by an earlier attempt (see `checkpoint`). */
+  progress: Record<string, unknown>;
+}
+
+export interface SendContext {
+  /** Aborted on shutdown or when the message expires mid-send. */
+  signal: AbortSignal;
+  /**
+   * Persists provider-private progress (e.g. concatenation reference, parts already accepted)
+   * durably before resolving; a restart hands it back in `OutgoingSms.progress`.
+   */
+  checkpoint(progress: Record<string, unknown>): Promise<void>;
+}
+
+export interface SendOk {
+  ok: true;
+  /** Provider reference: modem message reference(s), gateway message id. */
+  ref?: string;
+}
+
+/**
+ * Failure classes, which drive what the dispatcher does next:
+ * - temporary: retry later with backoff (same provider while attempts remain, then next).
+ * - permanent: this provider will never deliver this message; hand it to the next at once.
+ * - unavailable: the provider itself is down (modem out of service, gateway unreachable);
+ *   counts towards its circuit breaker; the message moves on.
+ * - ambiguous: the message may have gone out; resend (at-least-once) and count the duplicate.
+ */
+export type FailureKind = 'temporary' | 'permanent' | 'unavailable' | 'ambiguous';
+
+export class SendFailure extends Error {
+  override name = 'SendFailure';
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    /** Machine-readable cause, e.g. `CMS 38`, `HTTP 500`, `timeout`. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ProviderHealth = 'ready' | 'degraded' | 'down' | 'starting';
+
+export interface ProviderStatus {
+  id: string;
+  type: string;
+  health: ProviderHealth;
+  /** Free-form details for /status (modems list, last error, counters). Never secrets. */
+  detail: Record<string, unknown>;
+}
+
+export interface SmsProvider {
+  readonly id: string;
+  readonly type: string;
+  start(): Promise<void>;
+  /** Stops accepting work; lets the submit in flight finish or times it out; closes ports. */
+  stop(): Promise<void>;
+  /** Resolves on acceptance by the network/gateway; rejects with SendFailure. */
+  send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk>;
+  /** Whether it can take a message now (a modem pool with no ready modem says false). */
+  available(): boolean;
+  /**
+   * Expected ms until a message handed over now would be submitted (queue ahead x submit time).
+   * The dispatcher moves a message on when this exceeds its remaining validity.
+   */
+  expectedWaitMs(): number;
+  status(): ProviderStatus;
+}

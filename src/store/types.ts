@@ -1,0 +1,175 @@
+/**
+ * The persistent state of smsotpd: one JSON document of keyed collections.
+ * Records are replaced whole, never mutated in place: a change is `put(collection, key, record)`
+ * or `delete(collection, key)`, which is what the journal records.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export interface TokenRecord {
+  serial: string;
+  type: 'sms';
+  description: string;
+  /** Owner, or null for an unassigned token. */
+  user: string | null;
+  realm: string | null;
+  /** AES-256-GCM envelope of the HOTP seed (see token/secrets.ts). */
+  keyEnc: string;
+  hashlib: 'sha1' | 'sha256' | 'sha512';
+  otpLength: 6 | 8;
+  /** Next HOTP counter to issue or accept. Only ever moves forward. */
+  counter: number;
+  /** Keyed scrypt hash of the OTP PIN, or null for an empty PIN. */
+  pinHash: string | null;
+  phone: string | null;
+  dynamicPhone: boolean;
+  active: boolean;
+  failCount: number;
+  maxFail: number;
+  /** Epoch ms when failCount reached maxFail, for failCounterClearTimeout. */
+  failExceededAt: number | null;
+  countAuth: number;
+  countAuthSuccess: number;
+  createdAt: number;
+  /** Epoch ms of the last SMS challenges (abuse limits, blocking window), newest last, bounded. */
+  recentChallenges: number[];
+}
+
+export interface UserRecord {
+  login: string;
+  realm: string;
+  mobile: string | null;
+  givenname: string;
+  surname: string;
+  createdAt: number;
+}
+
+export interface ChallengeRecord {
+  transactionId: string;
+  serial: string;
+  /** HOTP counter whose value was sent; the answer must match exactly this one. */
+  counter: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Outbox message carrying the OTP. */
+  messageId: string | null;
+  /** Set once answered correctly; an answered challenge never accepts again. */
+  answeredAt: number | null;
+  receivedCount: number;
+}
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
+
+export interface OutboxHop {
+  t: number;
+  provider: string;
+  event: 'attempt' | 'sent' | 'temporary' | 'permanent' | 'ambiguous' | 'overflow' | 'skipped' | 'expired' | 'failed';
+  detail?: string;
+}
+
+export interface OutboxRecord {
+  id: string;
+  to: string;
+  /** Encrypted at rest: an OTP text is a secret until it expires. */
+  textEnc: string;
+  createdAt: number;
+  expiresAt: number;
+  state: OutboxState;
+  /** Provider currently responsible, or that sent it. */
+  provider: string | null;
+  /** Index into sms.providers of the provider being tried. */
+  providerIndex: number;
+  attempts: number;
+  /** Attempts on the current provider. */
+  providerAttempts: number;
+  nextAttemptAt: number;
+  sentAt: number | null;
+  /** Provider's reference (modem message reference, gateway id). */
+  ref: string | null;
+  /** Duplicates this message may have caused (ambiguous outcomes resent). */
+  duplicates: number;
+  lastError: string | null;
+  /** Who asked: 'challenge' (a token) or 'api' (gateway role, /sms/send). */
+  origin: 'challenge' | 'api';
+  /** Provider-private progress that must survive a restart, e.g. concatenation ref and parts sent. */
+  progress: Record<string, unknown>;
+  hops: OutboxHop[];
+}
+
+export interface AdminRecord {
+  username: string;
+  /** Keyed scrypt hash. */
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  name: string;
+  /** Keyed scrypt hash of the key's secret. */
+  secretHash: string;
+  createdAt: number;
+}
+
+export interface StateData {
+  schemaVersion: number;
+  tokens: Record<string, TokenRecord>;
+  /** Key: `${realm}\u0000${login}` (see userKey in token/users.ts). */
+  users: Record<string, UserRecord>;
+  challenges: Record<string, ChallengeRecord>;
+  outbox: Record<string, OutboxRecord>;
+  admins: Record<string, AdminRecord>;
+  apikeys: Record<string, ApiKeyRecord>;
+  /** Small named values: serial sequence, duplicate counters, concat reference counter, ... */
+  meta: Record<string, unknown>;
+}
+
+export type CollectionName = Exclude<keyof StateData, 'schemaVersion'>;
+export type RecordOf<C extends CollectionName> = StateData[C][string];
+
+/** One change: a record put whole, or deleted (`value: null`). */
+export interface Change<C extends CollectionName = CollectionName> {
+  c: C;
+  k: string;
+  v: RecordOf<C> | null;
+}
+
+export function emptyState(): StateData {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tokens: {},
+    users: {},
+    challenges: {},
+    outbox: {},
+    admins: {},
+    apikeys: {},
+    meta: {},
+  };
+}
+
+export interface StoreStats {
+  /** Journal flushes (fsyncs) done, and changes they carried. */
+  flushes: number;
+  changes: number;
+  compactions: number;
+  journalBytes: number;
+  lastFlushMs: number;
+}
+
+/**
+ * The durable state store. Reads come from memory. `commit` applies changes to memory at once
+ * (so later reads in the same tick see them) and resolves only when they are on disk.
+ * Commits that arrive while a flush is in progress are group-committed by the next flush.
+ */
+export interface Store {
+  /** The live in-memory state. Treat as read-only: change it only through commit(). */
+  readonly data: Readonly<StateData>;
+  get<C extends CollectionName>(c: C, key: string): RecordOf<C> | undefined;
+  commit(changes: Change[]): Promise<void>;
+  /** Waits for every commit so far to be durable, then closes files. Further commits reject. */
+  close(): Promise<void>;
+  stats(): StoreStats;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}

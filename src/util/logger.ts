@@ -1,0 +1,41 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Field names whose values must never reach a log line, wherever they sit in the object.
+ * `to`/`phone`/`mobile` are not here: they are masked with maskPhone() at the call site,
+ * because a masked number is still useful to an operator.
+ */
+export const REDACTED_KEYS = [
+  'pin', 'otppin', 'pass', 'password', 'otp', 'otpkey', 'key', 'secret', 'token', 'text',
+  'PASSWORD', 'MAILPASSWORD', 'simPin', 'authorization', 'Authorization', 'PI-Authorization',
+];
+
+const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).map((p) =>
+  p.replace(/(^|\.)([A-Za-z]+-[A-Za-z-]+)$/, (_m, dot: string, name: string) => `${dot}["${name}"]`),
+);
+
+export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  const options: LoggerOptions = {
+    level: opts.level ?? 'info',
+    base: { name: 'smsotpd' },
+    redact: { paths: redactPaths, censor: '[redacted]' },
+  };
+  return opts.destination ? pino(options, opts.destination as never) : pino(options);
+}
+
+/** A logger that drops everything, for tests and CLI one-shots. */
+export const silentLogger: Logger = pino({ level: 'silent' });
+
+/**
+ * Masks a phone number for logs: keeps the country-code-ish head and the last two digits,
+ * e.g. +4917612345678 -> +49**********78. Short or odd input is masked entirely.
+ */
+export function maskPhone(phone: string | undefined | null): string {
+  if (!phone) return '';
+  const s = String(phone);
+  if (s.length <= 5) return '*'.repeat(s.length);
+  const head = s.startsWith('+') ? 3 : 2;
+  return s.slice(0, head) + '*'.repeat(s.length - head - 2) + s.slice(-2);
+}
