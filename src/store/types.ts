@@ -31,8 +31,25 @@ export interface TokenRecord {
   countAuth: number;
   countAuthSuccess: number;
   createdAt: number;
-  /** Epoch ms of the last SMS challenges (abuse limits, blocking window), newest last, bounded. */
+  /** Epoch ms of recent SMS challenges (abuse limit), newest last, bounded by the limit. */
   recentChallenges: number[];
+  /**
+   * The outstanding challenge. As in privacyIDEA, each new challenge advances the counter and so
+   * kills the previous one: only the newest SMS works, which is why one inline slot suffices.
+   */
+  challenge: ActiveChallenge | null;
+}
+
+export interface ActiveChallenge {
+  /** 20 decimal digits; shared by all tokens triggered in one request. */
+  transactionId: string;
+  /** HOTP counter whose value was sent; the answer must match exactly this one. */
+  counter: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Outbox message carrying the OTP. */
+  messageId: string;
+  receivedCount: number;
 }
 
 export interface UserRecord {
@@ -89,6 +106,8 @@ export interface OutboxRecord {
   /** Duplicates this message may have caused (ambiguous outcomes resent). */
   duplicates: number;
   lastError: string | null;
+  /** The last attempt's outcome was unknown: the next one is a resend (reject-duplicates set). */
+  resend: boolean;
   /** Who asked: 'challenge' (a token) or 'api' (gateway role, /sms/send). */
   origin: 'challenge' | 'api';
   /** Provider-private progress that must survive a restart, e.g. concatenation ref and parts sent. */

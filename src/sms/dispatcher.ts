@@ -1,0 +1,428 @@
+import type { Change, OutboxHop, OutboxRecord, Store } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import { maskPhone, type Logger } from '../util/logger.js';
+import type { AuditLog } from '../util/audit.js';
+import { CircuitBreaker } from './breaker.js';
+import { DueQueue } from './schedule.js';
+import { SendFailure, type FailureKind, type SmsProvider } from './provider.js';
+
+export interface ProviderPolicy {
+  maxAttempts: number;
+  breakerThreshold: number;
+  breakerCooldown: number;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  /** In config order: the order they are tried. */
+  providers: Array<{ provider: SmsProvider; policy: ProviderPolicy }>;
+  clock: Clock;
+  logger: Logger;
+  audit?: AuditLog;
+  decrypt(envelope: string): string;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Messages handed to one provider at once; the rest wait in the dispatcher. */
+  maxInFlightPerProvider?: number;
+  /** How long final records stay queryable (GET /sms/<id>) before housekeeping deletes them. */
+  retentionMs?: number;
+  /** Grace for in-flight submits on stop() before they are aborted (and found ambiguous at restart). */
+  stopGraceMs?: number;
+}
+
+const HOPS_KEPT = 40;
+const DEFAULT_RETENTION_MS = 24 * 3600_000;
+
+interface Slot {
+  provider: SmsProvider;
+  policy: ProviderPolicy;
+  breaker: CircuitBreaker;
+  inFlight: number;
+  sent: number;
+  failures: Record<FailureKind, number>;
+  lastError: string | null;
+}
+
+export interface DispatcherCounters {
+  sent: number;
+  expired: number;
+  failed: number;
+  retries: number;
+  failovers: number;
+  duplicates: number;
+}
+
+/**
+ * Moves outbox messages to providers: in config order, with retries and backoff for temporary
+ * failures, failover on permanent failure / unavailability / overflow, circuit breakers, and
+ * at-least-once resends for ambiguous outcomes. Every state change is durable before the next
+ * step starts, so a crash at any point is recovered from the outbox on disk.
+ */
+export class Dispatcher {
+  private readonly slots: Slot[];
+  private readonly due = new DueQueue();
+  /** Messages whose chosen provider was at its in-flight cap; retried when a slot frees. */
+  private readonly waiting = new Set<string>();
+  private readonly inFlight = new Map<string, AbortController>();
+  private readonly settled = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private pumpQueued = false;
+  private running = false;
+  private housekeeping: NodeJS.Timeout | null = null;
+  readonly counters: DispatcherCounters = { sent: 0, expired: 0, failed: 0, retries: 0, failovers: 0, duplicates: 0 };
+  private readonly maxInFlight: number;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.slots = o.providers.map(({ provider, policy }) => ({
+      provider,
+      policy,
+      breaker: new CircuitBreaker(policy.breakerThreshold, policy.breakerCooldown * 1000),
+      inFlight: 0,
+      sent: 0,
+      failures: { temporary: 0, permanent: 0, unavailable: 0, ambiguous: 0 },
+      lastError: null,
+    }));
+    this.maxInFlight = o.maxInFlightPerProvider ?? 64;
+  }
+
+  /**
+   * Recovers the outbox: a message found `sending` was mid-submit when the process died, so its
+   * outcome is unknown: it is resent (reject-duplicates) and counted as a possible duplicate.
+   */
+  async start(): Promise<void> {
+    const now = this.o.clock.now();
+    const changes: Change[] = [];
+    for (const r of Object.values(this.o.store.data.outbox)) {
+      if (r.state === 'sending') {
+        const rec: OutboxRecord = {
+          ...r,
+          state: 'queued',
+          resend: true,
+          nextAttemptAt: now,
+          hops: appendHop(r.hops, { t: now, provider: r.provider ?? '?', event: 'ambiguous', detail: 'interrupted by restart' }),
+        };
+        changes.push({ c: 'outbox', k: r.id, v: rec });
+        this.o.audit?.write({ action: 'sms.ambiguous', message: r.id, provider: r.provider, reason: 'interrupted by restart' });
+      }
+    }
+    if (changes.length) {
+      await this.o.store.commit(changes);
+      this.o.logger.warn({ count: changes.length }, 'outbox: messages interrupted mid-submit will be resent');
+    }
+    this.running = true;
+    for (const r of Object.values(this.o.store.data.outbox)) {
+      if (r.state === 'queued') this.due.schedule(r.id, r.nextAttemptAt);
+    }
+    this.housekeeping = setInterval(() => void this.purgeOld(), 10 * 60_000);
+    this.housekeeping.unref();
+    this.pump();
+  }
+
+  /** Lets in-flight submits finish for a grace period, then aborts them; queued ones stay on disk. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.timer = null;
+    const grace = this.o.stopGraceMs ?? 5000;
+    const all = Promise.allSettled([...this.settled]);
+    const timeout = new Promise((r) => setTimeout(r, grace).unref());
+    await Promise.race([all, timeout]);
+    for (const ac of this.inFlight.values()) ac.abort(new Error('shutting down'));
+    await all;
+  }
+
+  /** Schedules a freshly committed message. */
+  enqueued(id: string): void {
+    const r = this.o.store.get('outbox', id);
+    if (!r || !this.running) return;
+    this.due.schedule(id, r.nextAttemptAt);
+    this.pump();
+  }
+
+  /**
+   * Whether some provider could plausibly deliver a message now before `expiresAt`. Step 1 of a
+   * login refuses the challenge when not (privacyIDEA's "SMS could not be sent"), rather than
+   * issue a challenge whose SMS can never arrive.
+   */
+  canDeliverBy(expiresAt: number): boolean {
+    const now = this.o.clock.now();
+    const remaining = expiresAt - now;
+    return this.slots.some((s) => this.usable(s, now) && s.provider.expectedWaitMs() < remaining);
+  }
+
+  private usable(s: Slot, now: number): boolean {
+    const health = s.provider.status().health;
+    return s.breaker.allows(now) && (s.provider.available() || health === 'starting');
+  }
+
+  queueDepth(): number {
+    return this.due.size + this.waiting.size + this.inFlight.size;
+  }
+
+  /** Age in ms of the oldest message not yet in a final state. */
+  oldestQueuedAgeMs(): number {
+    const now = this.o.clock.now();
+    let oldest = now;
+    for (const r of Object.values(this.o.store.data.outbox)) {
+      if ((r.state === 'queued' || r.state === 'sending') && r.createdAt < oldest) oldest = r.createdAt;
+    }
+    return now - oldest;
+  }
+
+  status() {
+    const now = this.o.clock.now();
+    return {
+      queue: { depth: this.queueDepth(), inFlight: this.inFlight.size, oldestAgeSeconds: Math.round(this.oldestQueuedAgeMs() / 1000) },
+      counters: { ...this.counters },
+      providers: this.slots.map((s) => ({
+        ...s.provider.status(),
+        breaker: s.breaker.snapshot(now),
+        inFlight: s.inFlight,
+        sent: s.sent,
+        failures: { ...s.failures },
+        lastError: s.lastError,
+        expectedWaitMs: Math.round(s.provider.expectedWaitMs()),
+      })),
+    };
+  }
+
+  private pump(): void {
+    if (this.pumpQueued || !this.running) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.runDue();
+    });
+  }
+
+  private runDue(): void {
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    const ids = [...this.waiting, ...this.due.popDue(now)];
+    this.waiting.clear();
+    for (const id of ids) {
+      if (this.inFlight.has(id)) continue;
+      const rec = this.o.store.get('outbox', id);
+      if (!rec || rec.state !== 'queued') continue;
+      this.track(this.attempt(rec));
+    }
+    this.armTimer();
+  }
+
+  private track(p: Promise<void>): void {
+    const wrapped = p.catch((err) => this.o.logger.error({ err }, 'dispatcher: unexpected error'));
+    this.settled.add(wrapped);
+    void wrapped.finally(() => this.settled.delete(wrapped));
+  }
+
+  private armTimer(): void {
+    const next = this.due.peekTime();
+    if (next === undefined || !this.running) return;
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    const delay = Math.max(0, Math.min(next - this.o.clock.now(), 2 ** 31 - 1));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, delay);
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.max(0, attempt - 1));
+    // Jitter spreads retries of a burst so they do not hit a recovering modem at once.
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  /** Picks the provider for this attempt, or explains why none can take it now. */
+  private choose(rec: OutboxRecord, now: number): { index: number } | { wait: string } | { fail: string } {
+    const remaining = rec.expiresAt - now;
+    if (rec.resend && rec.provider) {
+      // An ambiguous outcome: the message may be out already, so it stays with that provider
+      // (a second provider would certainly duplicate it) until it answers or the OTP expires.
+      const i = this.slots.findIndex((s) => s.provider.id === rec.provider);
+      if (i >= 0) {
+        const s = this.slots[i]!;
+        if (s.inFlight >= this.maxInFlight) return { wait: 'busy' };
+        return this.usable(s, now) ? { index: i } : { wait: `waiting for ${s.provider.id} to recover` };
+      }
+    }
+    const permanent = new Set(rec.hops.filter((h) => h.event === 'permanent').map((h) => h.provider));
+    if (permanent.size >= this.slots.length) return { fail: 'every provider rejected the message permanently' };
+    let busy = false;
+    for (let k = 0; k < this.slots.length; k++) {
+      const i = (rec.providerIndex + k) % this.slots.length;
+      const s = this.slots[i]!;
+      if (permanent.has(s.provider.id) || !this.usable(s, now)) continue;
+      if (s.provider.expectedWaitMs() > remaining) continue;
+      if (s.inFlight >= this.maxInFlight) {
+        busy = true;
+        continue;
+      }
+      return { index: i };
+    }
+    return { wait: busy ? 'busy' : 'no provider can deliver before expiry now' };
+  }
+
+  private async attempt(rec: OutboxRecord): Promise<void> {
+    const now = this.o.clock.now();
+    if (now >= rec.expiresAt) return this.finish(rec, 'expired', { t: now, provider: rec.provider ?? '-', event: 'expired' });
+
+    const choice = this.choose(rec, now);
+    if ('fail' in choice) return this.finish(rec, 'failed', { t: now, provider: '-', event: 'failed', detail: choice.fail }, choice.fail);
+    if ('wait' in choice) {
+      if (choice.wait === 'busy') {
+        this.waiting.add(rec.id);
+        return;
+      }
+      const next: OutboxRecord = { ...rec, providerIndex: 0, nextAttemptAt: now + this.backoff(rec.attempts + 1) };
+      if (rec.hops.at(-1)?.detail !== choice.wait) next.hops = appendHop(rec.hops, { t: now, provider: '-', event: 'skipped', detail: choice.wait });
+      await this.o.store.commit([{ c: 'outbox', k: rec.id, v: next }]);
+      this.due.schedule(rec.id, Math.min(next.nextAttemptAt, rec.expiresAt));
+      return;
+    }
+
+    const slot = this.slots[choice.index]!;
+    if (!slot.breaker.tryAcquire(now)) {
+      this.due.schedule(rec.id, now + this.o.retryBaseMs);
+      return;
+    }
+    const switched = choice.index !== rec.providerIndex || rec.provider !== slot.provider.id;
+    if (switched && rec.provider) {
+      this.counters.failovers++;
+      this.o.audit?.write({ action: 'sms.failover', message: rec.id, provider: slot.provider.id, reason: `from ${rec.provider}` });
+    }
+    let current: OutboxRecord = {
+      ...rec,
+      state: 'sending',
+      provider: slot.provider.id,
+      providerIndex: choice.index,
+      attempts: rec.attempts + 1,
+      providerAttempts: switched ? 1 : rec.providerAttempts + 1,
+      hops: appendHop(rec.hops, { t: now, provider: slot.provider.id, event: 'attempt' }),
+    };
+    if (rec.resend) {
+      current.duplicates = rec.duplicates + 1;
+      this.counters.duplicates++;
+      this.o.audit?.write({ action: 'sms.resend', message: rec.id, provider: slot.provider.id, reason: 'previous outcome unknown; counted as a possible duplicate' });
+    }
+    slot.inFlight++;
+    const ac = new AbortController();
+    this.inFlight.set(rec.id, ac);
+    try {
+      // The attempt is on disk before the submit starts: a crash from here on is seen at restart.
+      await this.o.store.commit([{ c: 'outbox', k: rec.id, v: current }]);
+      const expiryTimer = setTimeout(() => ac.abort(new Error('message expired')), Math.max(0, rec.expiresAt - this.o.clock.now()));
+      expiryTimer.unref();
+      try {
+        const result = await slot.provider.send(
+          {
+            id: rec.id,
+            to: rec.to,
+            text: this.o.decrypt(rec.textEnc),
+            expiresAt: rec.expiresAt,
+            attempt: current.attempts,
+            resend: rec.resend,
+            progress: current.progress,
+          },
+          {
+            signal: ac.signal,
+            checkpoint: async (progress) => {
+              current = { ...current, progress };
+              await this.o.store.commit([{ c: 'outbox', k: rec.id, v: current }]);
+            },
+          },
+        );
+        slot.breaker.success();
+        slot.sent++;
+        this.counters.sent++;
+        const t = this.o.clock.now();
+        await this.finish(current, 'sent', { t, provider: slot.provider.id, event: 'sent', detail: result.ref }, null, result.ref ?? null);
+      } finally {
+        clearTimeout(expiryTimer);
+      }
+    } catch (err) {
+      await this.failed(current, slot, err);
+    } finally {
+      slot.inFlight--;
+      this.inFlight.delete(rec.id);
+      if (this.waiting.size) this.pump();
+    }
+  }
+
+  private async failed(rec: OutboxRecord, slot: Slot, err: unknown): Promise<void> {
+    const now = this.o.clock.now();
+    const f = err instanceof SendFailure ? err : new SendFailure('ambiguous', (err as Error)?.message ?? String(err));
+    slot.failures[f.kind]++;
+    slot.lastError = `${f.kind}: ${f.message}`;
+    if (f.kind === 'permanent') slot.breaker.neutral();
+    else slot.breaker.failure(now);
+    this.o.logger.warn({ message: rec.id, provider: slot.provider.id, kind: f.kind, code: f.code, to: maskPhone(rec.to), error: f.message }, 'sms attempt failed');
+    this.o.audit?.write({ action: `sms.${f.kind}`, message: rec.id, provider: slot.provider.id, reason: f.message });
+
+    const hop: OutboxHop = { t: now, provider: slot.provider.id, event: f.kind === 'unavailable' ? 'skipped' : f.kind, detail: f.code ? `${f.code}: ${f.message}` : f.message };
+    const base: OutboxRecord = { ...rec, state: 'queued', lastError: hop.detail ?? null, hops: appendHop(rec.hops, hop), resend: false };
+    let next: OutboxRecord;
+    switch (f.kind) {
+      case 'ambiguous':
+        next = { ...base, resend: true, nextAttemptAt: now + Math.min(this.o.retryBaseMs, 1000) };
+        break;
+      case 'temporary':
+        this.counters.retries++;
+        next =
+          rec.providerAttempts < slot.policy.maxAttempts
+            ? { ...base, nextAttemptAt: now + this.backoff(rec.providerAttempts) }
+            : { ...base, providerIndex: (rec.providerIndex + 1) % this.slots.length, nextAttemptAt: now };
+        break;
+      case 'permanent':
+      case 'unavailable':
+        next = { ...base, providerIndex: (rec.providerIndex + 1) % this.slots.length, nextAttemptAt: now };
+        break;
+    }
+    if (now >= next.expiresAt) return this.finish(next, 'expired', { t: now, provider: slot.provider.id, event: 'expired' }, next.lastError);
+    await this.o.store.commit([{ c: 'outbox', k: rec.id, v: next }]);
+    if (this.running) {
+      this.due.schedule(rec.id, next.nextAttemptAt);
+      this.pump();
+    }
+  }
+
+  private async finish(rec: OutboxRecord, state: 'sent' | 'expired' | 'failed', hop: OutboxHop, error: string | null = rec.lastError, ref: string | null = rec.ref): Promise<void> {
+    if (state === 'expired') this.counters.expired++;
+    if (state === 'failed') this.counters.failed++;
+    const done: OutboxRecord = {
+      ...rec,
+      state,
+      ref,
+      lastError: state === 'sent' ? null : error,
+      sentAt: state === 'sent' ? hop.t : rec.sentAt,
+      // The text holds an OTP: once the message is final, nothing needs it any more.
+      textEnc: '',
+      progress: {},
+      resend: false,
+      hops: appendHop(rec.hops, hop),
+    };
+    await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
+    this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });
+    if (state !== 'sent') this.o.logger.warn({ message: rec.id, state, to: maskPhone(rec.to), error }, 'sms not delivered');
+  }
+
+  private async purgeOld(): Promise<void> {
+    const cutoff = this.o.clock.now() - (this.o.retentionMs ?? DEFAULT_RETENTION_MS);
+    const changes: Change[] = [];
+    for (const r of Object.values(this.o.store.data.outbox)) {
+      if ((r.state === 'sent' || r.state === 'expired' || r.state === 'failed') && r.createdAt < cutoff) {
+        changes.push({ c: 'outbox', k: r.id, v: null });
+      }
+    }
+    if (changes.length) await this.o.store.commit(changes);
+  }
+}
+
+function appendHop(hops: OutboxHop[], hop: OutboxHop): OutboxHop[] {
+  const next = [...hops, hop];
+  return next.length > HOPS_KEPT ? next.slice(next.length - HOPS_KEPT) : next;
+}

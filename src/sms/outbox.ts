@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { Change, OutboxRecord } from '../store/types.js';
+
+export interface NewMessage {
+  to: string;
+  text: string;
+  expiresAt: number;
+  origin: OutboxRecord['origin'];
+}
+
+/** Text limit for one queued message: 10 concatenated GSM-7 parts. */
+export const MAX_TEXT_CHARS = 1530;
+
+export function newMessageId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * Builds the outbox record for a new message and the store change that queues it.
+ * The caller commits the change together with whatever else the request changes, so the
+ * message is on disk exactly when the challenge is.
+ */
+export function buildQueuedMessage(m: NewMessage, now: number, encrypt: (s: string) => string): { record: OutboxRecord; change: Change } {
+  const record: OutboxRecord = {
+    id: newMessageId(),
+    to: m.to,
+    textEnc: encrypt(m.text),
+    createdAt: now,
+    expiresAt: m.expiresAt,
+    state: 'queued',
+    provider: null,
+    providerIndex: 0,
+    attempts: 0,
+    providerAttempts: 0,
+    nextAttemptAt: now,
+    sentAt: null,
+    ref: null,
+    duplicates: 0,
+    lastError: null,
+    resend: false,
+    origin: m.origin,
+    progress: {},
+    hops: [],
+  };
+  return { record, change: { c: 'outbox', k: record.id, v: record } };
+}
+
+/** What the gateway API shows of a message: never its text. */
+export function publicMessageView(r: OutboxRecord) {
+  return {
+    id: r.id,
+    state: r.state,
+    provider: r.provider,
+    attempts: r.attempts,
+    created: r.createdAt / 1000,
+    expires: r.expiresAt / 1000,
+    sent: r.sentAt === null ? null : r.sentAt / 1000,
+    duplicates: r.duplicates,
+    error: r.lastError,
+    hops: r.hops.map((h) => ({ time: h.t / 1000, provider: h.provider, event: h.event, detail: h.detail ?? null })),
+  };
+}

@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { Store, TokenRecord } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { KeyedMutex } from '../util/keyed-mutex.js';
+import { notFoundError, parameterError, tokenAdminError } from './errors.js';
+import { SEED_BYTES } from './hotp.js';
+import type { Secrets } from './secrets.js';
+import type { TokenRegistry } from './registry.js';
+import { normalisePhone, type UserDirectory } from './users.js';
+
+export const SERIAL_PREFIX = 'PISM';
+const SERIAL_RE = /^[A-Za-z0-9_.:-]{1,40}$/;
+const PIN_MAX = 64;
+const DESCRIPTION_MAX = 80;
+
+export interface InitParams {
+  type?: string | undefined;
+  serial?: string | undefined;
+  user?: string | undefined;
+  realm?: string | undefined;
+  phone?: string | undefined;
+  dynamicPhone?: boolean;
+  pin?: string | undefined;
+  otplen?: number | undefined;
+  hashlib?: string | undefined;
+  description?: string | undefined;
+  genkey?: boolean;
+  otpkey?: string | undefined;
+}
+
+export interface ListParams {
+  serial?: string | undefined;
+  user?: string | undefined;
+  realm?: string | undefined;
+  type?: string | undefined;
+  active?: boolean | undefined;
+  page: number;
+  pagesize: number;
+}
+
+export interface TokenAdminDeps {
+  store: Store;
+  tokens: TokenRegistry;
+  users: UserDirectory;
+  secrets: Secrets;
+  clock: Clock;
+  mutex: KeyedMutex;
+  config: Pick<Config, 'token'>;
+}
+
+export function checkPin(pin: string): string {
+  if (pin.length > PIN_MAX) throw parameterError(`ERR905: The PIN is too long (at most ${PIN_MAX} characters).`);
+  if (/[\u0000-\u001f\u007f]/.test(pin)) throw parameterError('ERR905: The PIN contains control characters.');
+  return pin;
+}
+
+export function checkSerial(serial: string): string {
+  if (!SERIAL_RE.test(serial)) throw parameterError('ERR905: Invalid serial number: 1-40 of A-Z a-z 0-9 _ . : -');
+  return serial;
+}
+
+/** privacyIDEA's token dict, as GET /token/ lists it. */
+export function tokenView(t: TokenRecord) {
+  const info: Record<string, string> = {
+    hashlib: t.hashlib,
+    tokenkind: 'software',
+    count_auth: String(t.countAuth),
+    count_auth_success: String(t.countAuthSuccess),
+  };
+  if (t.dynamicPhone) info.dynamic_phone = 'True';
+  else if (t.phone) info.phone = t.phone;
+  if (t.failExceededAt) info.failcounter_exceeded = new Date(t.failExceededAt).toISOString();
+  return {
+    id: 0,
+    serial: t.serial,
+    tokentype: 'sms',
+    description: t.description,
+    info,
+    resolver: t.user ? 'local' : '',
+    user_id: t.user ?? '',
+    username: t.user ?? '',
+    user_realm: t.realm ?? '',
+    user_editable: false,
+    otplen: t.otpLength,
+    maxfail: t.maxFail,
+    active: t.active,
+    revoked: false,
+    locked: false,
+    failcount: t.failCount,
+    count: t.counter,
+    count_window: 10,
+    sync_window: 1000,
+    rollout_state: '',
+    realms: t.realm ? [t.realm] : [],
+    tokengroup: [],
+    container_serial: '',
+  };
+}
+
+export class TokenAdmin {
+  constructor(private readonly d: TokenAdminDeps) {}
+
+  private generateSerial(): string {
+    const count = this.d.tokens.all().length;
+    for (let i = 0; i < 100; i++) {
+      const serial = `${SERIAL_PREFIX}${String(count % 10000).padStart(4, '0')}${randomBytes(2).toString('hex').toUpperCase()}`;
+      if (!this.d.tokens.get(serial)) return serial;
+    }
+    // 65,536 suffixes per count value are exhausted only by a pathological store.
+    return `${SERIAL_PREFIX}${randomBytes(6).toString('hex').toUpperCase()}`;
+  }
+
+  async init(p: InitParams): Promise<TokenRecord> {
+    const type = (p.type ?? 'sms').toLowerCase();
+    if (type !== 'sms') throw parameterError(`ERR905: Token type "${type}" is not supported: smsotpd manages SMS tokens only (type=sms).`);
+    if (p.genkey && p.otpkey) throw parameterError('ERR344: You may either specify genkey or otpkey, but not both!');
+    const otpLength = p.otplen ?? this.d.config.token.otpLength;
+    if (otpLength !== 6 && otpLength !== 8) throw parameterError('ERR905: otplen must be 6 or 8.');
+    const hashlib = (p.hashlib ?? this.d.config.token.hashlib) as TokenRecord['hashlib'];
+    if (!['sha1', 'sha256', 'sha512'].includes(hashlib)) throw parameterError('ERR905: hashlib must be sha1, sha256 or sha512.');
+    const description = p.description ?? '';
+    if (description.length > DESCRIPTION_MAX) throw parameterError(`ERR905: description is limited to ${DESCRIPTION_MAX} characters.`);
+    const pin = p.pin === undefined ? '' : checkPin(p.pin);
+
+    let user: string | null = null;
+    let realm: string | null = null;
+    if (p.user) {
+      const name = this.d.users.resolveName(p.user, p.realm);
+      this.d.users.require(name.login, name.realm);
+      ({ login: user, realm } = name);
+    }
+    const dynamicPhone = !!p.dynamicPhone;
+    let phone: string | null = null;
+    if (dynamicPhone) {
+      if (!user) throw parameterError('ERR905: dynamic_phone needs a user whose mobile number is used.');
+    } else {
+      if (!p.phone) throw parameterError("ERR905: Missing parameter: 'phone'");
+      phone = normalisePhone(p.phone);
+    }
+
+    let seedHex: string;
+    if (p.otpkey !== undefined) {
+      if (!/^(?:[0-9a-fA-F]{2}){10,64}$/.test(p.otpkey)) throw parameterError('ERR905: otpkey must be 10 to 64 bytes of hex.');
+      seedHex = p.otpkey.toLowerCase();
+    } else {
+      seedHex = randomBytes(SEED_BYTES[hashlib]).toString('hex');
+    }
+
+    const serial = p.serial ? checkSerial(p.serial) : this.generateSerial();
+    return this.d.mutex.run([serial], async () => {
+      if (this.d.tokens.get(serial)) throw tokenAdminError(`ERR301: A token with serial ${serial} already exists; delete it first or use /token/setpin.`);
+      const rec: TokenRecord = {
+        serial,
+        type: 'sms',
+        description,
+        user,
+        realm,
+        keyEnc: this.d.secrets.encrypt(seedHex),
+        hashlib,
+        otpLength: otpLength as 6 | 8,
+        counter: 0,
+        pinHash: pin === '' ? null : await this.d.secrets.hash(pin),
+        phone,
+        dynamicPhone,
+        active: true,
+        failCount: 0,
+        maxFail: this.d.config.token.maxFail,
+        failExceededAt: null,
+        countAuth: 0,
+        countAuthSuccess: 0,
+        createdAt: this.d.clock.now(),
+        recentChallenges: [],
+        challenge: null,
+      };
+      await this.d.store.commit([{ c: 'tokens', k: serial, v: rec }]);
+      this.d.tokens.track(undefined, rec);
+      return rec;
+    });
+  }
+
+  list(p: ListParams) {
+    let rows = this.d.tokens.all();
+    if (p.user) {
+      const { login, realm } = this.d.users.resolveName(p.user, p.realm);
+      rows = this.d.tokens.ofUser(login, realm);
+    } else if (p.realm) rows = rows.filter((t) => t.realm === p.realm);
+    if (p.serial) rows = rows.filter((t) => t.serial === p.serial);
+    if (p.type && p.type.toLowerCase() !== 'sms') rows = [];
+    if (p.active !== undefined) rows = rows.filter((t) => t.active === p.active);
+    rows = [...rows].sort((a, b) => a.serial.localeCompare(b.serial));
+    const count = rows.length;
+    const pages = Math.max(1, Math.ceil(count / p.pagesize));
+    const start = (p.page - 1) * p.pagesize;
+    return {
+      tokens: rows.slice(start, start + p.pagesize).map(tokenView),
+      count,
+      current: p.page,
+      prev: p.page > 1 ? p.page - 1 : null,
+      next: p.page < pages ? p.page + 1 : null,
+    };
+  }
+
+  private require(serial: string): TokenRecord {
+    const t = this.d.tokens.get(checkSerial(serial));
+    if (!t) throw notFoundError(`ERR601: The requested token could not be found.`);
+    return t;
+  }
+
+  /** Applies `fn` to one token under its lock; returns whether anything changed. */
+  private async update(serial: string, fn: (t: TokenRecord) => TokenRecord | null | Promise<TokenRecord | null>): Promise<boolean> {
+    this.require(serial);
+    return this.d.mutex.run([serial], async () => {
+      const t = this.require(serial);
+      const next = await fn(t);
+      if (next === null) return false;
+      await this.d.store.commit([{ c: 'tokens', k: serial, v: next }]);
+      this.d.tokens.track(t, next);
+      return true;
+    });
+  }
+
+  async remove(serial: string): Promise<number> {
+    this.require(serial);
+    return this.d.mutex.run([serial], async () => {
+      const t = this.d.tokens.get(serial);
+      if (!t) return 0;
+      await this.d.store.commit([{ c: 'tokens', k: serial, v: null }]);
+      this.d.tokens.track(t, null);
+      return 1;
+    });
+  }
+
+  async setActive(serial: string, active: boolean): Promise<number> {
+    const changed = await this.update(serial, (t) => (t.active === active ? null : { ...t, active }));
+    return changed ? 1 : 0;
+  }
+
+  async resetFailcount(serial: string): Promise<boolean> {
+    await this.update(serial, (t) => ({ ...t, failCount: 0, failExceededAt: null }));
+    return true;
+  }
+
+  async setPin(serial: string, pin: string): Promise<number> {
+    checkPin(pin);
+    await this.update(serial, async (t) => ({ ...t, pinHash: pin === '' ? null : await this.d.secrets.hash(pin) }));
+    return 1;
+  }
+
+  /** Tokens owned by a user, for DELETE /user/ (a user's tokens go with the user). */
+  ofUser(login: string, realm: string): TokenRecord[] {
+    return this.d.tokens.ofUser(login, realm);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Store, TokenRecord } from '../store/types.js';
+import { userKey } from './users.js';
+
+/**
+ * Looks tokens up by owner. The store is keyed by serial; logins need "tokens of this user",
+ * so an in-memory index is kept beside it, rebuilt at start and updated with each change.
+ */
+export class TokenRegistry {
+  private byUser = new Map<string, Set<string>>();
+
+  constructor(private readonly store: Store) {
+    for (const t of Object.values(store.data.tokens)) this.indexAdd(t);
+  }
+
+  get(serial: string): TokenRecord | undefined {
+    return this.store.get('tokens', serial);
+  }
+
+  ofUser(login: string, realm: string): TokenRecord[] {
+    const serials = this.byUser.get(userKey(realm, login));
+    if (!serials) return [];
+    const out: TokenRecord[] = [];
+    for (const s of serials) {
+      const t = this.get(s);
+      if (t) out.push(t);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt || a.serial.localeCompare(b.serial));
+  }
+
+  all(): TokenRecord[] {
+    return Object.values(this.store.data.tokens);
+  }
+
+  /** Keeps the owner index in step with a token put (`after`) or delete (`after` null). */
+  track(before: TokenRecord | undefined, after: TokenRecord | null): void {
+    if (before) this.indexRemove(before);
+    if (after) this.indexAdd(after);
+  }
+
+  private indexAdd(t: TokenRecord): void {
+    if (!t.user || !t.realm) return;
+    const k = userKey(t.realm, t.user);
+    let set = this.byUser.get(k);
+    if (!set) this.byUser.set(k, (set = new Set()));
+    set.add(t.serial);
+  }
+
+  private indexRemove(t: TokenRecord): void {
+    if (!t.user || !t.realm) return;
+    const k = userKey(t.realm, t.user);
+    const set = this.byUser.get(k);
+    set?.delete(t.serial);
+    if (set && set.size === 0) this.byUser.delete(k);
+  }
+}
