@@ -1,0 +1,43 @@
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/types.js';
+import type { Accounts } from '../token/accounts.js';
+import type { TokenAdmin } from '../token/admin.js';
+import type { Secrets } from '../token/secrets.js';
+import type { UserDirectory } from '../token/users.js';
+import type { Validator } from '../token/validate.js';
+import type { Dispatcher } from '../sms/dispatcher.js';
+import type { AuditLog } from '../util/audit.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Params } from './params.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
+export interface Identity {
+  role: 'admin' | 'gateway';
+  username: string;
+  via: 'jwt' | 'local' | 'apikey';
+}
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  secrets: Secrets;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditLog;
+  validator: Validator;
+  tokenAdmin: TokenAdmin;
+  users: UserDirectory;
+  accounts: Accounts;
+  dispatcher: Dispatcher;
+  validateLimiter: RateLimiter;
+  /** False until the providers are started; /healthz answers 503 meanwhile. */
+  ready(): boolean;
+  startedAt: number;
+}
+
+export type AppEnv = {
+  Bindings: { local?: boolean; incoming?: { socket?: { remoteAddress?: string } } };
+  Variables: { identity: Identity; params: Params; client: string };
+};

@@ -1,0 +1,39 @@
+import type { Context } from 'hono';
+import { PiError } from '../token/errors.js';
+
+/** The privacyIDEA API level we emulate; clients parse it as major.minor and switch features on it. */
+export const API_LEVEL = '3.13';
+export const VERSION = 'smsotpd 0.1.0';
+
+type Detail = Record<string, unknown>;
+
+/** privacyIDEA's success envelope. `authentication` is only present on /validate/* and /auth (id 2). */
+export function ok(c: Context, value: unknown, opts: { detail?: Detail; authentication?: string; id?: 1 | 2 } = {}) {
+  const body: Record<string, unknown> = {
+    id: opts.id ?? 1,
+    jsonrpc: '2.0',
+    result: opts.authentication ? { status: true, value, authentication: opts.authentication } : { status: true, value },
+    time: Date.now() / 1000,
+    version: VERSION,
+    versionnumber: API_LEVEL,
+  };
+  if (opts.detail && Object.keys(opts.detail).length) body.detail = { ...opts.detail, threadid: process.pid };
+  return c.json(body, 200);
+}
+
+/** privacyIDEA's error envelope: `ERR<code>: <text>`, no versionnumber, HTTP status per error class. */
+export function errorBody(err: PiError) {
+  const message = /^ERR-?\d+: /.test(err.message) ? err.message : `ERR${err.code}: ${err.message}`;
+  return {
+    id: 1,
+    jsonrpc: '2.0',
+    result: { status: false, error: { code: err.code, message } },
+    time: Date.now() / 1000,
+    version: VERSION,
+    detail: null,
+  };
+}
+
+export function fail(c: Context, err: PiError) {
+  return c.json(errorBody(err), err.httpStatus as 400);
+}

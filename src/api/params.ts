@@ -1,0 +1,126 @@
+import type { Context } from 'hono';
+import { PiError, parameterError } from '../token/errors.js';
+
+export type Params = Map<string, string>;
+
+/** Longest accepted value per parameter; anything not listed gets DEFAULT_MAX. */
+const MAX_LEN: Record<string, number> = {
+  pass: 128,
+  user: 256,
+  username: 256,
+  password: 256,
+  realm: 64,
+  serial: 64,
+  transaction_id: 64,
+  state: 64,
+  pin: 64,
+  otppin: 64,
+  phone: 32,
+  mobile: 32,
+  description: 80,
+  challenge: 256,
+  text: 1530,
+  otpkey: 128,
+};
+const DEFAULT_MAX = 256;
+const MAX_PARAMS = 50;
+
+const unsupported = (type: string) =>
+  new PiError(905, `ERR905: Unsupported content type "${type}": send application/x-www-form-urlencoded or application/json.`, 415);
+
+function add(out: Params, key: string, value: string): void {
+  if (out.has(key)) throw parameterError(`ERR905: Parameter '${key}' given more than once.`);
+  if (out.size >= MAX_PARAMS) throw parameterError(`ERR905: Too many parameters (at most ${MAX_PARAMS}).`);
+  const max = MAX_LEN[key] ?? DEFAULT_MAX;
+  if (value.length > max) throw parameterError(`ERR905: Parameter '${key}' is too long (at most ${max} characters).`);
+  out.set(key, value);
+}
+
+/** Form/query decoding that refuses malformed percent-escapes and invalid UTF-8 instead of guessing. */
+function parseUrlEncoded(text: string, out: Params): void {
+  if (!text) return;
+  for (const pair of text.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    const rawVal = eq < 0 ? '' : pair.slice(eq + 1);
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      value = decodeURIComponent(rawVal.replace(/\+/g, ' '));
+    } catch {
+      throw parameterError('ERR905: Malformed form data: invalid percent-encoding or not UTF-8.');
+    }
+    add(out, key, value);
+  }
+}
+
+function scalar(key: string, v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v === null) return '';
+  throw parameterError(`ERR905: Parameter '${key}' must be a string, number or boolean.`);
+}
+
+/**
+ * privacyIDEA merges query string and body (form or JSON) into one parameter set. We do too,
+ * but a name given twice (in one source or across both) is an error, not a silent pick.
+ */
+export async function readParams(c: Context): Promise<Params> {
+  const out: Params = new Map();
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  if (q >= 0) parseUrlEncoded(url.slice(q + 1).split('#')[0]!, out);
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return out;
+
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const buf = new Uint8Array(await c.req.arrayBuffer());
+  if (buf.length === 0) return out;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw parameterError('ERR905: The request body is not valid UTF-8.');
+  }
+  if (type === 'application/json') {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw parameterError('ERR905: The request body is not valid JSON.');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parameterError('ERR905: The JSON body must be an object.');
+    for (const [k, v] of Object.entries(body)) add(out, k, scalar(k, v));
+  } else if (type === 'application/x-www-form-urlencoded' || type === '') {
+    parseUrlEncoded(text.trim(), out);
+  } else {
+    throw unsupported(type);
+  }
+  return out;
+}
+
+export const opt = (p: Params, key: string): string | undefined => p.get(key);
+
+export function req(p: Params, key: string): string {
+  const v = p.get(key);
+  if (v === undefined) throw parameterError(`ERR905: Missing parameter: '${key}'`);
+  return v;
+}
+
+/** privacyIDEA's truthy strings for boolean parameters. */
+export function flag(p: Params, key: string): boolean {
+  const v = p.get(key);
+  if (v === undefined) return false;
+  return ['1', 'true', 'True', 'TRUE', 'yes', 'on'].includes(v);
+}
+
+export function int(p: Params, key: string, def: number, min: number, max: number): number {
+  const v = p.get(key);
+  if (v === undefined || v === '') return def;
+  if (!/^-?\d+$/.test(v)) throw parameterError(`ERR905: Parameter '${key}' must be an integer.`);
+  const n = Number(v);
+  if (n < min || n > max) throw parameterError(`ERR905: Parameter '${key}' must be between ${min} and ${max}.`);
+  return n;
+}

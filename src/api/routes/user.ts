@@ -1,0 +1,90 @@
+import { Hono } from 'hono';
+import { parameterError } from '../../token/errors.js';
+import type { UserInput } from '../../token/users.js';
+import type { AppDeps, AppEnv } from '../context.js';
+import { ok } from '../envelope.js';
+import { opt, readParams, req } from '../params.js';
+
+const IMPORT_MAX_USERS = 100_000;
+
+export function userRoutes(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  const view = (u: { login: string; realm: string; mobile: string | null; givenname: string; surname: string }) => ({
+    username: u.login,
+    userid: u.login,
+    realm: u.realm,
+    resolver: 'local',
+    givenname: u.givenname,
+    surname: u.surname,
+    mobile: u.mobile ?? '',
+    phone: '',
+    email: '',
+    description: '',
+    editable: true,
+  });
+
+  app.post('/', async (c) => {
+    const p = await readParams(c);
+    const input: UserInput = { login: req(p, 'user') };
+    for (const k of ['realm', 'mobile', 'givenname', 'surname'] as const) {
+      const v = opt(p, k);
+      if (v) input[k] = v;
+    }
+    const u = await deps.users.upsert(input);
+    deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/', client: c.get('client'), user: u.login, realm: u.realm, result: true });
+    return ok(c, true);
+  });
+
+  /** Bulk import (CLI `user import`): JSON `{"users": [{user, realm?, mobile?, givenname?, surname?}]}`, all or nothing. */
+  app.post('/import', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw parameterError('ERR905: The request body is not valid JSON.');
+    }
+    const list = (body as { users?: unknown })?.users;
+    if (!Array.isArray(list)) throw parameterError('ERR905: Expected {"users": [...]}.');
+    if (list.length > IMPORT_MAX_USERS) throw parameterError(`ERR905: At most ${IMPORT_MAX_USERS} users per import.`);
+    const inputs: UserInput[] = list.map((raw, i) => {
+      const r = raw as Record<string, unknown>;
+      const str = (k: string) => {
+        const v = r[k];
+        if (v === undefined || v === null || v === '') return undefined;
+        if (typeof v !== 'string') throw parameterError(`ERR905: users[${i}].${k} must be a string.`);
+        return v;
+      };
+      const login = str('user');
+      if (!login) throw parameterError(`ERR905: users[${i}] has no user.`);
+      const input: UserInput = { login };
+      for (const k of ['realm', 'mobile', 'givenname', 'surname'] as const) {
+        const v = str(k);
+        if (v) input[k] = v;
+      }
+      return input;
+    });
+    const n = await deps.users.upsertMany(inputs);
+    deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/import', client: c.get('client'), result: true, reason: `${n} users` });
+    return ok(c, n);
+  });
+
+  app.get('/', async (c) => {
+    const p = await readParams(c);
+    const realm = opt(p, 'realm') || undefined;
+    const login = opt(p, 'username') ?? opt(p, 'user');
+    return ok(c, deps.users.list({ realm, login }).map(view));
+  });
+
+  app.delete('/:user', async (c) => {
+    const p = await readParams(c);
+    const { login, realm } = deps.users.resolveName(c.req.param('user'), opt(p, 'realm') || undefined);
+    deps.users.require(login, realm);
+    // A user's tokens cannot outlive the user: they would be unusable and unlisted by owner.
+    for (const t of deps.tokenAdmin.ofUser(login, realm)) await deps.tokenAdmin.remove(t.serial);
+    const removed = await deps.users.remove(login, realm);
+    deps.audit.write({ administrator: c.get('identity').username, action: 'DELETE /user/', client: c.get('client'), user: login, realm, result: removed });
+    return ok(c, removed);
+  });
+
+  return app;
+}

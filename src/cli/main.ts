@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { parseUserCsv } from '../token/users.js';
+import { PiError } from '../token/errors.js';
+import { callApi, CliError, valueOf } from './client.js';
+import { serve } from './serve.js';
+import { extraCommands } from './extra.js';
+
+const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
+
+  serve                                   run the daemon
+  admin add NAME                          create an admin (or change its password); password on stdin
+  admin list | admin delete NAME
+  user add NAME [--mobile N] [--realm R] [--givenname G] [--surname S]
+  user import FILE.csv                    columns: user,realm,mobile,givenname,surname (header row)
+  user list [--realm R] | user delete NAME [--realm R]
+  token init --user NAME [--realm R] (--phone N | --dynamic-phone) [--pin-stdin] [--serial S]
+             [--otplen 6|8] [--description D]
+  token list [--user NAME] [--realm R]
+  token delete|enable|disable|reset SERIAL
+  token setpin SERIAL                     new PIN on stdin
+  apikey add NAME | apikey list | apikey delete NAME
+  sms send --to NUMBER --text TEXT        queue a test SMS through the outbox
+  sms show ID
+  status                                  providers, modems, queue
+${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
+`;
+
+async function readStdinLine(what: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(`${what}: `);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (process.stdin.isTTY && Buffer.concat(chunks).includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw new CliError(`no ${what.toLowerCase()} on standard input`);
+  return line;
+}
+
+const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+
+function need(positionals: string[], i: number, what: string): string {
+  const v = positionals[i];
+  if (!v) throw new CliError(`missing ${what}\n\n${USAGE}`);
+  return v;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values: o, positionals: pos } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      mobile: { type: 'string' },
+      realm: { type: 'string' },
+      givenname: { type: 'string' },
+      surname: { type: 'string' },
+      user: { type: 'string' },
+      phone: { type: 'string' },
+      'dynamic-phone': { type: 'boolean' },
+      'pin-stdin': { type: 'boolean' },
+      serial: { type: 'string' },
+      otplen: { type: 'string' },
+      description: { type: 'string' },
+      to: { type: 'string' },
+      text: { type: 'string' },
+      listen: { type: 'string' },
+      profile: { type: 'string' },
+      baud: { type: 'string' },
+      seed: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'submit-ms': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const [cmd, sub] = pos;
+  if (o.help || !cmd) {
+    process.stdout.write(USAGE);
+    return cmd || o.help ? 0 : 2;
+  }
+  if (cmd === 'serve') {
+    await serve(o.config);
+    return -1; // keeps running
+  }
+  const extra = extraCommands.find((c) => c.name === cmd);
+  if (extra) return extra.run(pos.slice(1), o);
+
+  const config = loadConfig(o.config);
+  const api = (method: string, path: string, body?: unknown) => callApi(config, method, path, body).then(valueOf);
+  const q = (params: Record<string, string | undefined>) => {
+    const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return s ? `?${s}` : '';
+  };
+
+  switch (`${cmd} ${sub ?? ''}`.trim()) {
+    case 'admin add': {
+      const name = need(pos, 2, 'admin name');
+      const password = await readStdinLine('Password');
+      const created = await api('POST', '/admin/', { username: name, password });
+      print(created ? `admin ${name} created` : `password of admin ${name} changed`);
+      return 0;
+    }
+    case 'admin list':
+      print((await api('GET', '/admin/')).join('\n'));
+      return 0;
+    case 'admin delete':
+      print((await api('DELETE', `/admin/${encodeURIComponent(need(pos, 2, 'admin name'))}`)) ? 'deleted' : 'no such admin');
+      return 0;
+    case 'user add': {
+      const name = need(pos, 2, 'user name');
+      await api('POST', '/user/', { user: name, realm: o.realm, mobile: o.mobile, givenname: o.givenname, surname: o.surname });
+      print(`user ${name} saved`);
+      return 0;
+    }
+    case 'user import': {
+      const file = need(pos, 2, 'CSV file');
+      const users = parseUserCsv(readFileSync(file, 'utf8')).map((u) => ({ user: u.login, realm: u.realm, mobile: u.mobile, givenname: u.givenname, surname: u.surname }));
+      print(`${await api('POST', '/user/import', { users })} users imported`);
+      return 0;
+    }
+    case 'user list':
+      print(await api('GET', `/user/${q({ realm: o.realm })}`));
+      return 0;
+    case 'user delete':
+      print((await api('DELETE', `/user/${encodeURIComponent(need(pos, 2, 'user name'))}${q({ realm: o.realm })}`)) ? 'deleted' : 'no such user');
+      return 0;
+    case 'token init': {
+      if (!o.user) throw new CliError('token init needs --user');
+      const pin = o['pin-stdin'] ? await readStdinLine('PIN') : undefined;
+      const ans = await callApi(config, 'POST', '/token/init', {
+        type: 'sms', user: o.user, realm: o.realm, phone: o.phone, dynamic_phone: o['dynamic-phone'] ? '1' : undefined,
+        pin, serial: o.serial, otplen: o.otplen, description: o.description,
+      });
+      valueOf(ans);
+      print(ans.body.detail.serial);
+      return 0;
+    }
+    case 'token list': {
+      const v = await api('GET', `/token/${q({ user: o.user, realm: o.realm, pagesize: '1000' })}`);
+      if (o.json) print(v);
+      else for (const t of v.tokens) print(`${t.serial}\t${t.username}@${t.user_realm}\t${t.info.phone ?? (t.info.dynamic_phone ? '(user mobile)' : '')}\t${t.active ? 'active' : 'disabled'}\tfail ${t.failcount}/${t.maxfail}`);
+      return 0;
+    }
+    case 'token delete':
+      print((await api('DELETE', `/token/${encodeURIComponent(need(pos, 2, 'serial'))}`)) ? 'deleted' : 'not found');
+      return 0;
+    case 'token enable':
+    case 'token disable':
+    case 'token reset':
+      await api('POST', `/token/${sub}`, { serial: need(pos, 2, 'serial') });
+      print('ok');
+      return 0;
+    case 'token setpin': {
+      const serial = need(pos, 2, 'serial');
+      await api('POST', '/token/setpin', { serial, otppin: await readStdinLine('PIN') });
+      print('ok');
+      return 0;
+    }
+    case 'apikey add': {
+      const v = await api('POST', '/apikey/', { name: need(pos, 2, 'key name') });
+      print(v.key);
+      process.stderr.write('Store this key now: it cannot be shown again. Send it as X-API-Key, or as basic auth NAME / SECRET.\n');
+      return 0;
+    }
+    case 'apikey list':
+      print(await api('GET', '/apikey/'));
+      return 0;
+    case 'apikey delete':
+      print((await api('DELETE', `/apikey/${encodeURIComponent(need(pos, 2, 'key name'))}`)) ? 'deleted' : 'no such key');
+      return 0;
+    case 'sms send': {
+      if (!o.to || !o.text) throw new CliError('sms send needs --to and --text');
+      const v = await api('POST', '/sms/send', { phone: o.to, text: o.text });
+      print(`queued as ${v.id}`);
+      return 0;
+    }
+    case 'sms show':
+      print(await api('GET', `/sms/${encodeURIComponent(need(pos, 2, 'message id'))}`));
+      return 0;
+    case 'status':
+      print(await api('GET', '/status'));
+      return 0;
+    default:
+      throw new CliError(`unknown command "${pos.join(' ')}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    const known = err instanceof CliError || err instanceof ConfigError || err instanceof PiError || err?.name === 'StoreError' || err?.name === 'StoreLockedError' || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err?.name === 'SecretError' || err?.name === 'ProfileError';
+    process.stderr.write(`smsotpd: ${known ? err.message : err?.stack ?? err}\n`);
+    process.exitCode = err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  },
+);

@@ -1,0 +1,77 @@
+import { createAdaptorServer } from '@hono/node-server';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { loadConfig } from '../config/load.js';
+import { createCore } from '../core.js';
+import { createProviders } from '../sms/providers/index.js';
+import { acquireLock } from '../store/lock.js';
+import { openStore } from '../store/store.js';
+import { createLogger } from '../util/logger.js';
+import { socketPath } from './client.js';
+
+function listen(server: Server, ...args: [number, string] | [string]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(...(args as [number, string]), () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * `smsotpd serve`: the daemon. Order matters: the data-dir lock first (one writer), then the
+ * store (a corrupt file stops here, untouched), then HTTP, then the providers in the background.
+ */
+export async function serve(configFile?: string): Promise<void> {
+  const config = loadConfig(configFile);
+  const logger = createLogger({ level: config.log.level });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = acquireLock(config.dataDir);
+  const store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
+  const providers = createProviders(config, { logger, dataDir: config.dataDir });
+  const core = createCore({ config, store, logger, providers });
+
+  const http = createAdaptorServer({ fetch: core.app.fetch }) as Server;
+  const sock = socketPath(config);
+  rmSync(sock, { force: true });
+  const control = createAdaptorServer({
+    fetch: (req: Request, env: Record<string, unknown>) => core.app.fetch(req, { ...env, local: true }),
+  }) as Server;
+
+  await core.start();
+  await listen(http, config.listen.port, config.listen.host);
+  try {
+    await listen(control, sock);
+    chmodSync(sock, 0o600);
+  } catch (err) {
+    logger.warn({ err, socket: sock }, 'control socket unavailable: CLI commands will refuse while the daemon runs');
+  }
+  const addr = http.address();
+  logger.info(
+    { listen: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr, dataDir: config.dataDir, config: config.source, providers: providers.map((p) => `${p.id}(${p.type})`) },
+    'smsotpd ready',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    http.close();
+    control.close();
+    http.closeIdleConnections?.();
+    try {
+      await core.stop();
+      await store.close();
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+    }
+    rmSync(sock, { force: true });
+    lock.release();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,104 @@
+import type { Config } from './config/schema.js';
+import type { Store } from './store/types.js';
+import { createApp } from './api/app.js';
+import type { AppDeps } from './api/context.js';
+import { RateLimiter } from './api/rate-limit.js';
+import { Accounts } from './token/accounts.js';
+import { TokenAdmin } from './token/admin.js';
+import { TokenRegistry } from './token/registry.js';
+import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
+import { UserDirectory } from './token/users.js';
+import { Validator } from './token/validate.js';
+import { Dispatcher } from './sms/dispatcher.js';
+import type { SmsProvider } from './sms/provider.js';
+import { openAuditLog, type AuditLog } from './util/audit.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { KeyedMutex } from './util/keyed-mutex.js';
+import type { Logger } from './util/logger.js';
+
+export interface CoreOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** In config order. The CLI's in-process core passes them unstarted and never starts them. */
+  providers: SmsProvider[];
+  clock?: Clock;
+  secrets?: Secrets;
+  audit?: AuditLog;
+}
+
+export interface Core {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  /** Starts the dispatcher and the providers (providers in the background: a modem may take a while). */
+  start(): Promise<void>;
+  /** Stops sending (in-flight submits get a grace period), stops providers, closes the audit log. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires every part together from its dependencies. Used by `serve`, by the CLI when no daemon
+ * runs (in-process, nothing started), and by tests on loopback with real parts.
+ */
+export function createCore(o: CoreOptions): Core {
+  const clock = o.clock ?? systemClock;
+  const { config, store, logger } = o;
+  const secrets = o.secrets ?? loadOrCreateSecrets(config.dataDir);
+  const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
+  const mutex = new KeyedMutex();
+  const tokens = new TokenRegistry(store);
+  const users = new UserDirectory(store, clock, config.token.defaultRealm);
+  const policyOf = (id: string) => {
+    const p = config.sms.providers.find((x) => x.id === id);
+    return { maxAttempts: p?.maxAttempts ?? 3, breakerThreshold: p?.breakerThreshold ?? 3, breakerCooldown: p?.breakerCooldown ?? 30 };
+  };
+  const dispatcher = new Dispatcher({
+    store,
+    providers: o.providers.map((provider) => ({ provider, policy: policyOf(provider.id) })),
+    clock,
+    logger: logger.child({ part: 'dispatcher' }),
+    audit,
+    decrypt: (s) => secrets.decrypt(s),
+    retryBaseMs: config.sms.retryBaseMs,
+    retryMaxMs: config.sms.retryMaxMs,
+  });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
+  const accounts = new Accounts(store, secrets, clock);
+  let started = false;
+
+  const deps: AppDeps = {
+    config,
+    store,
+    secrets,
+    clock,
+    logger,
+    audit,
+    validator,
+    tokenAdmin,
+    users,
+    accounts,
+    dispatcher,
+    validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
+    ready: () => started,
+    startedAt: clock.now(),
+  };
+
+  return {
+    app: createApp(deps),
+    deps,
+    async start() {
+      await dispatcher.start();
+      for (const p of o.providers) {
+        p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));
+      }
+      started = true;
+    },
+    async stop() {
+      started = false;
+      await dispatcher.stop();
+      await Promise.allSettled(o.providers.map((p) => p.stop()));
+      if (!o.audit) audit.close();
+    },
+  };
+}

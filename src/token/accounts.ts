@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import { parameterError } from './errors.js';
+import type { Secrets } from './secrets.js';
+
+const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 256;
+
+/**
+ * Administrators (for /auth and the admin API) and API keys (for the SMS gateway role).
+ * Both are stored as keyed scrypt hashes; an API key's secret is shown once, at creation.
+ */
+export class Accounts {
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: Secrets,
+    private readonly clock: Clock,
+  ) {}
+
+  static checkName(name: string, what: string): string {
+    if (!NAME_RE.test(name)) throw parameterError(`ERR905: Invalid ${what} name: 1-64 of A-Z a-z 0-9 . _ @ -`);
+    return name;
+  }
+
+  async addAdmin(username: string, password: string): Promise<{ created: boolean }> {
+    Accounts.checkName(username, 'admin');
+    if (password.length < PASSWORD_MIN) throw parameterError(`ERR905: The password must have at least ${PASSWORD_MIN} characters.`);
+    if (password.length > PASSWORD_MAX) throw parameterError(`ERR905: The password is too long (at most ${PASSWORD_MAX}).`);
+    const existing = this.store.get('admins', username);
+    const passwordHash = await this.secrets.hash(password);
+    await this.store.commit([{ c: 'admins', k: username, v: { username, passwordHash, createdAt: existing?.createdAt ?? this.clock.now() } }]);
+    return { created: !existing };
+  }
+
+  async removeAdmin(username: string): Promise<boolean> {
+    if (!this.store.get('admins', username)) return false;
+    await this.store.commit([{ c: 'admins', k: username, v: null }]);
+    return true;
+  }
+
+  listAdmins(): string[] {
+    return Object.keys(this.store.data.admins).sort();
+  }
+
+  /** Verifies an admin password; unknown users cost a hash too, so timing tells nothing. */
+  async verifyAdmin(username: string, password: string): Promise<boolean> {
+    const rec = this.store.get('admins', username);
+    if (!rec) {
+      await this.secrets.verify(password, DUMMY_HASH);
+      return false;
+    }
+    return this.secrets.verify(password, rec.passwordHash);
+  }
+
+  /** Creates an API key; returns the secret, which is not stored and cannot be shown again. */
+  async addApiKey(name: string): Promise<string> {
+    Accounts.checkName(name, 'API key');
+    if (this.store.get('apikeys', name)) throw parameterError(`ERR905: An API key named "${name}" exists already; delete it first.`);
+    const secret = randomBytes(24).toString('base64url');
+    await this.store.commit([{ c: 'apikeys', k: name, v: { name, secretHash: await this.secrets.hash(secret), createdAt: this.clock.now() } }]);
+    return secret;
+  }
+
+  async removeApiKey(name: string): Promise<boolean> {
+    if (!this.store.get('apikeys', name)) return false;
+    await this.store.commit([{ c: 'apikeys', k: name, v: null }]);
+    return true;
+  }
+
+  listApiKeys(): Array<{ name: string; created: string }> {
+    return Object.values(this.store.data.apikeys).map((k) => ({ name: k.name, created: new Date(k.createdAt).toISOString() }));
+  }
+
+  async verifyApiKey(name: string, secret: string): Promise<boolean> {
+    const rec = this.store.get('apikeys', name);
+    if (!rec) {
+      await this.secrets.verify(secret, DUMMY_HASH);
+      return false;
+    }
+    return this.secrets.verify(secret, rec.secretHash);
+  }
+}
+
+/** A well-formed hash nobody knows the input of: equalises timing for unknown names. */
+const DUMMY_HASH = `scrypt$2048$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
