@@ -24,7 +24,7 @@ function clientAddress(c: import('hono').Context<AppEnv>, trusted: string[]): st
 }
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use('*', async (c, next) => {
     c.set('client', clientAddress(c, deps.config.trustedProxies));

@@ -281,13 +281,13 @@ export class Dispatcher {
       const next: OutboxRecord = { ...rec, providerIndex: 0, nextAttemptAt: now + this.backoff(rec.attempts + 1) };
       if (rec.hops.at(-1)?.detail !== choice.wait) next.hops = appendHop(rec.hops, { t: now, provider: '-', event: 'skipped', detail: choice.wait });
       await this.o.store.commit([{ c: 'outbox', k: rec.id, v: next }]);
-      this.due.schedule(rec.id, Math.min(next.nextAttemptAt, rec.expiresAt));
+      this.reschedule(rec.id, Math.min(next.nextAttemptAt, rec.expiresAt));
       return;
     }
 
     const slot = this.slots[choice.index]!;
     if (!slot.breaker.tryAcquire(now)) {
-      this.due.schedule(rec.id, now + this.o.retryBaseMs);
+      this.reschedule(rec.id, now + this.o.retryBaseMs);
       return;
     }
     const switched = choice.index !== rec.providerIndex || rec.provider !== slot.provider.id;
@@ -384,10 +384,15 @@ export class Dispatcher {
     }
     if (now >= next.expiresAt) return this.finish(next, 'expired', { t: now, provider: slot.provider.id, event: 'expired' }, next.lastError);
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: next }]);
-    if (this.running) {
-      this.due.schedule(rec.id, next.nextAttemptAt);
-      this.pump();
-    }
+    this.reschedule(rec.id, next.nextAttemptAt);
+  }
+
+  /** Puts a message back on the timetable; called after awaits, so the timer must be re-armed here. */
+  private reschedule(id: string, at: number): void {
+    if (!this.running) return;
+    this.due.schedule(id, at);
+    if (at <= this.o.clock.now()) this.pump();
+    else this.armTimer();
   }
 
   private async finish(rec: OutboxRecord, state: 'sent' | 'expired' | 'failed', hop: OutboxHop, error: string | null = rec.lastError, ref: string | null = rec.ref): Promise<void> {

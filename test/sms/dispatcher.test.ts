@@ -45,7 +45,7 @@ const twoProviders = (cfg: Record<string, unknown> = {}) => {
 
 describe('dispatcher', () => {
   it('retries temporary failures on the same provider with backoff, then delivers', async () => {
-    const { a, b, config } = twoProviders({ maxAttempts: 5 });
+    const { a, b, config } = twoProviders({ maxAttempts: 5, breakerThreshold: 10 });
     h = await makeHarness(config, { providers: [a, b] });
     a.failures = ['temporary', 'temporary'];
     const id = await queue();
@@ -58,7 +58,7 @@ describe('dispatcher', () => {
   });
 
   it('moves on after maxAttempts temporary failures, and at once on a permanent one', async () => {
-    const { a, b, config } = twoProviders();
+    const { a, b, config } = twoProviders({ breakerThreshold: 10 });
     h = await makeHarness(config, { providers: [a, b] });
     a.failures = ['temporary', 'temporary'];
     const first = await queue();

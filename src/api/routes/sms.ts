@@ -9,7 +9,7 @@ import { int, readParams, req } from '../params.js';
 
 /** The gateway role: privacyIDEA (or anything else) hands us SMS to deliver through our modems. */
 export function smsRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.post('/send', async (c) => {
     const p = await readParams(c);

@@ -6,7 +6,7 @@ import { ok } from '../envelope.js';
 import { opt, readParams, req } from '../params.js';
 
 export function authRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
   app.post('/', async (c) => {
     const p = await readParams(c);
     let username = req(p, 'username');
@@ -30,7 +30,7 @@ export function authRoutes(deps: AppDeps) {
 
 /** Own additions: health, status, and the admin/API-key management the CLI uses. */
 export function systemRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.get('/healthz', (c) =>
     deps.ready() ? c.json({ status: 'ok' }, 200) : c.json({ status: 'starting' }, 503),
@@ -50,27 +50,27 @@ export function systemRoutes(deps: AppDeps) {
     });
   });
 
-  app.post('/admin/', requireAdmin(deps), async (c) => {
+  app.post('/admin', requireAdmin(deps), async (c) => {
     const p = await readParams(c);
     const r = await deps.accounts.addAdmin(req(p, 'username'), req(p, 'password'));
     deps.audit.write({ action: 'POST /admin/', administrator: c.get('identity').username, client: c.get('client'), user: req(p, 'username'), result: true, reason: r.created ? 'created' : 'password changed' });
     return ok(c, r.created);
   });
-  app.get('/admin/', requireAdmin(deps), (c) => ok(c, deps.accounts.listAdmins()));
+  app.get('/admin', requireAdmin(deps), (c) => ok(c, deps.accounts.listAdmins()));
   app.delete('/admin/:name', requireAdmin(deps), async (c) => {
     const name = c.req.param('name');
     if (c.get('identity').username === name) throw parameterError('ERR905: You cannot delete the admin you are logged in as.');
     return ok(c, await deps.accounts.removeAdmin(name));
   });
 
-  app.post('/apikey/', requireAdmin(deps), async (c) => {
+  app.post('/apikey', requireAdmin(deps), async (c) => {
     const p = await readParams(c);
     const name = req(p, 'name');
     const secret = await deps.accounts.addApiKey(name);
     deps.audit.write({ action: 'POST /apikey/', administrator: c.get('identity').username, client: c.get('client'), reason: `api key ${name} created`, result: true });
     return ok(c, { name, key: `${name}:${secret}` }, { detail: { message: 'Store this key now: it cannot be shown again.' } });
   });
-  app.get('/apikey/', requireAdmin(deps), (c) => ok(c, deps.accounts.listApiKeys()));
+  app.get('/apikey', requireAdmin(deps), (c) => ok(c, deps.accounts.listApiKeys()));
   app.delete('/apikey/:name', requireAdmin(deps), async (c) => ok(c, await deps.accounts.removeApiKey(c.req.param('name'))));
 
   return app;

@@ -5,7 +5,7 @@ import { ok } from '../envelope.js';
 import { flag, int, opt, readParams, req, type Params } from '../params.js';
 
 export function tokenRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
   const audit = (c: Context<AppEnv>, action: string, serial: string | undefined, result: boolean, extra: Record<string, unknown> = {}) =>
     deps.audit.write({ administrator: c.get('identity').username, action, client: c.get('client'), serial, result, ...extra });
 

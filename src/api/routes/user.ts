@@ -8,7 +8,7 @@ import { opt, readParams, req } from '../params.js';
 const IMPORT_MAX_USERS = 100_000;
 
 export function userRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ strict: false });
   const view = (u: { login: string; realm: string; mobile: string | null; givenname: string; surname: string }) => ({
     username: u.login,
     userid: u.login,
