@@ -3,6 +3,7 @@ import type { Store } from './store/types.js';
 import { createApp } from './api/app.js';
 import type { AppDeps } from './api/context.js';
 import { RateLimiter } from './api/rate-limit.js';
+import { createMetrics } from './api/metrics.js';
 import { Accounts } from './token/accounts.js';
 import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
@@ -42,7 +43,9 @@ export interface Core {
  */
 export function createCore(o: CoreOptions): Core {
   const clock = o.clock ?? systemClock;
-  const { config, store, logger } = o;
+  const { config, logger } = o;
+  const metrics = createMetrics();
+  const store = metrics.instrumentStore(o.store);
   const secrets = o.secrets ?? loadOrCreateSecrets(config.dataDir);
   const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
   const mutex = new KeyedMutex();
@@ -62,6 +65,7 @@ export function createCore(o: CoreOptions): Core {
     retryBaseMs: config.sms.retryBaseMs,
     retryMaxMs: config.sms.retryMaxMs,
   });
+  metrics.attach(dispatcher);
   const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
@@ -79,6 +83,7 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    metrics,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),

@@ -29,6 +29,9 @@ export function createApp(deps: AppDeps) {
   app.use('*', async (c, next) => {
     c.set('client', clientAddress(c, deps.config.trustedProxies));
     await next();
+    // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
+    const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
+    deps.metrics.request(`${c.req.method} ${endpoint}`, c.get('result') ?? String(c.res.status));
   });
   const tooLarge = (max: number) => (c: import('hono').Context) =>
     c.json(errorBody(new PiError(905, `ERR905: Request body too large (at most ${max} bytes).`, 413)), 413);
@@ -47,6 +50,10 @@ export function createApp(deps: AppDeps) {
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
   app.route('/', systemRoutes(deps));
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
 
   app.notFound((c) => fail(c, new PiError(601, `ERR601: No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
   app.onError((err, c) => {

@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Params } from './params.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { Metrics } from './metrics.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
 export interface Identity {
@@ -32,6 +33,7 @@ export interface AppDeps {
   accounts: Accounts;
   dispatcher: Dispatcher;
   validateLimiter: RateLimiter;
+  metrics: Metrics;
   /** False until the providers are started; /healthz answers 503 meanwhile. */
   ready(): boolean;
   startedAt: number;
@@ -39,5 +41,5 @@ export interface AppDeps {
 
 export type AppEnv = {
   Bindings: { local?: boolean; incoming?: { socket?: { remoteAddress?: string } } };
-  Variables: { identity: Identity; params: Params; client: string };
+  Variables: { identity: Identity; params: Params; client: string; result: string };
 };

@@ -187,3 +187,22 @@ describe('health and status', () => {
     expect(r.body.result.error.code).toBe(601);
   });
 });
+
+describe('metrics', () => {
+  it('/metrics exposes requests by endpoint and result, SMS outcomes, queue and store latency', async () => {
+    h = await makeHarness();
+    await enroll(h);
+    await h.call('POST', '/validate/check', { user: 'alice', pass: '1234' });
+    await h.call('POST', '/validate/check', { user: 'alice', pass: '0000' });
+    await h.sms.waitForSent(1);
+    const res = await h.core.app.request('/metrics');
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="CHALLENGE"\} 1/);
+    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="REJECT"\} 1/);
+    expect(text).toMatch(/smsotpd_sms_attempts_total\{provider="rec",outcome="sent"\} 1/);
+    expect(text).toMatch(/smsotpd_queue_depth 0/);
+    expect(text).toMatch(/smsotpd_store_commit_seconds_count \d+/);
+    expect(text).not.toContain('1234');
+  });
+});

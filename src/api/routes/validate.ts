@@ -52,6 +52,7 @@ export function validateRoutes(deps: AppDeps) {
       challenge: opt(p, 'challenge'),
     });
     audit(client, action, out);
+    c.set('result', out.authentication);
     return out;
   };
 
