@@ -4,6 +4,7 @@ import { createApp } from './api/app.js';
 import type { AppDeps } from './api/context.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { createMetrics } from './api/metrics.js';
+import { SignalHistory } from './api/signal-history.js';
 import { Accounts } from './token/accounts.js';
 import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
@@ -66,6 +67,7 @@ export function createCore(o: CoreOptions): Core {
     retryMaxMs: config.sms.retryMaxMs,
   });
   metrics.attach(dispatcher);
+  const signals = new SignalHistory(dispatcher, clock);
   const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
@@ -84,6 +86,7 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     metrics,
+    signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),
@@ -97,10 +100,12 @@ export function createCore(o: CoreOptions): Core {
       for (const p of o.providers) {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));
       }
+      signals.start();
       started = true;
     },
     async stop() {
       started = false;
+      signals.stop();
       await dispatcher.stop();
       await Promise.allSettled(o.providers.map((p) => p.stop()));
       if (!o.audit) audit.close();

@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { Params } from './params.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Metrics } from './metrics.js';
+import type { SignalHistory } from './signal-history.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
 export interface Identity {
@@ -34,6 +35,7 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   validateLimiter: RateLimiter;
   metrics: Metrics;
+  signals: SignalHistory;
   /** False until the providers are started; /healthz answers 503 meanwhile. */
   ready(): boolean;
   startedAt: number;

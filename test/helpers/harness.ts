@@ -10,6 +10,7 @@ import type { Store } from '../../src/store/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { Clock } from '../../src/util/clock.js';
 import { RecordingProvider } from './recording-provider.js';
+import { createProviders } from '../../src/sms/providers/index.js';
 
 export interface Harness {
   dir: string;
@@ -29,13 +30,13 @@ export function tempDir(prefix = 'smsotpd-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function makeHarness(raw: Record<string, unknown> = {}, opts: { providers?: SmsProvider[]; dir?: string; clock?: Clock } = {}): Promise<Harness> {
+export async function makeHarness(raw: Record<string, unknown> = {}, opts: { providers?: SmsProvider[] | 'from-config'; dir?: string; clock?: Clock } = {}): Promise<Harness> {
   const dir = opts.dir ?? tempDir();
   const config = parseConfig({ dataDir: dir, ...raw, sms: { retryBaseMs: 20, retryMaxMs: 200, ...(raw.sms as object) } });
   config.dataDir = dir;
   const store = await openStore({ dataDir: dir, logger: silentLogger });
   const sms = new RecordingProvider();
-  const providers = opts.providers ?? [sms];
+  const providers = opts.providers === 'from-config' ? createProviders(config, { logger: silentLogger, dataDir: dir }) : (opts.providers ?? [sms]);
   const core = createCore({ config, store, logger: silentLogger, providers, clock: opts.clock });
   await core.start();
   let token: string | null = null;

@@ -4,6 +4,26 @@ import { issueJwt, requireAdmin } from '../auth.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { opt, readParams, req } from '../params.js';
+import { maskPhone } from '../../util/logger.js';
+
+/** The newest outbox records for the status page: masked numbers, never texts. */
+function recentMessages(deps: AppDeps, n: number) {
+  return Object.values(deps.store.data.outbox)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .slice(0, n)
+    .map((r) => ({
+      id: r.id,
+      to: maskPhone(r.to),
+      state: r.state,
+      provider: r.provider,
+      attempts: r.attempts,
+      duplicates: r.duplicates,
+      created: r.createdAt / 1000,
+      sent: r.sentAt === null ? null : r.sentAt / 1000,
+      error: r.lastError,
+      origin: r.origin,
+    }));
+}
 
 export function authRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
@@ -47,6 +67,8 @@ export function systemRoutes(deps: AppDeps) {
       tokens: Object.keys(deps.store.data.tokens).length,
       users: Object.keys(deps.store.data.users).length,
       store: deps.store.stats(),
+      signalHistory: deps.signals.get(),
+      recent: recentMessages(deps, 20),
     });
   });
 
