@@ -7,6 +7,7 @@ import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
 import { extraCommands } from './extra.js';
+import { backup, restore } from './backup.js';
 
 const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
 
@@ -25,6 +26,8 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   sms send --to NUMBER --text TEXT        queue a test SMS through the outbox
   sms show ID
   status                                  providers, modems, queue
+  backup FILE                             consistent snapshot (state + key), safe while running
+  restore FILE                            with the daemon stopped; current files are kept aside
 ${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
 
@@ -184,6 +187,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'status':
       print(await api('GET', '/status'));
+      return 0;
+    case 'backup':
+      print(await backup(config, need(pos, 1, 'backup file')));
+      return 0;
+    case 'restore':
+      print(await restore(config, need(pos, 1, 'backup file')));
       return 0;
     default:
       throw new CliError(`unknown command "${pos.join(' ')}"\n\n${USAGE}`);

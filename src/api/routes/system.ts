@@ -5,6 +5,10 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { opt, readParams, req } from '../params.js';
 import { maskPhone } from '../../util/logger.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KEY_FILE } from '../../token/secrets.js';
+import { BACKUP_FORMAT, type Backup } from '../../store/backup.js';
 
 /** The newest outbox records for the status page: masked numbers, never texts. */
 function recentMessages(deps: AppDeps, n: number) {
@@ -70,6 +74,20 @@ export function systemRoutes(deps: AppDeps) {
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
     });
+  });
+
+  /** A consistent snapshot: the state is serialised in one synchronous step, so no write interleaves. */
+  app.get('/backup', requireAdmin(deps), (c) => {
+    const body: Backup = {
+      format: BACKUP_FORMAT,
+      formatVersion: 1,
+      created: new Date(deps.clock.now()).toISOString(),
+      schemaVersion: deps.store.data.schemaVersion,
+      secretKey: readFileSync(path.join(deps.config.dataDir, KEY_FILE)).toString('base64'),
+      state: JSON.parse(JSON.stringify(deps.store.data)),
+    };
+    deps.audit.write({ action: 'GET /backup', administrator: c.get('identity').username, client: c.get('client'), result: true });
+    return ok(c, body);
   });
 
   app.post('/admin', requireAdmin(deps), async (c) => {
