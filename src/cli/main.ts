@@ -8,6 +8,7 @@ import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
 import { extraCommands } from './extra.js';
 import { backup, restore } from './backup.js';
+import { doctor, formatChecks } from './doctor.js';
 
 const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
 
@@ -26,6 +27,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   sms send --to NUMBER --text TEXT        queue a test SMS through the outbox
   sms show ID
   status                                  providers, modems, queue
+  doctor                                  config, data dir, disk, clock, daemon, modems: each line with a fix
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
 ${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
@@ -89,6 +91,11 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'serve') {
     await serve(o.config);
     return -1; // keeps running
+  }
+  if (cmd === 'doctor') {
+    const r = await doctor(o.config);
+    print(o.json ? r : formatChecks(r.checks));
+    return r.ok ? 0 : 1;
   }
   const extra = extraCommands.find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
