@@ -126,7 +126,7 @@ function modemChecks(provider: string, m: any): Check[] {
 
 export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok: boolean }> {
   const checks: Check[] = [];
-  let cfg: Config;
+  let cfg: ReturnType<typeof loadConfig>;
   try {
     cfg = loadConfig(configFile);
     checks.push({ name: 'config', verdict: 'ok', detail: `${cfg.source}: ${cfg.sms.providers.length} provider(s): ${cfg.sms.providers.map((p) => `${p.id} (${p.type})`).join(', ')}` });
