@@ -1,0 +1,51 @@
+// `npm run bench`: runs each benchmark as its own process (so one's heap and JIT do not colour
+// another's figures) and writes docs/BENCHMARKS.md with the figures and the command behind each.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+const benches = [
+  { id: 'api', title: 'Logins: step 1 and step 2 through the HTTP API (issue 2)', script: 'scripts/bench-api.mjs' },
+  { id: 'store', title: 'Store: group-committed journal (issue 2)', script: 'scripts/bench-store.mjs' },
+  { id: 'modem', title: 'Modems: throughput, latency, faults (issue 3)', script: 'scripts/bench-modem.mjs' },
+  { id: 'failover', title: 'Failover and the gateway role (issue 4)', script: 'scripts/bench-failover.mjs' },
+];
+
+const docFile = path.join(root, 'docs/BENCHMARKS.md');
+const previous = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '';
+const sections = new Map();
+// Keep sections of benches not run this time, so `npm run bench -- modem` updates one part only.
+for (const m of previous.matchAll(/<!-- bench:(\w+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g)) sections.set(m[1], m[2]);
+
+for (const b of benches) {
+  if (only.length && !only.includes(b.id)) continue;
+  if (!existsSync(path.join(root, b.script))) {
+    console.error(`skip ${b.id}: ${b.script} not found`);
+    continue;
+  }
+  console.error(`bench ${b.id}: node ${b.script} ...`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [path.join(root, b.script)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+  if (r.status !== 0) {
+    console.error(`bench ${b.id} failed (exit ${r.status})`);
+    process.exitCode = 1;
+    continue;
+  }
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  sections.set(b.id, `## ${b.title}\n\nCommand: \`npm run bench -- ${b.id}\` (runs \`node ${b.script}\` after \`npm run build\`), ${when} UTC, ${Math.round((Date.now() - t0) / 1000)} s.\n\n${r.stdout.trim()}\n\n`);
+}
+
+const header = `# Benchmarks
+
+Produced by \`npm run bench\` (all) or \`npm run bench -- <name>\` (one of: ${benches.map((b) => b.id).join(', ')}).
+Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.
+Everything runs on loopback; the daemon fsyncs every change before it answers.
+
+`;
+const body = benches.filter((b) => sections.has(b.id)).map((b) => `<!-- bench:${b.id} -->\n${sections.get(b.id)}<!-- /bench:${b.id} -->`).join('\n\n');
+writeFileSync(docFile, `${header}${body}\n`);
+console.error(`wrote ${path.relative(root, docFile)}`);
