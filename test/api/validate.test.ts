@@ -12,6 +12,12 @@ const check = (params: Record<string, string>, opts?: { json?: boolean; get?: bo
 
 const token = (serial: string) => h.store.get('tokens', serial)!;
 
+/** A hand-made request, for bodies the form/JSON helper cannot produce. */
+async function raw(url: string, init: RequestInit): Promise<{ status: number; body: any }> {
+  const r = await h.core.app.request(url, init);
+  return { status: r.status, body: await r.json() };
+}
+
 describe('/validate/check: challenge-response as privacyIDEA answers it', () => {
   it('step 1: the PIN alone creates a challenge and queues the SMS', async () => {
     h = await makeHarness();
@@ -334,14 +340,14 @@ describe('decisions that differ from privacyIDEA', () => {
 
 describe('bad input is an error, not a login attempt, and changes nothing', () => {
   const cases: Array<[string, () => Promise<{ status: number; body: any }>, number, RegExp]> = [
-    ['duplicated parameter', () => h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234&pass=1234' }).then(async (r) => ({ status: r.status, body: await r.json() })), 400, /given more than once/],
-    ['parameter in query and body', () => h.core.app.request('/validate/check?pass=1234', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234' }).then(async (r) => ({ status: r.status, body: await r.json() })), 400, /given more than once/],
+    ['duplicated parameter', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234&pass=1234' }), 400, /given more than once/],
+    ['parameter in query and body', () => raw('/validate/check?pass=1234', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234' }), 400, /given more than once/],
     ['oversized pass', () => check({ user: 'alice', pass: '1'.repeat(129) }), 400, /'pass' is too long/],
     ['1 MiB body', () => check({ user: 'alice', pass: '1'.repeat(1 << 20) }), 413, /too large/],
-    ['non-scalar JSON value', () => h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":{"a":1}}' }).then(async (r) => ({ status: r.status, body: await r.json() })), 400, /must be a string/],
-    ['broken JSON', () => h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":' }).then(async (r) => ({ status: r.status, body: await r.json() })), 400, /not valid JSON/],
-    ['non-UTF-8 form bytes', () => h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=%FF%FE' }).then(async (r) => ({ status: r.status, body: await r.json() })), 400, /not UTF-8/],
-    ['unsupported content type', () => h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' }).then(async (r) => ({ status: r.status, body: await r.json() })), 415, /Unsupported content type/],
+    ['non-scalar JSON value', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":{"a":1}}' }), 400, /must be a string/],
+    ['broken JSON', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":' }), 400, /not valid JSON/],
+    ['non-UTF-8 form bytes', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=%FF%FE' }), 400, /not UTF-8/],
+    ['unsupported content type', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' }), 415, /Unsupported content type/],
     ['user with %', () => check({ user: 'ali%ce', pass: '1234' }), 400, /Invalid user/],
     ['serial with *', () => check({ serial: 'PISM*', pass: '1234' }), 400, /Invalid serial/],
     ['transaction_id and state disagree', () => check({ user: 'alice', transaction_id: '1', state: '2', pass: '123456' }), 400, /differ/],

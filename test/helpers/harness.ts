@@ -10,7 +10,6 @@ import type { Store } from '../../src/store/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { Clock } from '../../src/util/clock.js';
 import { RecordingProvider } from './recording-provider.js';
-import { createProviders } from '../../src/sms/providers/index.js';
 
 export interface Harness {
   dir: string;
@@ -36,7 +35,10 @@ export async function makeHarness(raw: Record<string, unknown> = {}, opts: { pro
   config.dataDir = dir;
   const store = await openStore({ dataDir: dir, logger: silentLogger });
   const sms = new RecordingProvider();
-  const providers = opts.providers === 'from-config' ? createProviders(config, { logger: silentLogger, dataDir: dir }) : (opts.providers ?? [sms]);
+  const providers =
+    opts.providers === 'from-config'
+      ? (await import('../../src/sms/providers/index.js')).createProviders(config, { logger: silentLogger, dataDir: dir })
+      : (opts.providers ?? [sms]);
   const core = createCore({ config, store, logger: silentLogger, providers, clock: opts.clock });
   await core.start();
   let token: string | null = null;

@@ -1,0 +1,69 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { StoreError } from './types.js';
+
+export const LOCK_FILE = 'smsotpd.lock';
+
+export class StoreLockedError extends StoreError {
+  override name = 'StoreLockedError';
+  constructor(
+    readonly pid: number,
+    dataDir: string,
+  ) {
+    super(`smsotpd is running (pid ${pid}) on ${dataDir}`);
+  }
+}
+
+export interface LockHandle {
+  release(): void;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else, which still means the lock is held.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One writer per data dir: the daemon, or a CLI command working without it. The lock file holds
+ * the owner's pid; a lock whose process is gone (a crash, a power cut) is taken over.
+ */
+export function acquireLock(dataDir: string): LockHandle {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      let released = false;
+      return {
+        release() {
+          if (released) return;
+          released = true;
+          try {
+            if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`cannot create lock ${file}: ${(err as Error).message}`);
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new StoreLockedError(pid, dataDir);
+    if (pid === process.pid) throw new StoreLockedError(pid, dataDir);
+    rmSync(file, { force: true });
+  }
+  throw new StoreError(`cannot take the lock ${file}: it keeps changing`);
+}
