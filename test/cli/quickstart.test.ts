@@ -31,7 +31,7 @@ describe('quick start, end to end through the CLI and the daemon', () => {
   let cfg: string;
   let daemon: ChildProcess;
   let base: string;
-  let stderr = '';
+  let stderr = ''; // everything the daemon printed
 
   beforeAll(async () => {
     if (!existsSync(main)) throw new Error('dist/ is missing: run npm run build (npm test does)');
@@ -40,7 +40,9 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'var'), log: { level: 'warn' } }));
     base = `http://127.0.0.1:${port}`;
-    daemon = spawn(process.execPath, [main, 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon = spawn(process.execPath, [main, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // pino writes JSON lines to stdout; errors from Node itself go to stderr.
+    daemon.stdout!.on('data', (d) => (stderr += d));
     daemon.stderr!.on('data', (d) => (stderr += d));
     await waitFor(async () => {
       try {
