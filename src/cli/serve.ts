@@ -7,7 +7,7 @@ import { createProviders } from '../sms/providers/index.js';
 import { acquireLock } from '../store/lock.js';
 import { openStore } from '../store/store.js';
 import { createLogger } from '../util/logger.js';
-import { socketPath } from './client.js';
+import { CliError, socketPath } from './client.js';
 
 function listen(server: Server, ...args: [number, string] | [string]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -39,8 +39,19 @@ export async function serve(configFile?: string): Promise<void> {
     fetch: (req: Request, env: Record<string, unknown>) => core.app.fetch(req, { ...env, local: true }),
   }) as Server;
 
-  await core.start();
-  await listen(http, config.listen.port, config.listen.host);
+  try {
+    await core.start();
+    await listen(http, config.listen.port, config.listen.host);
+  } catch (err) {
+    await core.stop().catch(() => {});
+    await store.close().catch(() => {});
+    lock.release();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: the port is in use (another smsotpd, or change listen.port)`);
+    if (e.code === 'EACCES') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: permission denied (ports below 1024 need privileges)`);
+    if (e.code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: no such address on this machine`);
+    throw err;
+  }
   try {
     await listen(control, sock);
     chmodSync(sock, 0o600);
