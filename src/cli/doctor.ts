@@ -135,15 +135,17 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
     return { checks: [{ name: 'config', verdict: 'fail', detail: msg, fix: 'fix the file; every key and default is in docs/configuration' }], ok: false };
   }
   for (const p of cfg.sms.providers) {
-    if (p.type === 'modem' && !p.device.startsWith('tcp://')) {
+    if (p.type !== 'modem') continue;
+    for (const device of p.modems ? p.modems.map((m) => m.device) : [p.device!]) {
+      if (device.startsWith('tcp://')) continue;
       try {
-        accessSync(p.device, constants.R_OK | constants.W_OK);
+        accessSync(device, constants.R_OK | constants.W_OK);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         checks.push({
           name: `device ${p.id}`,
           verdict: 'fail',
-          detail: `${p.device}: ${e.code === 'ENOENT' ? 'does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message}`,
+          detail: `${device}: ${e.code === 'ENOENT' ? 'does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message}`,
           fix: e.code === 'EACCES' ? 'add the service user to the dialout group' : 'plug the modem in; `smsotpd modem list` shows serial ports; prefer /dev/serial/by-id/ paths',
         });
       }

@@ -26,7 +26,21 @@ export const modemProviderSchema = z.object({
   ...providerBase,
   type: z.literal('modem'),
   /** Serial device path (prefer /dev/serial/by-id/...) or tcp://host:port (ser2net, simulator). */
-  device: z.string().min(1).max(512),
+  device: z.string().min(1).max(512).optional(),
+  /** Several modems pooled behind this provider; each inherits profile/baudRate/simPin unless it sets its own. */
+  modems: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+        device: z.string().min(1).max(512),
+        profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional(),
+        baudRate: z.number().int().min(300).max(4_000_000).optional(),
+        simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
+      }),
+    )
+    .min(1)
+    .max(16)
+    .optional(),
   profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('generic'),
   baudRate: z.number().int().min(300).max(4_000_000).default(115200),
   simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
@@ -36,7 +50,7 @@ export const modemProviderSchema = z.object({
   mode: z.enum(['pdu', 'text']).default('pdu'),
   healthPollSeconds: seconds(30, 1, 3600),
   maxAttempts: z.number().int().min(1).max(100).default(5),
-});
+}).refine((m) => !!m.device !== !!m.modems, { message: 'a modem provider needs either "device" or "modems" (a list), not both' });
 
 export const simulatorProviderSchema = z.object({
   ...providerBase,
@@ -45,6 +59,10 @@ export const simulatorProviderSchema = z.object({
   profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('sim800'),
   /** Simulated time the network takes to accept one submit, in ms. */
   submitMs: z.number().int().min(0).max(60_000).default(200),
+  /** How many simulated modems this provider pools. */
+  count: z.number().int().min(1).max(16).default(1),
+  simPin: z.string().regex(/^\d{4,8}$/).optional(),
+  healthPollSeconds: seconds(30, 1, 3600),
   /** Deterministic fault injection for demos and soak runs (see src/sim/). */
   faults: z
     .object({
@@ -53,6 +71,7 @@ export const simulatorProviderSchema = z.object({
       permanentErrorRate: z.number().min(0).max(1).default(0),
       hangRate: z.number().min(0).max(1).default(0),
       rebootRate: z.number().min(0).max(1).default(0),
+      ambiguousRate: z.number().min(0).max(1).default(0),
     })
     .prefault({}),
 });

@@ -66,7 +66,7 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     expect(init.code, init.err).toBe(0);
     expect(init.out).toMatch(/^PISM/);
 
-    const step1 = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', pass: '1234' }) })).json();
+    const step1: any = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', pass: '1234' }) })).json();
     expect(step1.result.authentication).toBe('CHALLENGE');
     const record = path.join(dir, 'var', 'sim-sms.jsonl');
     const sms = await waitFor(() => {
@@ -77,7 +77,7 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     expect(sms).toMatchObject({ to: '+4917612345678', modem: expect.any(String) });
     expect(typeof sms.t).toBe('number');
     const otp = /(\d{6})/.exec(sms.text)![1]!;
-    const step2 = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', transaction_id: step1.detail.transaction_id, pass: otp }) })).json();
+    const step2: any = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', transaction_id: step1.detail.transaction_id, pass: otp }) })).json();
     expect(step2.result).toEqual({ status: true, value: true, authentication: 'ACCEPT' });
   });
 

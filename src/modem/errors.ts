@@ -1,0 +1,81 @@
+import type { FailureKind } from '../sms/provider.js';
+
+/**
+ * What a +CMS / +CME ERROR means for the message and the modem (3GPP TS 27.005 3.2.5, 24.011
+ * E.2, 23.040 9.2.3.22). No existing daemon tells these apart; the dispatcher acts on them:
+ * temporary → retry with backoff; permanent → next provider at once; modem → take the modem out
+ * of service and recover it, the message goes elsewhere; ambiguous → may have been sent.
+ */
+export type ErrorClass = 'permanent' | 'temporary' | 'modem' | 'ambiguous';
+
+const PERMANENT_CMS = new Set([1, 8, 10, 21, 27, 28, 29, 30, 50, 69, 81, 95, 96, 97, 98, 99, 127, 301, 302, 303, 304, 305, 330]);
+const TEMPORARY_CMS = new Set([38, 41, 42, 47, 192, 331, 332, 512, 513, 514, 515, 535]);
+const MODEM_CMS = new Set([310, 311, 312, 313, 314, 315, 316, 317, 318, 320, 321, 322, 340]);
+const AMBIGUOUS_CMS = new Set([111, 500]);
+
+export function classifyCms(code: number): ErrorClass {
+  if (TEMPORARY_CMS.has(code)) return 'temporary';
+  if (MODEM_CMS.has(code)) return 'modem';
+  if (AMBIGUOUS_CMS.has(code)) return 'ambiguous';
+  if (PERMANENT_CMS.has(code)) return 'permanent';
+  // TP-FCS 128..255 (except 192 SC busy, above): the network refused this message.
+  if (code >= 128 && code <= 255) return 'permanent';
+  // Unknown codes: retry, but a bounded number of times (the dispatcher's maxAttempts).
+  return 'temporary';
+}
+
+/** +CME ERROR codes (27.007 9.2): SIM and network trouble concern the modem, not the message. */
+export function classifyCme(code: number): ErrorClass {
+  if ([3, 4, 50].includes(code)) return 'permanent';
+  if ([10, 11, 12, 13, 15, 16, 17, 18, 20, 21, 22, 23, 30, 31, 32].includes(code)) return 'modem';
+  if (code === 14 || code === 100) return 'temporary'; // SIM busy (just booted), unknown
+  return 'temporary';
+}
+
+export function failureKind(c: ErrorClass): FailureKind {
+  return c === 'modem' ? 'unavailable' : c;
+}
+
+/** Verbose (AT+CMEE=2) texts some firmware prints instead of numbers. */
+const VERBOSE: Record<string, number> = {
+  'sim not inserted': 10,
+  'sim pin required': 11,
+  'sim puk required': 12,
+  'sim failure': 13,
+  'sim busy': 14,
+  'incorrect password': 16,
+  'no network service': 30,
+  'network timeout': 31,
+  'unknown error': 100,
+  'operation not allowed': 3,
+  'operation not supported': 4,
+  'invalid pdu mode parameter': 304,
+  'invalid text mode parameter': 305,
+  'sms service of me reserved': 301,
+  'memory full': 322,
+  'unknown smsc address': 330,
+  'no network': 331,
+  'network time-out': 332,
+  'unknown': 500,
+  'temporary failure': 41,
+  'congestion': 42,
+  'resources unavailable, unspecified': 47,
+  'network out of order': 38,
+  'unassigned (unallocated) number': 1,
+  'operator determined barring': 8,
+  'call barred': 10,
+  'short message transfer rejected': 21,
+  'destination out of service': 27,
+  'unidentified subscriber': 28,
+  'facility rejected': 29,
+  'unknown subscriber': 30,
+  'invalid short message transfer reference value': 81,
+  'sm rejected-duplicate sm': 197,
+};
+
+/** The numeric code of `+CMS ERROR: 42` or `+CMS ERROR: Congestion`; NaN when unknown. */
+export function parseErrorCode(text: string): number {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  return VERBOSE[t.toLowerCase()] ?? Number.NaN;
+}
