@@ -28,9 +28,18 @@ export async function serve(configFile?: string): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = acquireLock(config.dataDir);
-  const store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
-  const providers = createProviders(config, { logger, dataDir: config.dataDir });
-  const core = createCore({ config, store, logger, providers });
+  let store;
+  let core;
+  let providers;
+  try {
+    store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
+    providers = createProviders(config, { logger, dataDir: config.dataDir });
+    core = createCore({ config, store, logger, providers });
+  } catch (err) {
+    await store?.close().catch(() => {});
+    lock.release();
+    throw err;
+  }
 
   const http = createAdaptorServer({ fetch: core.app.fetch }) as Server;
   const sock = socketPath(config);

@@ -196,7 +196,8 @@ export const configSchema = z
           .array(providerSchema)
           .min(1)
           .max(32)
-          .default([{ id: 'sim', type: 'simulator' } as never]),
+          // prefault: the default goes through the schema, so the simulator gets its defaults too.
+          .prefault([{ id: 'sim', type: 'simulator' }]),
         /** Retry backoff for temporary failures: first delay and cap, in ms. */
         retryBaseMs: z.number().int().min(10).max(600_000).default(2000),
         retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
