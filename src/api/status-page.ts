@@ -97,7 +97,7 @@ const table = (id: string, heads: string[]) =>
 
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>smsotpd status</title><style>${STYLE}</style></head>
+<title>smsotpd status</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body>
 <div id="login" hidden><h2>smsotpd administrator</h2><form id="login-form"><label>User<input id="user" autocomplete="username" required></label><label>Password<input id="pass" type="password" autocomplete="current-password" required></label><div id="err"></div><button type="submit">Log in</button></form></div>
 <div id="app" hidden>

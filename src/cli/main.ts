@@ -107,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
     return s ? `?${s}` : '';
   };
 
+  if (cmd === 'backup' || cmd === 'restore') {
+    const file = need(pos, 1, 'backup file');
+    print(cmd === 'backup' ? await backup(config, file) : await restore(config, file));
+    return 0;
+  }
+
   switch (`${cmd} ${sub ?? ''}`.trim()) {
     case 'admin add': {
       const name = need(pos, 2, 'admin name');
@@ -195,12 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'status':
       print(await api('GET', '/status'));
       return 0;
-    case 'backup':
-      print(await backup(config, need(pos, 1, 'backup file')));
-      return 0;
-    case 'restore':
-      print(await restore(config, need(pos, 1, 'backup file')));
-      return 0;
+
     default:
       throw new CliError(`unknown command "${pos.join(' ')}"\n\n${USAGE}`);
   }
