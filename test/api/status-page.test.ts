@@ -1,5 +1,5 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enroll, makeHarness, type Harness } from '../helpers/harness.js';
@@ -57,8 +57,13 @@ describe.skipIf(!haveChromium)('status page in headless Chromium', () => {
       expect(row).toContain('+49*********78');
       expect(row).not.toContain('+4917612345678');
       expect(errors, errors.join("\n")).toEqual([]);
-      mkdirSync('docs', { recursive: true });
-      await page.screenshot({ path: 'docs/status-page.png', fullPage: true });
+      // `UPDATE_SCREENSHOT=1 npx vitest run test/api/status-page.test.ts` refreshes docs/status-page.png.
+      const shot = await page.screenshot({ fullPage: true });
+      expect(shot.length).toBeGreaterThan(10_000);
+      if (process.env.UPDATE_SCREENSHOT) {
+        mkdirSync('docs', { recursive: true });
+        writeFileSync('docs/status-page.png', shot);
+      }
     } finally {
       await browser.close();
     }
