@@ -289,8 +289,8 @@ function finalCode(line: string, command: string): Omit<AtResult, 'lines'> | nul
     if (line === '4') return { final: 'ERROR' };
   }
   const cme = /^\+CME ERROR:\s*(.*)$/.exec(line);
-  if (cme) return { final: 'CME', code: parseErrorCode(cme[1]!), errorText: cme[1]!.trim() };
+  if (cme) return { final: 'CME', code: parseErrorCode(cme[1]!, 'CME'), errorText: cme[1]!.trim() };
   const cms = /^\+CMS ERROR:\s*(.*)$/.exec(line);
-  if (cms) return { final: 'CMS', code: parseErrorCode(cms[1]!), errorText: cms[1]!.trim() };
+  if (cms) return { final: 'CMS', code: parseErrorCode(cms[1]!, 'CMS'), errorText: cms[1]!.trim() };
   return null;
 }

@@ -36,8 +36,10 @@ export function failureKind(c: ErrorClass): FailureKind {
   return c === 'modem' ? 'unavailable' : c;
 }
 
-/** Verbose (AT+CMEE=2) texts some firmware prints instead of numbers. */
-const VERBOSE: Record<string, number> = {
+/** Verbose (AT+CMEE=2) texts some firmware prints instead of numbers; +CME and +CMS differ. */
+const VERBOSE_CME: Record<string, number> = {
+  'operation not allowed': 3,
+  'operation not supported': 4,
   'sim not inserted': 10,
   'sim pin required': 11,
   'sim puk required': 12,
@@ -46,21 +48,12 @@ const VERBOSE: Record<string, number> = {
   'incorrect password': 16,
   'no network service': 30,
   'network timeout': 31,
+  'network not allowed - emergency calls only': 32,
+  'unknown': 100,
   'unknown error': 100,
-  'operation not allowed': 3,
-  'operation not supported': 4,
-  'invalid pdu mode parameter': 304,
-  'invalid text mode parameter': 305,
-  'sms service of me reserved': 301,
-  'memory full': 322,
-  'unknown smsc address': 330,
-  'no network': 331,
-  'network time-out': 332,
-  'unknown': 500,
-  'temporary failure': 41,
-  'congestion': 42,
-  'resources unavailable, unspecified': 47,
-  'network out of order': 38,
+};
+
+const VERBOSE_CMS: Record<string, number> = {
   'unassigned (unallocated) number': 1,
   'operator determined barring': 8,
   'call barred': 10,
@@ -69,13 +62,34 @@ const VERBOSE: Record<string, number> = {
   'unidentified subscriber': 28,
   'facility rejected': 29,
   'unknown subscriber': 30,
+  'network out of order': 38,
+  'temporary failure': 41,
+  'congestion': 42,
+  'resources unavailable, unspecified': 47,
   'invalid short message transfer reference value': 81,
   'sm rejected-duplicate sm': 197,
+  'me failure': 300,
+  'sms service of me reserved': 301,
+  'operation not allowed': 302,
+  'operation not supported': 303,
+  'invalid pdu mode parameter': 304,
+  'invalid text mode parameter': 305,
+  'sim not inserted': 310,
+  'sim pin required': 311,
+  'sim failure': 313,
+  'sim busy': 314,
+  'memory full': 322,
+  'unknown smsc address': 330,
+  'no network service': 331,
+  'network timeout': 332,
+  'network time-out': 332,
+  'unknown error': 500,
+  'unknown': 500,
 };
 
 /** The numeric code of `+CMS ERROR: 42` or `+CMS ERROR: Congestion`; NaN when unknown. */
-export function parseErrorCode(text: string): number {
+export function parseErrorCode(text: string, kind: 'CME' | 'CMS'): number {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
-  return VERBOSE[t.toLowerCase()] ?? Number.NaN;
+  return (kind === 'CME' ? VERBOSE_CME : VERBOSE_CMS)[t.toLowerCase()] ?? Number.NaN;
 }

@@ -43,6 +43,9 @@ interface PartProgress {
   partsSent?: number[];
 }
 
+/** Boot URCs closer together than this belong to one boot. */
+const BOOT_SEQUENCE_MS = 3000;
+
 const REG_STATES: Record<string, string> = { '0': 'not registered', '1': 'home', '2': 'searching', '3': 'denied', '4': 'unknown', '5': 'roaming' };
 
 /** 27.007 +CSQ rssi to dBm; 99 = unknown. */
@@ -70,6 +73,7 @@ export class Modem extends EventEmitter {
   private poll: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly log: Logger;
+  private lastBootUrcAt = 0;
 
   constructor(private readonly o: ModemOptions) {
     super();
@@ -246,8 +250,12 @@ export class Modem extends EventEmitter {
   private urc(line: string): void {
     const boot = this.o.profile.bootUrcs[0];
     const rebooted = line === 'RDY' || line.startsWith('^SYSSTART') || (boot !== undefined && line === boot) || line === '+CFUN: 1';
-    if (rebooted && !this.initializing && !this.recovering && !this.stopped) {
+    // A boot prints several URCs (RDY, +CFUN: 1, ...): the first one counts, the rest are the same boot.
+    const now = this.o.clock.now();
+    if (rebooted && !this.initializing && now - this.lastBootUrcAt > BOOT_SEQUENCE_MS) {
+      this.lastBootUrcAt = now;
       this.counters.reboots++;
+      if (this.recovering || this.stopped) return;
       this.log.warn({ urc: line }, 'modem rebooted by itself: initialising again');
       void this.reinitAfterReboot();
       return;

@@ -51,7 +51,8 @@ export const NO_FAULTS: FaultConfig = {
 
 const TEMPORARY_CMS = [42, 47, 331, 332, 512, 513, 514];
 const NOISE = ['RING', '+CMTI: "SM",3', '+CREG: 1', '^RSSI: 17', '+CIEV: 2,3', '+CLIP: "+491701111111",145,"",0,"",0'];
-const VERBOSE: Record<number, string> = { 11: 'SIM PIN required', 16: 'incorrect password', 21: 'Short message transfer rejected', 42: 'Congestion', 47: 'Resources unavailable, unspecified', 304: 'Invalid PDU mode parameter', 331: 'No network service', 332: 'Network timeout', 500: 'Unknown error', 512: 'SMS error 512', 513: 'SMS error 513', 514: 'SMS error 514' };
+const VERBOSE_CME: Record<number, string> = { 11: 'SIM PIN required', 16: 'incorrect password' };
+const VERBOSE_CMS: Record<number, string> = { 21: 'Short message transfer rejected', 42: 'Congestion', 47: 'Resources unavailable, unspecified', 302: 'operation not allowed', 304: 'Invalid PDU mode parameter', 331: 'No network service', 332: 'Network timeout', 500: 'Unknown error' };
 
 /** mulberry32: small, fast, good enough for fault schedules. */
 export function prng(seed: number): () => number {
@@ -226,7 +227,8 @@ export class SimulatedModem {
 
   private error(kind: 'CMS' | 'CME', code: number): void {
     if (this.cmee === 0) return this.final('ERROR');
-    const text = this.cmee === 2 && VERBOSE[code] ? VERBOSE[code] : String(code);
+    const verbose = (kind === 'CME' ? VERBOSE_CME : VERBOSE_CMS)[code];
+    const text = this.cmee === 2 && verbose ? verbose : String(code);
     this.final(`+${kind} ERROR: ${text}`);
   }
 
