@@ -60,7 +60,7 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
       return { id: cfg.id, type: 'sipgate', health: stopped ? 'down' : 'ready', detail: { url: url.origin, ...counters.view() } };
     },
     async send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
-      const digits = rewrite(msg.to).trim().replace(/^\+/, '');
+      const digits = rewrite(msg.to).replace(/\s+/g, '').replace(/^\+/, '');
       if (!/^\d{3,20}$/.test(digits)) throw counters.fail(new SendFailure('permanent', 'the number is not digits after REGEXP', 'bad number'));
       const t0 = clock.now();
       let status: number;
