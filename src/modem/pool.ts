@@ -2,6 +2,7 @@ import { SendFailure, type OutgoingSms, type ProviderHealth, type ProviderStatus
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Modem } from './modem.js';
+import type { SimulatedModem } from '../sim/modem.js';
 
 interface Job {
   msg: OutgoingSms;
@@ -28,8 +29,13 @@ export class ModemPool implements SmsProvider {
   private waiting: Job[] = [];
   private startedAt = 0;
   private stopped = false;
+  /** Start-up ends when a modem first becomes ready: after that, no modem ready means fail over. */
+  private readySeen = false;
   /** Moving average of one submit, ms: the basis of expectedWaitMs. */
   private submitMs = 2000;
+
+  /** The simulated modems behind a `simulator` provider (tests and demos inject faults through them). */
+  simulators: SimulatedModem[] = [];
 
   constructor(
     readonly id: string,
@@ -41,6 +47,7 @@ export class ModemPool implements SmsProvider {
     for (const s of this.slots) {
       s.modem.on('state', (state: string) => {
         if (state === 'ready') {
+          this.readySeen = true;
           this.drainWaiting();
           this.pump(s);
         } else this.evacuate(s);
@@ -54,6 +61,7 @@ export class ModemPool implements SmsProvider {
 
   async start(): Promise<void> {
     this.startedAt = this.o.clock.now();
+    this.readySeen = false;
     this.stopped = false;
     for (const s of this.slots) s.modem.start();
   }
@@ -67,7 +75,7 @@ export class ModemPool implements SmsProvider {
   }
 
   private inStartup(): boolean {
-    return this.o.clock.now() - this.startedAt < this.o.startupGraceMs && this.slots.some((s) => ['offline', 'booting', 'recovering'].includes(s.modem.state));
+    return !this.readySeen && !this.stopped && this.o.clock.now() - this.startedAt < this.o.startupGraceMs;
   }
 
   private ready(): Slot[] {
@@ -112,6 +120,14 @@ export class ModemPool implements SmsProvider {
     if (ready.length === 0) {
       if (this.inStartup()) {
         this.waiting.push(job);
+        // If no modem comes up within the grace, the waiting messages move on to other providers.
+        const left = this.startedAt + this.o.startupGraceMs - this.o.clock.now();
+        setTimeout(() => {
+          if (this.waiting.includes(job)) {
+            this.waiting.splice(this.waiting.indexOf(job), 1);
+            this.assign(job);
+          }
+        }, Math.max(0, left) + 10).unref();
         return;
       }
       const states = this.slots.map((s) => `${s.modem.id} ${s.modem.state}`).join(', ');

@@ -48,13 +48,19 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
     return new ModemPool(cfg.id, 'modem', modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS });
   }
   const base = loadProfile(cfg.profile, dir);
-  // A simulated modem boots in a fraction of a second; waiting a real modem's boot time in the
-  // recovery ladder would only slow the demo and the tests.
-  const profile = { ...base, bootTimeMs: 500 };
+  // A simulated modem boots in a fraction of a second and answers within its submitMs: a real
+  // modem's boot time and 60 s submit timeout would only slow the demo and the tests.
+  const profile = {
+    ...base,
+    bootTimeMs: 500,
+    timeouts: { ...base.timeouts, default: 1000, prompt: 2000, submit: Math.max(2000, cfg.submitMs * 3), cfun: 2000, network: 2000 },
+  };
   const record = createJsonlRecorder(deps.dataDir);
+  const sims: SimulatedModem[] = [];
   for (let i = 0; i < cfg.count; i++) {
     const id = cfg.count === 1 ? cfg.id : `${cfg.id}-${i + 1}`;
     const sim = new SimulatedModem({ id, profile, submitMs: cfg.submitMs, bootMs: 300, simPin: cfg.simPin, faults: { ...cfg.faults, seed: cfg.faults.seed + i }, record });
+    sims.push(sim);
     const transport = new StreamTransport(`simulator:${id}`, () => {
       const { driverSide, modemSide } = createDuplexPair();
       sim.attach(modemSide);
@@ -62,5 +68,7 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
     });
     modems.push(new Modem({ id, profile, transport, logger: deps.logger, clock, simPin: cfg.simPin, healthPollMs: cfg.healthPollSeconds * 1000 }));
   }
-  return new ModemPool(cfg.id, 'simulator', modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS });
+  const pool = new ModemPool(cfg.id, 'simulator', modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS });
+  pool.simulators = sims;
+  return pool;
 }
