@@ -29,6 +29,7 @@ export function createApp(deps: AppDeps) {
 
   app.use('*', async (c, next) => {
     c.set('client', clientAddress(c, deps.config.trustedProxies));
+    c.set('bodyLimit', deps.config.limits.bodyBytes);
     await next();
     // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
     const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
@@ -37,10 +38,6 @@ export function createApp(deps: AppDeps) {
   const tooLarge = (max: number) => (c: import('hono').Context) =>
     c.json(errorBody(new PiError(905, `ERR905: Request body too large (at most ${max} bytes).`, 413)), 413);
   app.use('/user/import', bodyLimit({ maxSize: IMPORT_BODY_BYTES, onError: tooLarge(IMPORT_BODY_BYTES) }));
-  app.use('*', async (c, next) => {
-    if (c.req.path === '/user/import') return next();
-    return bodyLimit({ maxSize: deps.config.limits.bodyBytes, onError: tooLarge(deps.config.limits.bodyBytes) })(c, next);
-  });
 
   app.route('/validate', validateRoutes(deps));
   app.route('/auth', authRoutes(deps));

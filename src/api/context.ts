@@ -43,5 +43,5 @@ export interface AppDeps {
 
 export type AppEnv = {
   Bindings: { local?: boolean; incoming?: { socket?: { remoteAddress?: string } } };
-  Variables: { identity: Identity; params: Params; client: string; result: string };
+  Variables: { identity: Identity; params: Params; client: string; result: string; bodyLimit: number };
 };

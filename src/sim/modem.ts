@@ -77,6 +77,8 @@ export interface SimulatedModemOptions {
   faults?: Partial<FaultConfig>;
   record?: (r: SimRecord) => void;
   now?: () => number;
+  /** Called with each command line as it arrives (benchmarks time the driver with it). */
+  onCommand?: (line: string) => void;
 }
 
 export interface SimStats {
@@ -267,6 +269,7 @@ export class SimulatedModem {
 
   private command(line: string): void {
     this.stats.commands++;
+    this.o.onCommand?.(line);
     const f = this.faults;
     if (f.hangRate > 0 && this.rand() < f.hangRate) return this.hang();
     if (f.rebootRate > 0 && this.rand() < f.rebootRate) return this.reboot();

@@ -17,7 +17,7 @@ export interface TokenRecord {
   keyEnc: string;
   hashlib: 'sha1' | 'sha256' | 'sha512';
   otpLength: 6 | 8;
-  /** Next HOTP counter to issue or accept. Only ever moves forward. */
+  /** The last HOTP counter issued in a challenge (0: none yet). Only ever moves forward. */
   counter: number;
   /** Keyed scrypt hash of the OTP PIN, or null for an empty PIN. */
   pinHash: string | null;

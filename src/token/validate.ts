@@ -157,10 +157,11 @@ export class Validator {
     return { ...t, failCount, failExceededAt: failCount >= t.maxFail ? (t.failExceededAt ?? now) : t.failExceededAt, countAuth: t.countAuth + 1 };
   }
 
+  /** A success clears the challenge: its OTP can never be accepted again, and the next one has a higher counter. */
   private succeeded(t: TokenRecord, usedCounter: number): TokenRecord {
     return {
       ...t,
-      counter: Math.max(t.counter, usedCounter + 1),
+      counter: Math.max(t.counter, usedCounter),
       challenge: null,
       failCount: 0,
       failExceededAt: null,
