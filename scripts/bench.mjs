@@ -10,7 +10,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 const benches = [
   { id: 'api', title: 'Logins: step 1 and step 2 through the HTTP API (issue 2)', script: 'scripts/bench-api.mjs' },
-  { id: 'store', title: 'Store: group-committed journal (issue 2)', script: 'scripts/bench-store.mjs' },
   { id: 'modem', title: 'Modems: throughput, latency, faults (issue 3)', script: 'scripts/bench-modem.mjs' },
   { id: 'failover', title: 'Failover and the gateway role (issue 4)', script: 'scripts/bench-failover.mjs' },
 ];

@@ -34,6 +34,8 @@ export class AtTimeout extends Error {
 
 export class AtClosed extends Error {
   override name = 'AtClosed';
+  /** The port went away after the message body was written: the SMS may have gone out. */
+  afterBody = false;
 }
 
 const BASE_URCS = [
@@ -57,6 +59,8 @@ interface Pending {
   onPrompt?: () => void;
   /** Echo of the PDU to ignore (modems with echo on repeat it). */
   body?: string;
+  /** The PDU and Ctrl-Z have been written. */
+  bodySent?: boolean;
 }
 
 export interface AtChannelOptions {
@@ -110,6 +114,7 @@ export class AtChannel {
     if (!p) return;
     this.pending = null;
     clearTimeout(p.timer);
+    if (err instanceof AtClosed && p.bodySent) err.afterBody = true;
     p.reject(err);
   }
 
@@ -158,6 +163,7 @@ export class AtChannel {
               if (this.pending !== p) return;
               phase = 'submit';
               p.timer = timeout(t.submit);
+              p.bodySent = true;
               await this.transport.write(`${hex}\u001a`);
             };
             send().catch((err) => {

@@ -387,7 +387,7 @@ export class Modem extends EventEmitter {
         try {
           r = await this.at.submitPdu(pdu.tpduLength, pdu.hex, { prompt: t.prompt, submit: t.submit, promptDelayMs: this.o.profile.quirks.promptDelayMs });
         } catch (err) {
-          if (err instanceof AtTimeout && err.phase === 'submit') {
+          if ((err instanceof AtTimeout && err.phase === 'submit') || (err instanceof AtClosed && err.afterBody)) {
             this.counters.ambiguous++;
             void this.recover('no answer after the message body');
             throw new SendFailure('ambiguous', `modem ${this.id} did not answer after the message body: it may have been sent`, 'timeout after Ctrl-Z');

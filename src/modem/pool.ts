@@ -47,7 +47,9 @@ export class ModemPool implements SmsProvider {
     for (const s of this.slots) {
       s.modem.on('state', (state: string) => {
         if (state === 'ready') {
+          const wasDown = this.readySeen && this.ready().length === 1;
           this.readySeen = true;
+          if (wasDown) for (const l of this.recoveredListeners) l();
           this.drainWaiting();
           this.pump(s);
         } else this.evacuate(s);
@@ -82,6 +84,12 @@ export class ModemPool implements SmsProvider {
     return this.slots.filter((s) => s.modem.state === 'ready');
   }
 
+  private recoveredListeners: Array<() => void> = [];
+
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
+  }
+
   available(): boolean {
     return !this.stopped && this.ready().length > 0;
   }
@@ -90,10 +98,12 @@ export class ModemPool implements SmsProvider {
     return s.queue.length + (s.working ? 1 : 0);
   }
 
-  expectedWaitMs(): number {
+  expectedWaitMs(ahead = 0): number {
     const ready = this.ready();
     if (ready.length === 0) return this.inStartup() ? this.o.startupGraceMs : Number.POSITIVE_INFINITY;
-    return Math.min(...ready.map((s) => this.load(s) * this.submitMs));
+    // Work is spread over the ready modems: the rounds of submits ahead of a new message.
+    const queued = ready.reduce((n, s) => n + this.load(s), 0) + ahead;
+    return Math.floor(queued / ready.length) * this.submitMs;
   }
 
   send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {

@@ -38,6 +38,8 @@ interface Slot {
   policy: ProviderPolicy;
   breaker: CircuitBreaker;
   inFlight: number;
+  /** Chosen for this provider but not yet handed to it (their 'sending' state is being written). */
+  handingOver: number;
   sent: number;
   failures: Record<FailureKind, number>;
   lastError: string | null;
@@ -79,11 +81,25 @@ export class Dispatcher {
       policy,
       breaker: new CircuitBreaker(policy.breakerThreshold, policy.breakerCooldown * 1000),
       inFlight: 0,
+      handingOver: 0,
       sent: 0,
       failures: { temporary: 0, permanent: 0, unavailable: 0, ambiguous: 0 },
       lastError: null,
     }));
     this.maxInFlight = o.maxInFlightPerProvider ?? 64;
+    for (const slot of this.slots) slot.provider.onRecovered?.(() => this.recovered(slot));
+  }
+
+  /** A provider that knows its health is back: close its breaker, retry what waits for it now. */
+  private recovered(slot: Slot): void {
+    slot.breaker.success();
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    for (const r of Object.values(this.o.store.data.outbox)) {
+      if (r.state === 'queued' && r.provider === slot.provider.id && this.due.has(r.id)) this.due.schedule(r.id, now);
+    }
+    this.o.logger.info({ provider: slot.provider.id }, 'provider recovered');
+    this.pump();
   }
 
   /**
@@ -149,7 +165,7 @@ export class Dispatcher {
   canDeliverBy(expiresAt: number): boolean {
     const now = this.o.clock.now();
     const remaining = expiresAt - now;
-    return this.slots.some((s) => this.usable(s, now) && s.provider.expectedWaitMs() < remaining);
+    return this.slots.some((s) => this.usable(s, now) && s.provider.expectedWaitMs(s.handingOver) < remaining);
   }
 
   private usable(s: Slot, now: number): boolean {
@@ -197,13 +213,26 @@ export class Dispatcher {
     });
   }
 
+  /** Slots freed since the last pump: that many waiting messages get another try, oldest first. */
+  private freed = 0;
+  /** Messages inside attempt(): never two attempts of one message at once. */
+  private readonly active = new Set<string>();
+
   private runDue(): void {
     if (!this.running) return;
     const now = this.o.clock.now();
-    const ids = [...this.waiting, ...this.due.popDue(now)];
-    this.waiting.clear();
+    // Messages waiting for a busy provider are not re-examined on every pump (a backlog of
+    // thousands would make each new message cost O(backlog)), only as slots free up.
+    const retry: string[] = [];
+    for (const id of this.waiting) {
+      if (retry.length >= this.freed) break;
+      retry.push(id);
+    }
+    this.freed = 0;
+    for (const id of retry) this.waiting.delete(id);
+    const ids = [...retry, ...this.due.popDue(now)];
     for (const id of ids) {
-      if (this.inFlight.has(id)) continue;
+      if (this.active.has(id)) continue;
       const rec = this.o.store.get('outbox', id);
       if (!rec || rec.state !== 'queued') continue;
       this.track(this.attempt(rec));
@@ -257,7 +286,7 @@ export class Dispatcher {
       const i = (rec.providerIndex + k) % this.slots.length;
       const s = this.slots[i]!;
       if (permanent.has(s.provider.id) || !this.usable(s, now)) continue;
-      if (s.provider.expectedWaitMs() > remaining) continue;
+      if (s.provider.expectedWaitMs(s.handingOver) > remaining) continue;
       if (s.inFlight >= this.maxInFlight) {
         busy = true;
         continue;
@@ -268,6 +297,15 @@ export class Dispatcher {
   }
 
   private async attempt(rec: OutboxRecord): Promise<void> {
+    this.active.add(rec.id);
+    try {
+      await this.attemptOnce(rec);
+    } finally {
+      this.active.delete(rec.id);
+    }
+  }
+
+  private async attemptOnce(rec: OutboxRecord): Promise<void> {
     const now = this.o.clock.now();
     if (now >= rec.expiresAt) return this.finish(rec, 'expired', { t: now, provider: rec.provider ?? '-', event: 'expired' });
 
@@ -276,6 +314,8 @@ export class Dispatcher {
     if ('wait' in choice) {
       if (choice.wait === 'busy') {
         this.waiting.add(rec.id);
+        // Its watchdog: should no slot free up in time, the message still expires on schedule.
+        this.due.schedule(rec.id, rec.expiresAt);
         return;
       }
       const next: OutboxRecord = { ...rec, providerIndex: 0, nextAttemptAt: now + this.backoff(rec.attempts + 1) };
@@ -310,11 +350,15 @@ export class Dispatcher {
       this.o.audit?.write({ action: 'sms.resend', message: rec.id, provider: slot.provider.id, reason: 'previous outcome unknown; counted as a possible duplicate' });
     }
     slot.inFlight++;
+    slot.handingOver++;
+    let handedOver = false;
     const ac = new AbortController();
     this.inFlight.set(rec.id, ac);
     try {
       // The attempt is on disk before the submit starts: a crash from here on is seen at restart.
       await this.o.store.commit([{ c: 'outbox', k: rec.id, v: current }]);
+      slot.handingOver--;
+      handedOver = true;
       const expiryTimer = setTimeout(() => ac.abort(new Error('message expired')), Math.max(0, rec.expiresAt - this.o.clock.now()));
       expiryTimer.unref();
       try {
@@ -347,9 +391,13 @@ export class Dispatcher {
     } catch (err) {
       await this.failed(current, slot, err);
     } finally {
+      if (!handedOver) slot.handingOver--;
       slot.inFlight--;
       this.inFlight.delete(rec.id);
-      if (this.waiting.size) this.pump();
+      if (this.waiting.size) {
+        this.freed++;
+        this.pump();
+      }
     }
   }
 

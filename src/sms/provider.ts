@@ -84,9 +84,15 @@ export interface SmsProvider {
   /** Whether it can take a message now (a modem pool with no ready modem says false). */
   available(): boolean;
   /**
-   * Expected ms until a message handed over now would be submitted (queue ahead x submit time).
-   * The dispatcher moves a message on when this exceeds its remaining validity.
+   * Expected ms until a message handed over now would be submitted (queue ahead x submit time),
+   * if `ahead` more messages were handed over first. The dispatcher moves a message on when this
+   * exceeds its remaining validity.
    */
-  expectedWaitMs(): number;
+  expectedWaitMs(ahead?: number): number;
   status(): ProviderStatus;
+  /**
+   * Providers that know their own health (a modem pool) call `listener` when they can send
+   * again; the dispatcher then closes their circuit breaker and retries what waits for them.
+   */
+  onRecovered?(listener: () => void): void;
 }

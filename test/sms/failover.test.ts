@@ -99,11 +99,12 @@ describe('failover from the modem to the fallback providers', () => {
     await until(() => h!.store.get('outbox', id)!.state === 'sent', 15_000);
     const rec = h!.store.get('outbox', id)!;
     expect(rec.provider).toBe('hat');
-    expect(rec.duplicates).toBe(1);
+    // Every copy that reached the network is counted (under load more than one resend can be unknown).
+    expect(rec.duplicates).toBeGreaterThanOrEqual(1);
+    expect(sim.accepted).toHaveLength(rec.duplicates + 1);
     expect(g.got).toHaveLength(0);
-    expect(sim.accepted).toHaveLength(2);
     expect(modem.state).toBe('ready');
-    const otp = /(\d{6})/.exec(sim.accepted[1]!.text)![1]!;
+    const otp = /(\d{6})/.exec(sim.accepted.at(-1)!.text)![1]!;
     expect((await h!.call('POST', '/validate/check', { user: 'alice', transaction_id: tid, pass: otp })).body.result.value).toBe(true);
   });
 
@@ -111,13 +112,15 @@ describe('failover from the modem to the fallback providers', () => {
     // 1 s per submit, OTPs valid 10 s: the modem can take a handful; the rest would expire in its queue.
     const { g, pool } = await setup({ submitMs: 1000 }, { challengeValidity: 10 });
     await enroll(h!);
-    for (let i = 0; i < 8; i++) await enroll(h!, `u${i}`, '1234', `+4917000000${i}`);
-    await Promise.all([login('alice'), ...Array.from({ length: 8 }, (_, i) => login(`u${i}`))]);
-    await until(() => Object.values(h!.store.data.outbox).every((m) => m.state === 'sent'), 20_000);
+    // 14 messages are 14 s of modem work: they cannot all fit in 10 s, whatever the machine's speed.
+    for (let i = 0; i < 13; i++) await enroll(h!, `u${i}`, '1234', `+491700000${String(i).padStart(2, '0')}`);
+    await Promise.all([login('alice'), ...Array.from({ length: 13 }, (_, i) => login(`u${i}`))]);
+    await until(() => Object.values(h!.store.data.outbox).every((m) => m.state === 'sent'), 25_000);
     const by = Object.values(h!.store.data.outbox).reduce<Record<string, number>>((a, m) => ({ ...a, [m.provider!]: (a[m.provider!] ?? 0) + 1 }), {});
-    expect(by.hat).toBeGreaterThan(0);
-    expect(by.kannel).toBeGreaterThan(0);
+    expect(by.hat ?? 0, JSON.stringify(by)).toBeGreaterThan(0);
+    expect(by.kannel ?? 0, JSON.stringify(by)).toBeGreaterThan(0);
     expect(g.got.length).toBe(by.kannel);
     expect(pool.modems[0]!.counters.sent).toBe(by.hat);
-  }, 30_000);
+    expect(Object.values(h!.store.data.outbox).every((m) => m.duplicates === 0)).toBe(true);
+  }, 40_000);
 });
