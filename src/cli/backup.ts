@@ -26,6 +26,11 @@ function writeFileDurably(file: string, content: string | Buffer): void {
 /** `smsotpd backup FILE`: asks the daemon (or the store in-process) for a snapshot and writes it 0600. */
 export async function backup(config: Config, file: string): Promise<string> {
   const snapshot = valueOf(await callApi(config, 'GET', '/backup')) as Backup;
+  // `-`: to standard output, so root can redirect it anywhere while the CLI runs as the service user.
+  if (file === '-') {
+    process.stdout.write(JSON.stringify(snapshot));
+    return '';
+  }
   writeFileDurably(file, JSON.stringify(snapshot));
   const n = Object.keys(snapshot.state.tokens).length;
   return `backup written to ${file} (${n} tokens, ${Object.keys(snapshot.state.users).length} users); it holds the secret key: keep it as safe as the appliance`;
@@ -39,7 +44,7 @@ export async function backup(config: Config, file: string): Promise<string> {
 export async function restore(config: Config, file: string): Promise<string> {
   let b: Backup;
   try {
-    b = JSON.parse(readFileSync(file, 'utf8')) as Backup;
+    b = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as Backup;
   } catch (err) {
     throw new CliError(`cannot read backup ${file}: ${(err as Error).message}`);
   }

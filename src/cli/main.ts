@@ -109,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
 
   if (cmd === 'backup' || cmd === 'restore') {
     const file = need(pos, 1, 'backup file');
-    print(cmd === 'backup' ? await backup(config, file) : await restore(config, file));
+    const msg = cmd === 'backup' ? await backup(config, file) : await restore(config, file);
+    if (msg) (file === '-' ? process.stderr : process.stdout).write(`${msg}\n`);
     return 0;
   }
 
