@@ -24,7 +24,7 @@ const until = async (fn, ms) => {
 
 async function rig(sim) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bmodem-'));
-  const config = parseConfig({ dataDir: dir, sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 100000, ...sim }], retryBaseMs: 100, retryMaxMs: 1000 } });
+  const config = parseConfig({ dataDir: dir, sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 1000, ...sim }], retryBaseMs: 100, retryMaxMs: 1000 } });
   const store = await openStore({ dataDir: dir });
   const pool = createModemProvider(config.sms.providers[0], { logger: silentLogger, dataDir: dir });
   const core = createCore({ config, store, logger: silentLogger, providers: [pool] });
