@@ -1,48 +1,12 @@
 // Modem throughput, latency and fault tolerance through the real stack: outbox (fsynced store),
 // dispatcher, pool, AT driver, simulated modems. Prints a markdown section on stdout.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (p) => import(path.join(root, 'dist', p));
-const { parseConfig } = await dist('config/load.js');
-const { openStore } = await dist('store/store.js');
-const { createCore } = await dist('core.js');
-const { createModemProvider } = await dist('sms/providers/modem.js');
-const { buildQueuedMessage } = await dist('sms/outbox.js');
-const { silentLogger } = await dist('util/logger.js');
-
-const until = async (fn, ms) => {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { benchCore, until } from './bench-util.mjs';
 
 async function rig(sim) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bmodem-'));
-  const config = parseConfig({ dataDir: dir, sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 1000, ...sim }], retryBaseMs: 100, retryMaxMs: 1000 } });
-  const store = await openStore({ dataDir: dir });
-  const pool = createModemProvider(config.sms.providers[0], { logger: silentLogger, dataDir: dir });
-  const core = createCore({ config, store, logger: silentLogger, providers: [pool] });
-  await core.start();
+  const r = await benchCore([{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 1000, ...sim }], { sms: { retryBaseMs: 100, retryMaxMs: 1000 } });
+  const pool = r.providers[0];
   await until(() => pool.modems.every((m) => m.state === 'ready'), 20_000);
-  const queue = async (text, validityMs = 3_600_000) => {
-    const now = Date.now();
-    const { record, change } = buildQueuedMessage({ to: '+4917612345678', text, expiresAt: now + validityMs, origin: 'api' }, now, (s) => core.deps.secrets.encrypt(s));
-    await store.commit([change]);
-    core.deps.dispatcher.enqueued(record.id);
-    return record.id;
-  };
-  const close = async () => {
-    await core.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { pool, store, queue, close };
+  return { ...r, pool };
 }
 
 const lines = [];

@@ -112,10 +112,8 @@ export class AtChannel {
   private failPending(err: Error): void {
     const p = this.pending;
     if (!p) return;
-    this.pending = null;
-    clearTimeout(p.timer);
     if (err instanceof AtClosed && p.bodySent) err.afterBody = true;
-    p.reject(err);
+    this.abandon(p, err);
   }
 
   /** Writes raw bytes outside any command (ESC to leave a stuck prompt, Ctrl-Z). */
@@ -166,25 +164,21 @@ export class AtChannel {
               p.bodySent = true;
               await this.transport.write(`${hex}\u001a`);
             };
-            send().catch((err) => {
-              if (this.pending === p) {
-                this.pending = null;
-                clearTimeout(p.timer);
-                reject(err);
-              }
-            });
+            send().catch((err) => this.abandon(p, err));
           },
         };
         this.pending = p;
-        this.transport.write(`${command}\r`).catch((err) => {
-          if (this.pending === p) {
-            this.pending = null;
-            clearTimeout(p.timer);
-            reject(err);
-          }
-        });
+        this.transport.write(`${command}\r`).catch((err) => this.abandon(p, err));
       });
     });
+  }
+
+  /** Fails a pending command that could not be written (or finished), if it is still the current one. */
+  private abandon(p: Pending, err: Error): void {
+    if (this.pending !== p) return;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.reject(err);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -208,13 +202,7 @@ export class AtChannel {
         }, timeoutMs),
       };
       this.pending = p;
-      this.transport.write(`${command}\r`).catch((err) => {
-        if (this.pending === p) {
-          this.pending = null;
-          clearTimeout(p.timer);
-          reject(err);
-        }
-      });
+      this.transport.write(`${command}\r`).catch((err) => this.abandon(p, err));
     });
   }
 

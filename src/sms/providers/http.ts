@@ -3,11 +3,11 @@ import type { HttpProviderConfig } from '../../config/schema.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import { maskPhone, type Logger } from '../../util/logger.js';
-import { SendFailure, type OutgoingSms, type ProviderStatus, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { SendFailure, type OutgoingSms, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { gatewayProvider, readTextLimited } from './gateway.js';
 import { compilePhoneRewrite } from './phone-rewrite.js';
 import { ProviderCounters } from './counters.js';
 
-const MAX_BODY = 64 * 1024;
 const truthy = (v: string | boolean | undefined, def: boolean) => (v === undefined ? def : v === true || v === 'yes');
 
 /**
@@ -36,7 +36,6 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
     ? new ProxyAgent({ uri: proxy, requestTls: { rejectUnauthorized: verify }, connect: { timeout: timeoutMs } })
     : new Agent({ connect: { rejectUnauthorized: verify, timeout: timeoutMs } });
   const counters = new ProviderCounters();
-  let stopped = false;
 
   const parameters = (phone: string, text: string): Record<string, unknown> => {
     if (cfg.options) {
@@ -62,21 +61,11 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
     return form.toString();
   };
 
-  return {
+  return gatewayProvider({
     id: cfg.id,
     type: 'http',
-    async start() {
-      stopped = false;
-    },
-    async stop() {
-      stopped = true;
-      await dispatcher.close().catch(() => {});
-    },
-    available: () => !stopped,
-    expectedWaitMs: () => 0,
-    status(): ProviderStatus {
-      return { id: cfg.id, type: 'http', health: stopped ? 'down' : 'ready', detail: { url: `${url.origin}${url.pathname}`, ...counters.view() } };
-    },
+    detail: () => ({ url: `${url.origin}${url.pathname}`, ...counters.view() }),
+    close: () => dispatcher.close().catch(() => {}),
     async send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
       const phone = rewrite(msg.to);
       const params = parameters(phone, msg.text);
@@ -98,13 +87,7 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
         // undici's connect timeout means nothing reached the gateway; its headers and body
         // timeouts start once the request is written, so those outcomes are unknown.
         const res = await request(target, { method: cfg.HTTP_METHOD, headers, body, dispatcher, signal: ctx.signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const c of res.body) {
-          size += (c as Buffer).length;
-          if (size <= MAX_BODY) chunks.push(c as Buffer);
-        }
-        const text = Buffer.concat(chunks).toString('utf8');
+        const text = await readTextLimited(res.body);
         counters.latency(clock.now() - t0);
         const status = res.statusCode;
         if (![200, 201, 202].includes(status)) {
@@ -133,5 +116,5 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
         throw counters.fail(new SendFailure('unavailable', `cannot reach ${url.host}: ${e.code ?? e.message}`, e.code ?? 'connect'));
       }
     },
-  };
+  });
 }

@@ -2,11 +2,10 @@ import { Agent, ProxyAgent, request, errors, type Dispatcher } from 'undici';
 import type { SipgateProviderConfig } from '../../config/schema.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { SendFailure, type OutgoingSms, type ProviderStatus, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { SendFailure, type OutgoingSms, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { gatewayProvider, readTextLimited } from './gateway.js';
 import { ProviderCounters } from './counters.js';
 import { compilePhoneRewrite } from './phone-rewrite.js';
-
-const MAX_BODY = 64 * 1024;
 
 export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -41,24 +40,13 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
   const dispatcher: Dispatcher = cfg.PROXY ? new ProxyAgent({ uri: cfg.PROXY, connect: { timeout: timeoutMs } }) : new Agent({ connect: { timeout: timeoutMs } });
   const auth = `Basic ${Buffer.from(`${cfg.USERNAME}:${cfg.PASSWORD}`).toString('base64')}`;
   const counters = new ProviderCounters();
-  let stopped = false;
   const badCredentials = () => new SendFailure('permanent', 'sipgate rejected the credentials (USERNAME/PASSWORD)', 'auth');
 
-  return {
+  return gatewayProvider({
     id: cfg.id,
     type: 'sipgate',
-    async start() {
-      stopped = false;
-    },
-    async stop() {
-      stopped = true;
-      await dispatcher.close().catch(() => {});
-    },
-    available: () => !stopped,
-    expectedWaitMs: () => 0,
-    status(): ProviderStatus {
-      return { id: cfg.id, type: 'sipgate', health: stopped ? 'down' : 'ready', detail: { url: url.origin, ...counters.view() } };
-    },
+    detail: () => ({ url: url.origin, ...counters.view() }),
+    close: () => dispatcher.close().catch(() => {}),
     async send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
       const digits = rewrite(msg.to).replace(/\s+/g, '').replace(/^\+/, '');
       if (!/^\d{3,20}$/.test(digits)) throw counters.fail(new SendFailure('permanent', 'the number is not digits after REGEXP', 'bad number'));
@@ -76,13 +64,7 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
           bodyTimeout: timeoutMs,
         });
         status = res.statusCode;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const c of res.body) {
-          size += (c as Buffer).length;
-          if (size <= MAX_BODY) chunks.push(c as Buffer);
-        }
-        text = Buffer.concat(chunks).toString('utf8');
+        text = await readTextLimited(res.body);
       } catch (err) {
         const e = err as Error & { code?: string };
         if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError || ctx.signal.aborted) {
@@ -106,5 +88,5 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
       counters.ok();
       return { ok: true, ref: 'sipgate 200' };
     },
-  };
+  });
 }

@@ -2,7 +2,8 @@ import nodemailer from 'nodemailer';
 import type { SmtpProviderConfig } from '../../config/schema.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import { SendFailure, type OutgoingSms, type ProviderStatus, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { SendFailure, type OutgoingSms, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
+import { gatewayProvider } from './gateway.js';
 import { ProviderCounters } from './counters.js';
 import { compilePhoneRewrite } from './phone-rewrite.js';
 
@@ -32,23 +33,12 @@ export function createSmtpProvider(cfg: SmtpProviderConfig, deps: { logger: Logg
     socketTimeout: timeoutMs,
   });
   const counters = new ProviderCounters();
-  let stopped = false;
 
-  return {
+  return gatewayProvider({
     id: cfg.id,
     type: 'smtp',
-    async start() {
-      stopped = false;
-    },
-    async stop() {
-      stopped = true;
-      transport.close();
-    },
-    available: () => !stopped,
-    expectedWaitMs: () => 0,
-    status(): ProviderStatus {
-      return { id: cfg.id, type: 'smtp', health: stopped ? 'down' : 'ready', detail: { server: cfg.MAILSERVER, ...counters.view() } };
-    },
+    detail: () => ({ server: cfg.MAILSERVER, ...counters.view() }),
+    close: () => transport.close(),
     async send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
       const phone = rewrite(msg.to);
       const t0 = clock.now();
@@ -79,7 +69,7 @@ export function createSmtpProvider(cfg: SmtpProviderConfig, deps: { logger: Logg
         throw counters.fail(new SendFailure('unavailable', `cannot reach ${cfg.MAILSERVER}: ${e.code ?? ''} ${firstLine(e.message)}`, e.code ?? 'connect'));
       }
     },
-  };
+  });
 }
 
 function firstLine(s: string): string {
