@@ -98,6 +98,12 @@ async function checkDaemon(cfg: Config): Promise<Check[]> {
     }
     for (const m of modems) out.push(...modemChecks(p.id, m));
   }
+  if (status.ready && status.clock) {
+    const c = status.clock;
+    out.push(c.source === 'modem'
+      ? { name: 'time source', verdict: 'warn', detail: `modem network time (system clock off by ${c.offsetSeconds} s, not NTP-synchronised)`, fix: 'fine for OTP expiry; set up NTP or an RTC to correct the system clock too' }
+      : { name: 'time source', verdict: 'ok', detail: c.source === 'ntp' ? 'NTP' : 'system clock' });
+  }
   if (status.ready && status.queue?.oldestAgeSeconds > 120) {
     out.push({ name: 'queue', verdict: 'warn', detail: `${status.queue.depth} waiting, oldest ${status.queue.oldestAgeSeconds} s`, fix: 'a provider is not delivering: see `smsotpd status`' });
   }

@@ -7,6 +7,8 @@ import { createProviders } from '../sms/providers/index.js';
 import { acquireLock } from '../store/lock.js';
 import { openStore } from '../store/store.js';
 import { createLogger } from '../util/logger.js';
+import { AdjustableClock } from '../util/clock.js';
+import { keepTime } from '../time-keeper.js';
 import { CliError, socketPath } from './client.js';
 
 function listen(server: Server, ...args: [number, string] | [string]): Promise<void> {
@@ -28,13 +30,14 @@ export async function serve(configFile?: string): Promise<void> {
   const logger = createLogger({ level: config.log.level });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = acquireLock(config.dataDir);
+  const clock = new AdjustableClock();
   let store;
   let core;
   let providers;
   try {
     store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
-    providers = createProviders(config, { logger, dataDir: config.dataDir });
-    core = createCore({ config, store, logger, providers });
+    providers = createProviders(config, { logger, dataDir: config.dataDir, clock });
+    core = createCore({ config, store, logger, providers, clock });
   } catch (err) {
     await store?.close().catch(() => {});
     lock.release();
@@ -67,6 +70,7 @@ export async function serve(configFile?: string): Promise<void> {
   } catch (err) {
     logger.warn({ err, socket: sock }, 'control socket unavailable: CLI commands will refuse while the daemon runs');
   }
+  const stopTime = keepTime(clock, providers, logger);
   const addr = http.address();
   logger.info(
     { listen: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr, dataDir: config.dataDir, config: config.source, providers: providers.map((p) => `${p.id}(${p.type})`) },
@@ -78,6 +82,7 @@ export async function serve(configFile?: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    stopTime();
     http.close();
     control.close();
     http.closeIdleConnections?.();

@@ -9,6 +9,7 @@ import { encodeSubmit, PduError, planText, validPhoneNumber } from './pdu.js';
 import type { ModemProfile } from './profile.js';
 import type { PowerKey } from './power-key.js';
 import type { Transport } from './transport.js';
+import { parseCclk } from './network-time.js';
 
 export type ModemState = 'offline' | 'booting' | 'sim-locked' | 'searching' | 'ready' | 'recovering' | 'failed';
 
@@ -419,6 +420,17 @@ export class Modem extends EventEmitter {
       return { ok: true, ref: refs.join(',') };
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** The modem's clock (network time where the profile enables it), or null when it cannot say. */
+  async networkTime(): Promise<number | null> {
+    if (this.o.profile.networkTime === 'none' || this.state !== 'ready') return null;
+    try {
+      const r = await this.cmd('AT+CCLK?');
+      return r.final === 'OK' ? parseCclk(r.lines.find((l) => l.startsWith('+CCLK:')) ?? '') : null;
+    } catch {
+      return null;
     }
   }
 

@@ -19,3 +19,25 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
+
+export type TimeSource = 'system' | 'ntp' | 'modem';
+
+/**
+ * The appliance's clock: the system clock, corrected by an offset when the system clock is not
+ * synchronised and a modem's network time disagrees with it (a Pi has no RTC; an air-gapped
+ * site has no NTP). The service may not set the system clock itself (ProtectClock), so the
+ * correction lives here, where OTP expiry is judged.
+ */
+export class AdjustableClock implements Clock {
+  offsetMs = 0;
+  source: TimeSource = 'system';
+  checkedAt: number | null = null;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  set(source: TimeSource, offsetMs: number): void {
+    this.source = source;
+    this.offsetMs = offsetMs;
+    this.checkedAt = Date.now();
+  }
+}

@@ -5,10 +5,22 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { opt, readParams, req } from '../params.js';
 import { maskPhone } from '../../util/logger.js';
+import type { AdjustableClock } from '../../util/clock.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEY_FILE } from '../../token/secrets.js';
 import { BACKUP_FORMAT, type Backup } from '../../store/backup.js';
+
+/** Which time source the daemon uses (see time-keeper.ts); plain system time in the CLI and tests. */
+function clockView(deps: AppDeps) {
+  const c = deps.clock as Partial<AdjustableClock>;
+  return {
+    now: new Date(deps.clock.now()).toISOString(),
+    source: c.source ?? 'system',
+    offsetSeconds: Math.round((c.offsetMs ?? 0) / 1000),
+    checked: c.checkedAt ? new Date(c.checkedAt).toISOString() : null,
+  };
+}
 
 /** The newest outbox records for the status page: masked numbers, never texts. */
 function recentMessages(deps: AppDeps, n: number) {
@@ -71,6 +83,7 @@ export function systemRoutes(deps: AppDeps) {
       tokens: Object.keys(deps.store.data.tokens).length,
       users: Object.keys(deps.store.data.users).length,
       store: deps.store.stats(),
+      clock: clockView(deps),
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
     });

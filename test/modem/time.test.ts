@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCclk } from '../../src/modem/network-time.js';
+import type { ModemPool } from '../../src/modem/pool.js';
+import { createModemProvider } from '../../src/sms/providers/modem.js';
+import { simulatorProviderSchema } from '../../src/config/schema.js';
+import { checkTime } from '../../src/time-keeper.js';
+import { AdjustableClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { tempDir } from '../helpers/harness.js';
+
+describe('network time', () => {
+  it('parses +CCLK with the quarter-hour time zone', () => {
+    expect(parseCclk('+CCLK: "26/11/24,15:30:00+04"')).toBe(Date.UTC(2026, 10, 24, 14, 30, 0));
+    expect(parseCclk('+CCLK: "26/11/24,15:30:00-08"')).toBe(Date.UTC(2026, 10, 24, 17, 30, 0));
+    expect(parseCclk('+CCLK: "26/11/24,15:30:00"')).toBe(Date.UTC(2026, 10, 24, 15, 30, 0));
+    expect(parseCclk('garbage')).toBeNull();
+  });
+
+  let pool: ModemPool | null = null;
+  afterEach(async () => {
+    await pool?.stop();
+    pool = null;
+  });
+
+  async function poolWithModemClockAhead(ms: number) {
+    pool = createModemProvider(simulatorProviderSchema.parse({ id: 'sim', type: 'simulator', profile: 'sim800', submitMs: 10 }), { logger: silentLogger, dataDir: tempDir() });
+    (pool.simulators[0] as unknown as { now: () => number }).now = () => Date.now() + ms;
+    await pool.start();
+    const end = Date.now() + 10_000;
+    while (!pool.available()) {
+      if (Date.now() > end) throw new Error('modem not ready');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return pool;
+  }
+
+  it('without NTP, a modem whose network time differs by an hour sets the time source', async () => {
+    const p = await poolWithModemClockAhead(3_600_000);
+    const clock = new AdjustableClock();
+    await checkTime(clock, [p], silentLogger, async () => false);
+    expect(clock.source).toBe('modem');
+    expect(Math.abs(clock.offsetMs - 3_600_000)).toBeLessThan(5000);
+    expect(Math.abs(clock.now() - (Date.now() + 3_600_000))).toBeLessThan(5000);
+  });
+
+  it('NTP wins; a modem that agrees leaves the system clock alone', async () => {
+    const p = await poolWithModemClockAhead(2000);
+    const clock = new AdjustableClock();
+    await checkTime(clock, [p], silentLogger, async () => true);
+    expect(clock.source).toBe('ntp');
+    await checkTime(clock, [p], silentLogger, async () => null);
+    expect(clock.source).toBe('system');
+    expect(clock.offsetMs).toBe(0);
+  });
+});
