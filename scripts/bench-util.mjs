@@ -29,7 +29,7 @@ export async function benchCore(providersConfig, extra = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bench-'));
   const config = parseConfig({ dataDir: dir, ...extra, sms: { providers: providersConfig, ...(extra.sms ?? {}) } });
   const store = await openStore({ dataDir: dir });
-  const providers = createProviders(config, { logger: silentLogger, dataDir: dir });
+  const providers = await createProviders(config, { logger: silentLogger, dataDir: dir });
   const core = createCore({ config, store, logger: silentLogger, providers });
   await core.start();
   const queue = async (text, validityMs = 3_600_000, to = '+4917612345678') => {

@@ -36,7 +36,7 @@ export async function serve(configFile?: string): Promise<void> {
   let providers;
   try {
     store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
-    providers = createProviders(config, { logger, dataDir: config.dataDir, clock });
+    providers = await createProviders(config, { logger, dataDir: config.dataDir, clock });
     core = createCore({ config, store, logger, providers, clock });
   } catch (err) {
     await store?.close().catch(() => {});

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 /**
  * Byte pipes to a modem: a serial device (the real serialport binding), `tcp://host:port`
@@ -46,9 +46,11 @@ export class SerialTransport extends BaseTransport {
   isOpen() {
     return !!this.port?.isOpen;
   }
-  open(): Promise<void> {
+  async open(): Promise<void> {
+    // Loaded on first use: an appliance on the simulator or tcp:// never pays for the native binding.
+    const { SerialPort: Port } = await import('serialport');
     return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+      const port = new Port({ path: this.path, baudRate: this.baudRate, autoOpen: false });
       port.open((err) => {
         if (err) return reject(new TransportError(`cannot open ${this.path}: ${err.message}`));
         this.port = port;

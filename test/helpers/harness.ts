@@ -37,7 +37,7 @@ export async function makeHarness(raw: Record<string, unknown> = {}, opts: { pro
   const sms = new RecordingProvider();
   const providers =
     opts.providers === 'from-config'
-      ? (await import('../../src/sms/providers/index.js')).createProviders(config, { logger: silentLogger, dataDir: dir })
+      ? await (await import('../../src/sms/providers/index.js')).createProviders(config, { logger: silentLogger, dataDir: dir })
       : (opts.providers ?? [sms]);
   const core = createCore({ config, store, logger: silentLogger, providers, clock: opts.clock });
   await core.start();

@@ -2,10 +2,6 @@ import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { SmsProvider } from '../provider.js';
-import { createHttpProvider } from './http.js';
-import { createModemProvider } from './modem.js';
-import { createSipgateProvider } from './sipgate.js';
-import { createSmtpProvider } from './smtp.js';
 
 export interface ProviderFactoryDeps {
   logger: Logger;
@@ -14,20 +10,30 @@ export interface ProviderFactoryDeps {
   profilesDir?: string;
 }
 
-/** One provider per config entry, in config order (the order the dispatcher tries them). */
-export function createProviders(config: Config, deps: ProviderFactoryDeps): SmsProvider[] {
-  return config.sms.providers.map((cfg) => {
+/**
+ * One provider per config entry, in config order (the order the dispatcher tries them). Each
+ * type's module, and the library behind it (undici, nodemailer, the serial binding), is loaded
+ * only when the config uses that type: memory on a Pi is not free.
+ */
+export async function createProviders(config: Config, deps: ProviderFactoryDeps): Promise<SmsProvider[]> {
+  const out: SmsProvider[] = [];
+  for (const cfg of config.sms.providers) {
     const logger = deps.logger.child({ provider: cfg.id });
     switch (cfg.type) {
       case 'modem':
       case 'simulator':
-        return createModemProvider(cfg, { ...deps, logger });
+        out.push((await import('./modem.js')).createModemProvider(cfg, { ...deps, logger }));
+        break;
       case 'http':
-        return createHttpProvider(cfg, { logger, clock: deps.clock });
+        out.push((await import('./http.js')).createHttpProvider(cfg, { logger, clock: deps.clock }));
+        break;
       case 'sipgate':
-        return createSipgateProvider(cfg, { logger, clock: deps.clock });
+        out.push((await import('./sipgate.js')).createSipgateProvider(cfg, { logger, clock: deps.clock }));
+        break;
       case 'smtp':
-        return createSmtpProvider(cfg, { logger, clock: deps.clock });
+        out.push((await import('./smtp.js')).createSmtpProvider(cfg, { logger, clock: deps.clock }));
+        break;
     }
-  });
+  }
+  return out;
 }
