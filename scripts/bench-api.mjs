@@ -133,36 +133,24 @@ async function benchSize(n) {
   let next = 0;
   let peakRss = idleRss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssMb(child.pid)); }, 200);
-  const step1 = await run({
-    duration: 10,
-    requests: [{
-      method: 'POST', path: '/validate/check', headers,
-      setupRequest: (req, ctx) => { ctx.i = next++ % n; return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) }; },
-      onResponse: (status, body, ctx) => {
-        if (status !== 200) return;
-        const d = JSON.parse(body);
-        if (d.result?.authentication === 'CHALLENGE') { counters[ctx.i]++; tids[ctx.i] = d.detail.transaction_id; }
-      },
-    }],
+  // A step-1 request for the next user in rotation; remembers each user's newest transaction.
+  const step1Request = (pick) => ({
+    method: 'POST', path: '/validate/check', headers,
+    setupRequest: (req, ctx) => { ctx.i = pick(); return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) }; },
+    onResponse: (status, body, ctx) => {
+      if (status !== 200) return;
+      const d = JSON.parse(body);
+      if (d.result?.authentication === 'CHALLENGE') { counters[ctx.i]++; tids[ctx.i] = d.detail.transaction_id; }
+    },
   });
+  const step1 = await run({ duration: 10, requests: [step1Request(() => next++ % n)] });
 
   // Step 2: each user's newest challenge answered once (HOTP at the counter its challenges reached).
   // With few tokens one pass is short, so passes repeat (each after a fresh round of challenges)
   // until about 10,000 answers are measured.
   const step1Once = () => {
     let j = 0;
-    return run({
-      amount: n,
-      requests: [{
-        method: 'POST', path: '/validate/check', headers,
-        setupRequest: (req, ctx) => { ctx.i = j++ % n; return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) }; },
-        onResponse: (status, body, ctx) => {
-          if (status !== 200) return;
-          const d = JSON.parse(body);
-          if (d.result?.authentication === 'CHALLENGE') { counters[ctx.i]++; tids[ctx.i] = d.detail.transaction_id; }
-        },
-      }],
-    });
+    return run({ amount: n, requests: [step1Request(() => j++ % n)] });
   };
   let ok = 0;
   let total = 0;

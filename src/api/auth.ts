@@ -59,22 +59,17 @@ async function apiKey(deps: AppDeps, credentials: string): Promise<Identity> {
   return { role: 'gateway', username: name, via: 'apikey' };
 }
 
-/** Admin JWT (or the local control socket) required. */
-export function requireAdmin(deps: AppDeps): MiddlewareHandler<AppEnv> {
+function requireIdentity(deps: AppDeps, allowApiKey: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const id = await identify(c, deps, false);
+    const id = await identify(c, deps, allowApiKey);
     if (!id) throw new PiError(4033, 'ERR4033: Authentication failure. Missing Authorization header.', 401);
     c.set('identity', id);
     await next();
   };
 }
 
+/** Admin JWT (or the local control socket) required. */
+export const requireAdmin = (deps: AppDeps) => requireIdentity(deps, false);
+
 /** Admin JWT, or an API key (header or HTTP basic auth): the SMS gateway role. */
-export function requireGateway(deps: AppDeps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const id = await identify(c, deps, true);
-    if (!id) throw new PiError(4033, 'ERR4033: Authentication failure. Missing Authorization header.', 401);
-    c.set('identity', id);
-    await next();
-  };
-}
+export const requireGateway = (deps: AppDeps) => requireIdentity(deps, true);

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Store, TokenRecord } from '../store/types.js';
-import type { Clock } from '../util/clock.js';
-import type { KeyedMutex } from '../util/keyed-mutex.js';
+import type { TokenRecord } from '../store/types.js';
 import { notFoundError, parameterError, tokenAdminError } from './errors.js';
 import { SEED_BYTES } from './hotp.js';
-import type { Secrets } from './secrets.js';
-import type { TokenRegistry } from './registry.js';
-import { normalisePhone, type UserDirectory } from './users.js';
+import type { TokenContext } from './registry.js';
+import { normalisePhone } from './users.js';
 
 export const SERIAL_PREFIX = 'PISM';
 const SERIAL_RE = /^[A-Za-z0-9_.:-]{1,40}$/;
@@ -39,13 +36,7 @@ export interface ListParams {
   pagesize: number;
 }
 
-export interface TokenAdminDeps {
-  store: Store;
-  tokens: TokenRegistry;
-  users: UserDirectory;
-  secrets: Secrets;
-  clock: Clock;
-  mutex: KeyedMutex;
+export interface TokenAdminDeps extends TokenContext {
   config: Pick<Config, 'token'>;
 }
 

@@ -1,5 +1,19 @@
 import type { Store, TokenRecord } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { KeyedMutex } from '../util/keyed-mutex.js';
+import type { Secrets } from './secrets.js';
+import type { UserDirectory } from './users.js';
 import { userKey } from './users.js';
+
+/** What both token services (validation and administration) work with. */
+export interface TokenContext {
+  store: Store;
+  tokens: TokenRegistry;
+  users: UserDirectory;
+  secrets: Secrets;
+  clock: Clock;
+  mutex: KeyedMutex;
+}
 
 /**
  * Looks tokens up by owner. The store is keyed by serial; logins need "tokens of this user",

@@ -1,15 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Change, OutboxRecord, Store, TokenRecord, UserRecord } from '../store/types.js';
-import type { Clock } from '../util/clock.js';
-import type { KeyedMutex } from '../util/keyed-mutex.js';
+import type { Change, OutboxRecord, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
 import { buildQueuedMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';
 import { hotpValue } from './hotp.js';
-import { safeEqual, type Secrets } from './secrets.js';
-import type { TokenRegistry } from './registry.js';
-import type { UserDirectory } from './users.js';
+import { safeEqual } from './secrets.js';
+import type { TokenContext } from './registry.js';
 
 export const SMS_SEND_FAILED = 'The PIN was correct, but the SMS could not be sent!';
 
@@ -41,13 +38,7 @@ export interface SmsQueue {
   enqueued(id: string): void;
 }
 
-export interface ValidatorDeps {
-  store: Store;
-  tokens: TokenRegistry;
-  users: UserDirectory;
-  secrets: Secrets;
-  clock: Clock;
-  mutex: KeyedMutex;
+export interface ValidatorDeps extends TokenContext {
   sms: SmsQueue;
   config: Pick<Config, 'token' | 'limits'> & { sms: { text: string } };
 }
