@@ -9,7 +9,7 @@ import { KEY_FILE, secretsFromKey } from '../token/secrets.js';
 import { silentLogger } from '../util/logger.js';
 import { callApi, CliError, valueOf } from './client.js';
 
-const COLLECTIONS: CollectionName[] = ['tokens', 'users', 'challenges', 'outbox', 'admins', 'apikeys', 'meta'];
+const COLLECTIONS: CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta'];
 
 function writeFileDurably(file: string, content: string | Buffer): void {
   const tmp = `${file}.tmp-${process.pid}`;

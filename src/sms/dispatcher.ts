@@ -1,6 +1,6 @@
 import type { Change, OutboxHop, OutboxRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
-import { maskPhone, type Logger } from '../util/logger.js';
+import { maskPhone, scrubDigits, type Logger } from '../util/logger.js';
 import type { AuditLog } from '../util/audit.js';
 import { CircuitBreaker } from './breaker.js';
 import { DueQueue } from './schedule.js';
@@ -403,7 +403,10 @@ export class Dispatcher {
 
   private async failed(rec: OutboxRecord, slot: Slot, err: unknown): Promise<void> {
     const now = this.o.clock.now();
-    const f = err instanceof SendFailure ? err : new SendFailure('ambiguous', (err as Error)?.message ?? String(err));
+    const raw = err instanceof SendFailure ? err : new SendFailure('ambiguous', (err as Error)?.message ?? String(err));
+    // Failure texts can quote the far end (a gateway echoing the SMS, a mail server quoting the
+    // recipient): scrubbed once here, before logs, the audit log, the record and /status see them.
+    const f = new SendFailure(raw.kind, scrubDigits(raw.message).slice(0, 300), raw.code && scrubDigits(raw.code));
     slot.failures[f.kind]++;
     slot.lastError = `${f.kind}: ${f.message}`;
     if (f.kind === 'permanent') slot.breaker.neutral();

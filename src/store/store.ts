@@ -31,7 +31,7 @@ import {
 
 export const SNAPSHOT_FILE = 'state.json';
 const JOURNAL_RE = /^state\.journal\.(\d+)$/;
-const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'challenges', 'outbox', 'admins', 'apikeys', 'meta']);
+const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta']);
 const KEY_MAX = 256;
 
 type Snapshot = StateData & { journalSeq: number };

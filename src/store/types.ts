@@ -61,20 +61,6 @@ export interface UserRecord {
   createdAt: number;
 }
 
-export interface ChallengeRecord {
-  transactionId: string;
-  serial: string;
-  /** HOTP counter whose value was sent; the answer must match exactly this one. */
-  counter: number;
-  createdAt: number;
-  expiresAt: number;
-  /** Outbox message carrying the OTP. */
-  messageId: string | null;
-  /** Set once answered correctly; an answered challenge never accepts again. */
-  answeredAt: number | null;
-  receivedCount: number;
-}
-
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
 
 export interface OutboxHop {
@@ -134,7 +120,6 @@ export interface StateData {
   tokens: Record<string, TokenRecord>;
   /** Key: `${realm}\u0000${login}` (see userKey in token/users.ts). */
   users: Record<string, UserRecord>;
-  challenges: Record<string, ChallengeRecord>;
   outbox: Record<string, OutboxRecord>;
   admins: Record<string, AdminRecord>;
   apikeys: Record<string, ApiKeyRecord>;
@@ -157,7 +142,6 @@ export function emptyState(): StateData {
     schemaVersion: SCHEMA_VERSION,
     tokens: {},
     users: {},
-    challenges: {},
     outbox: {},
     admins: {},
     apikeys: {},

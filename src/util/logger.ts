@@ -39,3 +39,12 @@ export function maskPhone(phone: string | undefined | null): string {
   const head = s.startsWith('+') ? 3 : 2;
   return s.slice(0, head) + '*'.repeat(s.length - head - 2) + s.slice(-2);
 }
+
+/**
+ * Masks digit runs in free text that may come from outside (a gateway's error reply echoing the
+ * SMS, an SMTP server quoting the recipient): 6-8 digits (an OTP's length) vanish entirely,
+ * longer runs (phone numbers) are masked like maskPhone. For error details, never user input.
+ */
+export function scrubDigits(text: string): string {
+  return text.replace(/\+?\d{6,}/g, (run) => (run.replace('+', '').length <= 8 ? '*'.repeat(run.length) : maskPhone(run)));
+}

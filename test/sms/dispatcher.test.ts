@@ -172,4 +172,19 @@ describe('dispatcher', () => {
     await waitState(await queue(), 'sent');
     expect(a.sent[0]!.progress).toEqual({ concatRef: 42, partsSent: [1] });
   });
+
+  it('failure texts from the far end are scrubbed before they are recorded, audited or shown', async () => {
+    const a = new RecordingProvider('a');
+    h = await makeHarness({ sms: { providers: [{ id: 'a', type: 'simulator' }] } }, { providers: [a] });
+    const { SendFailure } = await import('../../src/sms/provider.js');
+    a.send = async () => {
+      throw new SendFailure('permanent', 'gateway said: bad text "Your code 654321" for +4915550001111', 'HTTP 400');
+    };
+    const r = await waitState(await queue(), 'failed');
+    // What is shown: the hops and last error (GET /sms/<id>, audit, logs) and /status.
+    const shown = JSON.stringify([r.hops, r.lastError, h.core.deps.dispatcher.status()]);
+    expect(shown).not.toContain('654321');
+    expect(shown).not.toContain('4915550001111');
+    expect(r.hops.find((x) => x.event === 'permanent')!.detail).toContain('Your code ******');
+  });
 });

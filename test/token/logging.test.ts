@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskPhone } from '../../src/util/logger.js';
+import { createLogger, maskPhone, scrubDigits } from '../../src/util/logger.js';
 
 describe('logs never carry secrets', () => {
   it('redacts PIN, OTP, pass, passwords, keys and texts at any depth', () => {
@@ -16,5 +16,9 @@ describe('logs never carry secrets', () => {
     expect(maskPhone('+4917612345678')).toBe('+49*********78');
     expect(maskPhone('017612345678')).toBe('01********78');
     expect(maskPhone('123')).toBe('***');
+  });
+  it('scrubs OTP-length digit runs and masks phone numbers in text from outside', () => {
+    expect(scrubDigits('REJECTED: Your code 123456 to +4917612345678 (id 42)')).toBe('REJECTED: Your code ****** to +49*********78 (id 42)');
+    expect(scrubDigits('550 <4917612345678@sms.example.org> unknown')).toBe('550 <49*********78@sms.example.org> unknown');
   });
 });

@@ -1,4 +1,5 @@
 import type { SendFailure } from '../provider.js';
+import { scrubDigits } from '../../util/logger.js';
 
 /** What a gateway provider shows in /status: counts, last latency, last error (no secrets). */
 export class ProviderCounters {
@@ -18,7 +19,7 @@ export class ProviderCounters {
   /** Counts the failure and hands it back, so callers can `throw counters.fail(...)`. */
   fail(f: SendFailure): SendFailure {
     this.failed++;
-    this.lastError = `${f.kind}: ${f.message}`;
+    this.lastError = scrubDigits(`${f.kind}: ${f.message}`);
     return f;
   }
 

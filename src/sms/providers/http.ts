@@ -2,7 +2,7 @@ import { Agent, ProxyAgent, request, errors, type Dispatcher } from 'undici';
 import type { HttpProviderConfig } from '../../config/schema.js';
 import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
-import { maskPhone, type Logger } from '../../util/logger.js';
+import { maskPhone, scrubDigits, type Logger } from '../../util/logger.js';
 import { SendFailure, type OutgoingSms, type SendContext, type SendOk, type SmsProvider } from '../provider.js';
 import { gatewayProvider, readTextLimited } from './gateway.js';
 import { compilePhoneRewrite } from './phone-rewrite.js';
@@ -97,7 +97,7 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
         }
         if (cfg.RETURN_SUCCESS !== undefined) {
           if (!text.includes(cfg.RETURN_SUCCESS)) {
-            throw counters.fail(new SendFailure('permanent', `We received a none success reply from the SMS Gateway: ${text.slice(0, 200)}`, 'RETURN_SUCCESS'));
+            throw counters.fail(new SendFailure('permanent', `We received a none success reply from the SMS Gateway: ${scrubDigits(text.slice(0, 200))}`, 'RETURN_SUCCESS'));
           }
         } else if (cfg.RETURN_FAIL !== undefined && text.includes(cfg.RETURN_FAIL)) {
           throw counters.fail(new SendFailure('permanent', 'We received the predefined error from the SMS Gateway.', 'RETURN_FAIL'));
