@@ -169,8 +169,8 @@ export class Dispatcher {
   }
 
   private usable(s: Slot, now: number): boolean {
-    const health = s.provider.status().health;
-    return s.breaker.allows(now) && (s.provider.available() || health === 'starting');
+    // available() first: status() builds the whole modem view, too dear for every message.
+    return s.breaker.allows(now) && (s.provider.available() || s.provider.status().health === 'starting');
   }
 
   queueDepth(): number {

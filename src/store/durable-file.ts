@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { StoreError } from './types.js';
 
+const WRITE_BATCH_CHARS = 256 * 1024;
+
 /** fsyncs a directory, so a rename or unlink in it survives a power cut. */
 export async function syncDir(dir: string): Promise<void> {
   const fd = await open(dir, 'r');
@@ -40,12 +42,29 @@ export class DurableJsonFile<T> implements Adapter<T> {
     await this.writeText(JSON.stringify(data));
   }
 
-  /** Writes already-serialised JSON (the store serialises synchronously, for a consistent snapshot). */
+  /** Writes already-serialised JSON. */
   async writeText(text: string): Promise<void> {
+    await this.writeChunks([text]);
+  }
+
+  /** Writes JSON produced piece by piece (the store's sliced snapshot), with the same guarantees. */
+  async writeChunks(chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const fd = await open(tmp, 'w', 0o600);
     try {
-      await fd.writeFile(text);
+      let pending: string[] = [];
+      let size = 0;
+      for await (const chunk of chunks) {
+        pending.push(chunk);
+        size += chunk.length;
+        if (size >= WRITE_BATCH_CHARS) {
+          // writeFile on an open handle writes the whole string at the current position.
+          await fd.writeFile(pending.join(''));
+          pending = [];
+          size = 0;
+        }
+      }
+      if (pending.length) await fd.writeFile(pending.join(''));
       await fd.sync();
     } catch (err) {
       await fd.close();

@@ -5,6 +5,7 @@ import { Low } from 'lowdb';
 import type { Logger } from '../util/logger.js';
 import { DurableJsonFile, syncDir } from './durable-file.js';
 import { Journal, readJournal } from './journal.js';
+import { FrozenView } from './snapshot-writer.js';
 import {
   SCHEMA_VERSION,
   StoreError,
@@ -56,8 +57,9 @@ function listJournals(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-function apply(data: StateData, changes: Change[]): void {
+function apply(data: StateData, changes: Change[], view: FrozenView | null): void {
   for (const ch of changes) {
+    view?.beforeChange(ch.c, ch.k);
     const coll = data[ch.c] as Record<string, unknown>;
     if (ch.v === null) delete coll[ch.k];
     else coll[ch.k] = ch.v;
@@ -119,15 +121,27 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     for (const entry of await readJournal(path.join(dir, journalName(gen)), i === gens.length - 1)) {
       if (entry.s <= journalSeq) continue;
       if (entry.s !== seq + 1) throw new StoreError(`journal ${journalName(gen)} skips from entry ${seq} to ${entry.s}; it was left untouched: restore from a backup`);
-      apply(data, entry.ch);
+      apply(data, entry.ch, null);
       seq = entry.s;
       replayed++;
     }
   }
 
-  const writeSnapshot = async (atSeq: number, json: string) => {
-    await adapter.writeText(json);
-    opts.logger?.debug({ seq: atSeq, bytes: json.length }, 'snapshot written');
+  // The snapshot being written, if any: commits tell it what they overwrite.
+  let view: FrozenView | null = null;
+  /** Freezes the state at `atSeq` now (synchronously); the returned write may take a while. */
+  const snapshotAt = (atSeq: number): (() => Promise<void>) => {
+    const frozen = new FrozenView(data as unknown as Record<string, unknown>, COLLECTIONS, { journalSeq: atSeq });
+    view = frozen;
+    return async () => {
+      const t0 = performance.now();
+      try {
+        await adapter.writeChunks(frozen.chunks());
+      } finally {
+        if (view === frozen) view = null;
+      }
+      opts.logger?.debug({ seq: atSeq, ms: Math.round(performance.now() - t0) }, 'snapshot written');
+    };
   };
   const removeJournalsBelow = async (gen: number) => {
     for (const g of listJournals(dir)) if (g < gen) await rm(path.join(dir, journalName(g)), { force: true });
@@ -137,7 +151,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   // Start on a fresh generation; fold a replayed journal (or a migration) into the snapshot now.
   let gen = (gens.at(-1) ?? 0) + 1;
   if (replayed > 0 || migrated || found === null) {
-    await writeSnapshot(seq, JSON.stringify({ ...data, journalSeq: seq }));
+    await snapshotAt(seq)();
     await removeJournalsBelow(gen);
   }
   const journal = await Journal.open(path.join(dir, journalName(gen)));
@@ -150,8 +164,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 
   const compact = async (): Promise<void> => {
     // Runs between flushes: nothing is in flight, so `seq` is exactly what the journal holds.
-    const atSeq = seq;
-    const json = JSON.stringify({ ...data, journalSeq: atSeq });
+    const writeSnapshot = snapshotAt(seq);
     gen++;
     const old = await journal.switchTo(path.join(dir, journalName(gen)));
     await old.close();
@@ -159,7 +172,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     const done = gen;
     compacting = (async () => {
       try {
-        await writeSnapshot(atSeq, json);
+        await writeSnapshot();
         await removeJournalsBelow(done);
         compactions++;
       } catch (err) {
@@ -185,7 +198,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       if (closed) throw new StoreError('the store is closed');
       validate(changes);
       if (changes.length === 0) return;
-      apply(data, changes);
+      apply(data, changes, view);
       seq++;
       changesCount += changes.length;
       await journal.append({ s: seq, ch: changes });
@@ -196,7 +209,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       await journal.drain();
       while (compacting) await compacting;
       if (journal.bytes > 0) {
-        await writeSnapshot(seq, JSON.stringify({ ...data, journalSeq: seq }));
+        await snapshotAt(seq)();
         await journal.close();
         await removeJournalsBelow(gen + 1);
       } else {

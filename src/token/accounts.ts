@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parameterError } from './errors.js';
-import type { Secrets } from './secrets.js';
+import { KDF, type Secrets } from './secrets.js';
 
 const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 const PASSWORD_MIN = 8;
@@ -101,4 +101,4 @@ export class Accounts {
 }
 
 /** A well-formed hash nobody knows the input of: equalises timing for unknown names. */
-const DUMMY_HASH = `scrypt$2048$8$1$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
+const DUMMY_HASH = `scrypt$${KDF.N}$${KDF.r}$${KDF.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
