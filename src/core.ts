@@ -65,6 +65,9 @@ export function createCore(o: CoreOptions): Core {
     decrypt: (s) => secrets.decrypt(s),
     retryBaseMs: config.sms.retryBaseMs,
     retryMaxMs: config.sms.retryMaxMs,
+    retentionMs: config.sms.keepFinalHours * 3600_000,
+    retentionMax: config.sms.keepFinalMax,
+    maxQueued: config.sms.maxQueued,
   });
   metrics.attach(dispatcher);
   const signals = new SignalHistory(dispatcher, clock);

@@ -201,6 +201,11 @@ export const configSchema = z
         /** Retry backoff for temporary failures: first delay and cap, in ms. */
         retryBaseMs: z.number().int().min(10).max(600_000).default(2000),
         retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
+        /** Messages not yet final (queued, sending) at most; /sms/send refuses beyond (memory stays bounded). */
+        maxQueued: z.number().int().min(10).max(1_000_000).default(10_000),
+        /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
+        keepFinalHours: z.number().min(0.1).max(720).default(24),
+        keepFinalMax: z.number().int().min(10).max(1_000_000).default(10_000),
       })
       .prefault({}),
     limits: z

@@ -26,12 +26,17 @@ export interface DispatcherOptions {
   maxInFlightPerProvider?: number;
   /** How long final records stay queryable (GET /sms/<id>) before housekeeping deletes them. */
   retentionMs?: number;
+  /** At most this many final records are kept; the oldest go first. */
+  retentionMax?: number;
+  /** Messages not yet final at most: beyond it the queue is full (memory stays bounded). */
+  maxQueued?: number;
   /** Grace for in-flight submits on stop() before they are aborted (and found ambiguous at restart). */
   stopGraceMs?: number;
 }
 
 const HOPS_KEPT = 40;
 const DEFAULT_RETENTION_MS = 24 * 3600_000;
+const DEFAULT_RETENTION_MAX = 10_000;
 
 interface Slot {
   provider: SmsProvider;
@@ -68,6 +73,8 @@ export class Dispatcher {
   private readonly inFlight = new Map<string, AbortController>();
   private readonly settled = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  private finishedSincePurge = 0;
+  private readonly unfinished = new Set<string>();
   private timerAt = Infinity;
   private pumpQueued = false;
   private running = false;
@@ -128,9 +135,11 @@ export class Dispatcher {
     }
     this.running = true;
     for (const r of Object.values(this.o.store.data.outbox)) {
-      if (r.state === 'queued') this.due.schedule(r.id, r.nextAttemptAt);
+      if (r.state !== 'queued') continue;
+      this.unfinished.add(r.id);
+      this.due.schedule(r.id, r.nextAttemptAt);
     }
-    this.housekeeping = setInterval(() => void this.purgeOld(), 10 * 60_000);
+    this.housekeeping = setInterval(() => void this.purgeOld().catch((err) => this.o.logger.error({ err }, 'outbox purge failed')), 10 * 60_000);
     this.housekeeping.unref();
     this.pump();
   }
@@ -153,6 +162,7 @@ export class Dispatcher {
   enqueued(id: string): void {
     const r = this.o.store.get('outbox', id);
     if (!r || !this.running) return;
+    this.unfinished.add(id);
     this.due.schedule(id, r.nextAttemptAt);
     this.pump();
   }
@@ -163,6 +173,7 @@ export class Dispatcher {
    * issue a challenge whose SMS can never arrive.
    */
   canDeliverBy(expiresAt: number): boolean {
+    if (this.isFull()) return false;
     const now = this.o.clock.now();
     const remaining = expiresAt - now;
     return this.slots.some((s) => this.usable(s, now) && s.provider.expectedWaitMs(s.handingOver) < remaining);
@@ -173,8 +184,13 @@ export class Dispatcher {
     return s.breaker.allows(now) && (s.provider.available() || s.provider.status().health === 'starting');
   }
 
+  isFull(): boolean {
+    return this.queueDepth() >= (this.o.maxQueued ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Messages not yet final, wherever they are: due, waiting for a slot, in flight, or being rescheduled. */
   queueDepth(): number {
-    return this.due.size + this.waiting.size + this.inFlight.size;
+    return this.unfinished.size;
   }
 
   /** Age in ms of the oldest message not yet in a final state. */
@@ -462,19 +478,31 @@ export class Dispatcher {
       hops: appendHop(rec.hops, hop),
     };
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
+    this.unfinished.delete(rec.id);
+    // Between the 10-minute sweeps, a busy gateway must not pile up final records without bound.
+    if (++this.finishedSincePurge >= Math.max(100, (this.o.retentionMax ?? DEFAULT_RETENTION_MAX) / 10)) void this.purgeOld().catch((err) => this.o.logger.error({ err }, 'outbox purge failed'));
     this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });
     if (state !== 'sent') this.o.logger.warn({ message: rec.id, state, to: maskPhone(rec.to), error }, 'sms not delivered');
   }
 
-  private async purgeOld(): Promise<void> {
+  /** Deletes final records past the retention time, then the oldest beyond the retention count. */
+  async purgeOld(): Promise<number> {
+    this.finishedSincePurge = 0;
     const cutoff = this.o.clock.now() - (this.o.retentionMs ?? DEFAULT_RETENTION_MS);
+    const max = this.o.retentionMax ?? DEFAULT_RETENTION_MAX;
     const changes: Change[] = [];
+    const kept: OutboxRecord[] = [];
     for (const r of Object.values(this.o.store.data.outbox)) {
-      if ((r.state === 'sent' || r.state === 'expired' || r.state === 'failed') && r.createdAt < cutoff) {
-        changes.push({ c: 'outbox', k: r.id, v: null });
-      }
+      if (r.state !== 'sent' && r.state !== 'expired' && r.state !== 'failed') continue;
+      if (r.createdAt < cutoff) changes.push({ c: 'outbox', k: r.id, v: null });
+      else kept.push(r);
+    }
+    if (kept.length > max) {
+      kept.sort((a, b) => a.createdAt - b.createdAt);
+      for (const r of kept.slice(0, kept.length - max)) changes.push({ c: 'outbox', k: r.id, v: null });
     }
     if (changes.length) await this.o.store.commit(changes);
+    return changes.length;
   }
 }
 

@@ -22,3 +22,5 @@ export const tokenAdminError = (msg: string) => new PiError(301, msg, 400);
 export const tooManyRequests = (msg: string) => new PiError(303, msg, 429);
 /** privacyIDEA raises a plain Exception (-500, HTTP 500) for `exception=1` SMS failures. */
 export const internalError = (msg: string) => new PiError(-500, msg, 500);
+/** The outbox holds sms.maxQueued messages already: the gateway caller should retry later. */
+export const queueFull = (msg: string) => new PiError(-503, msg, 503);

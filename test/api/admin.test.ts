@@ -52,7 +52,7 @@ describe('token administration', () => {
     const serial = r.body.detail.serial;
     const rec = h.store.get('tokens', serial)!;
     expect(rec.keyEnc.startsWith('v1:')).toBe(true);
-    expect(rec.pinHash).toMatch(/^scrypt\$2048\$8\$1\$/);
+    expect(rec.pinHash).toMatch(/^scrypt\$2048\$10\$1\$/);
     expect(JSON.stringify(h.store.data)).not.toContain('1234"');
     const list = await h.call('GET', '/token/', { user: 'alice' }, { headers: auth });
     expect(list.body.result.value.count).toBe(1);
@@ -167,6 +167,47 @@ describe('gateway role: /sms/send and /sms/<id>', () => {
     expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x'.repeat(1531) }, { headers: { 'X-API-Key': key } })).status).toBe(400);
     // An API key is not an admin: it cannot enroll tokens.
     expect((await h.call('GET', '/token/', undefined, { headers: { 'X-API-Key': key } })).status).toBe(401);
+  });
+});
+
+describe('outbox bounds', () => {
+  it('a full queue refuses /sms/send with 503 and a challenge with "could not be sent", queuing nothing', async () => {
+    h = await makeHarness({ sms: { maxQueued: 10 } });
+    h.sms.health = 'down'; // nothing leaves: the queue only fills
+    const serial = await enroll(h);
+    const auth = { Authorization: await h.adminToken() };
+    for (let i = 0; i < 10; i++) {
+      expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: `m${i}`, validity: '3600' }, { headers: auth })).status).toBe(200);
+    }
+    const before = Object.keys(h.store.data.outbox).length;
+    const full = await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'one too many' }, { headers: auth });
+    expect(full.status).toBe(503);
+    expect(full.body.result.error.message).toMatch(/queue is full \(10 messages/);
+    const login = await h.call('POST', '/validate/check', { user: 'alice', pass: '1234' });
+    expect(login.body.result.value).toBe(false);
+    expect(login.body.detail.message).toBe('The PIN was correct, but the SMS could not be sent!');
+    expect(Object.keys(h.store.data.outbox).length).toBe(before);
+    expect(h.store.get('tokens', serial)!.challenge).toBeNull();
+  });
+
+  it('final messages are kept at most sms.keepFinalMax, the oldest purged first; unsent ones never', async () => {
+    h = await makeHarness({ sms: { keepFinalMax: 10 } });
+    const auth = { Authorization: await h.adminToken() };
+    const ids: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      ids.push((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: `m${i}` }, { headers: auth })).body.result.value.id);
+      await h.sms.waitForSent(i + 1);
+      await new Promise((r) => setTimeout(r, 2)); // distinct creation times
+    }
+    h.sms.health = 'down';
+    const waiting = (await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'waiting' }, { headers: auth })).body.result.value.id;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await h.core.deps.dispatcher.purgeOld()).toBe(5);
+    const left = Object.keys(h.store.data.outbox);
+    expect(left).toHaveLength(11);
+    expect(left).toContain(waiting);
+    for (const id of ids.slice(0, 5)) expect(left).not.toContain(id);
+    for (const id of ids.slice(5)) expect(left).toContain(id);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { notFoundError, parameterError } from '../../token/errors.js';
+import { notFoundError, parameterError, queueFull } from '../../token/errors.js';
 import { normalisePhone } from '../../token/users.js';
 import { buildQueuedMessage, MAX_TEXT_CHARS, publicMessageView } from '../../sms/outbox.js';
 import { maskPhone } from '../../util/logger.js';
@@ -19,6 +19,7 @@ export function smsRoutes(deps: AppDeps) {
     if (text.length > MAX_TEXT_CHARS) throw parameterError(`ERR905: Parameter 'text' is too long (at most ${MAX_TEXT_CHARS} characters).`);
     // Validity defaults to the OTP validity: a gateway message is usually an OTP from privacyIDEA.
     const validity = int(p, 'validity', deps.config.token.challengeValidity, 10, 7 * 86_400);
+    if (deps.dispatcher.isFull()) throw queueFull(`ERR-503: The SMS queue is full (${deps.config.sms.maxQueued} messages waiting); retry later.`);
     const now = deps.clock.now();
     const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + validity * 1000, origin: 'api' }, now, (s) => deps.secrets.encrypt(s));
     await deps.store.commit([change]);
@@ -30,7 +31,7 @@ export function smsRoutes(deps: AppDeps) {
 
   app.get('/:id', (c) => {
     const r = deps.store.get('outbox', c.req.param('id'));
-    if (!r) throw notFoundError('ERR601: No such message (it may have been purged after 24 hours).');
+    if (!r) throw notFoundError('ERR601: No such message (final messages are kept sms.keepFinalHours hours, at most sms.keepFinalMax of them).');
     return ok(c, publicMessageView(r));
   });
 
