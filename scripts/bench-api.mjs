@@ -8,6 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { daemonCommand } from './bench-util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => path.join(root, 'dist', p);
@@ -99,7 +100,8 @@ async function startDaemon(dir) {
   const t0 = performance.now();
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/cli/main.js'), 'serve', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = daemonCommand(['serve', '--config', cfg], nodeArgs);
+  const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'ignore', 'inherit'] });
   for (;;) {
     try {
       const r = await fetch(`http://127.0.0.1:${PORT}/healthz`);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { benchCore, quantile as q, root, until } from './bench-util.mjs';
+import { benchCore, daemonCommand, quantile as q, root, until } from './bench-util.mjs';
 
 const lines = [];
 
@@ -74,7 +74,8 @@ const lines = [];
   keyProc.stdout.on('data', (d) => (key += d));
   await new Promise((r) => keyProc.once('exit', r));
   key = key.trim();
-  const child = spawn(process.execPath, [main, 'serve', '--config', cfg], { stdio: 'ignore' });
+  const run = daemonCommand(['serve', '--config', cfg]);
+  const child = spawn(run.command, run.args, { env: run.env, stdio: 'ignore' });
   for (;;) {
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break; } catch { /* starting */ }
     await new Promise((r) => setTimeout(r, 20));

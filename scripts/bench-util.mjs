@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark scripts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,22 @@ export async function benchCore(providersConfig, extra = {}) {
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, core, store, providers, queue, close };
+}
+
+/**
+ * How `npx smsotpd serve` starts the daemon: the environment and node flags of dist/cli/main.js's
+ * `#!/usr/bin/env -S ...` line, so benchmarks measure the runtime users get. `extraNodeArgs`
+ * (profiling flags, say) go after them.
+ */
+export function daemonCommand(args, extraNodeArgs = []) {
+  const main = path.join(root, 'dist/cli/main.js');
+  const line = readFileSync(main, 'utf8').split('\n', 1)[0];
+  const words = line.replace(/^#!\s*\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
+  const env = { ...process.env };
+  while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [k, ...v] = words.shift().split('=');
+    env[k] = v.join('=');
+  }
+  if (words.shift() !== 'node') throw new Error(`unexpected interpreter line in ${main}: ${line}`);
+  return { command: process.execPath, args: [...words, ...extraNodeArgs, main, ...args], env };
 }
