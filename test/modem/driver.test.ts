@@ -188,6 +188,47 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
   });
 });
 
+describe('modem pool over two pseudo-terminals', () => {
+  it('spreads messages over the least-busy modems; a modem that hangs hands its queue to the other; none lost', async () => {
+    const profile = fastProfile();
+    const made = await Promise.all(
+      ['a', 'b'].map(async (id) => {
+        const sim = new SimulatedModem({ id: `sim-${id}`, profile, submitMs: 150, bootMs: 150 });
+        const pty = await attachToPty(sim, tempDir('smsotpd-pty-'));
+        const modem = new Modem({ id, profile, transport: new SerialTransport(pty.hostPath, 115200), logger: silentLogger, clock: systemClock, healthPollMs: 300, retryFailedMs: 300 });
+        return { sim, pty, modem };
+      }),
+    );
+    const [a, b] = made as [(typeof made)[0], (typeof made)[0]];
+    const pool = new ModemPool('hat', 'modem', [a.modem, b.modem], { logger: silentLogger, clock: systemClock, startupGraceMs: 10_000 });
+    for (const m of made) rigs.push({ ...m, pool });
+    await pool.start();
+    await until(() => a.modem.state === 'ready' && b.modem.state === 'ready', 10_000, 'both ready');
+
+    const texts = Array.from({ length: 12 }, (_, i) => `pooled ${i}`);
+    const results = texts.map((t) => pool.send(sms(t), ctx()).then(() => 'sent', (e: SendFailure) => e.kind));
+    // Both modems got work at once: the queue was split, not stacked on one.
+    await until(() => a.sim.stats.submits > 0 && b.sim.stats.submits > 0, 5000, 'both submitting');
+    // Modem a stops answering, and stays so until its line is reconnected (below).
+    a.sim.hang();
+    const outcome = await Promise.all(results);
+    expect(a.modem.state).not.toBe('ready');
+    const accepted = [...a.sim.accepted, ...b.sim.accepted].map((x) => x.text);
+    // The one a was submitting when it hung fails (unavailable before its Ctrl-Z, ambiguous
+    // after; the dispatcher retries either); all the others were sent, those queued behind it by b.
+    for (const [i, o] of outcome.entries()) {
+      if (o === 'sent') expect(accepted, texts[i]).toContain(texts[i]);
+      else expect(['unavailable', 'ambiguous'], texts[i]).toContain(o);
+    }
+    expect(outcome.filter((o) => o !== 'sent').length).toBeLessThanOrEqual(1);
+    expect(b.sim.accepted.length).toBeGreaterThanOrEqual(texts.length - a.sim.accepted.length - 1);
+    expect(pool.status().health).toBe('degraded');
+    await a.pty.reattach();
+    await until(() => a.modem.state === 'ready', 15_000, 'hung modem recovered');
+    expect(pool.status().health).toBe('ready');
+  }, 40_000);
+});
+
 describe('mixed faults with a fixed seed, through the dispatcher and the durable outbox', () => {
   it('every unexpired message is delivered; duplicates only from ambiguous outcomes, and counted; none stuck', async () => {
     const r = await rig({ seed: 42, temporaryErrorRate: 0.2, urcNoiseRate: 0.2, fragmentWrites: true, rebootRate: 0.01, ambiguousRate: 0.03 });
