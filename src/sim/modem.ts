@@ -95,6 +95,9 @@ export interface SimStats {
 
 type Mode = 'command' | 'pdu' | 'hung' | 'off';
 
+/** Accepted SMS kept in memory for tests and benchmarks; older ones are only in the record file. */
+const ACCEPTED_KEPT = 5000;
+
 export class SimulatedModem {
   readonly accepted: SimRecord[] = [];
   readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0 };
@@ -402,6 +405,8 @@ export class SimulatedModem {
   private recordOne(r: SimRecord): void {
     this.stats.recorded++;
     this.accepted.push(r);
+    // The embedded default runs for months: memory keeps the newest; the JSONL file keeps all.
+    if (this.accepted.length > ACCEPTED_KEPT) this.accepted.splice(0, this.accepted.length - ACCEPTED_KEPT);
     this.o.record?.(r);
   }
 }
