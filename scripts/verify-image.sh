@@ -6,7 +6,8 @@
 #   sudo scripts/verify-image.sh [IMAGE]      (no IMAGE: builds one with deploy/image/build.sh)
 #
 # 1. first boot: passwords on the console and in smsotpd-credentials.txt on the boot partition,
-#    the smsotpd admin's password accepted by POST /auth, root grown to the disk, SSH off
+#    the smsotpd admin's password accepted by POST /auth, root grown to the disk; SSH off in the
+#    image (no host keys in it) and turned on by a file "ssh" on the boot partition
 # 2. /healthz answers 200 from the host (hostfwd to 127.0.0.1 only; the guest has no other way out)
 # 3. `systemctl restart smsotpd` in the guest: a new process answers /healthz again
 # 4. `smsotpd doctor` in the guest has no FAIL line and exits 0
@@ -26,13 +27,14 @@ say() { echo "verify-image: $*"; }
 now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.1f s", ms / 1000 }'; }
 
+case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, binfmt_misc and the image build need it): sudo $0 $*"
 image=${1:-}
 [ $# -le 1 ] || die "usage: $0 [IMAGE]"
 
 # --- tools ------------------------------------------------------------------------------------
 need=()
-for pair in qemu-system-aarch64:qemu-system-arm qemu-img:qemu-utils debugfs:e2fsprogs sfdisk:fdisk curl:curl; do
+for pair in qemu-system-aarch64:qemu-system-arm qemu-img:qemu-utils debugfs:e2fsprogs sfdisk:fdisk mcopy:mtools curl:curl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # The virtio NIC's option ROM; QEMU refuses to start the NIC without it.
@@ -151,8 +153,12 @@ echo "$auth" | grep -q '"status": *true' && echo "$auth" | grep -q '"token"' \
   || fail "POST /auth with the password from $creds: $(echo "$auth" | head -n1)"
 say "firstboot ok: credentials file on the boot partition, its smsotpd admin password accepted by POST /auth"
 [ -s /etc/ssh/ssh_host_ed25519_key ] || fail "no SSH host key made at first boot"
-if systemctl is-enabled --quiet ssh.service || systemctl is-active --quiet ssh.service; then fail "SSH is on by default"; fi
-say "ssh ok: host keys made at first boot, ssh.service $(systemctl is-enabled ssh.service 2>/dev/null) and $(systemctl is-active ssh.service 2>/dev/null)"
+# The host put a file "ssh" on the boot partition: SSH must come on, and the file go.
+for i in $(seq 1 60); do systemctl is-active --quiet ssh.service && break; sleep 1; done
+systemctl is-active --quiet ssh.service || fail "the file ssh on the boot partition did not turn SSH on: $(systemctl status smsotpd-bootconfig ssh --no-pager 2>&1 | tail -n 8)"
+systemctl is-enabled --quiet ssh.service || fail "ssh.service runs but is not enabled for the next boots"
+[ ! -e /boot/firmware/ssh ] || fail "the file ssh is still on the boot partition"
+say "ssh ok: host keys made at first boot; the file ssh on the boot partition turned sshd on (enabled, active) and was removed"
 root_mb=$(df -BM --output=size / | tail -n1 | tr -dc 0-9)
 [ "$root_mb" -gt 2500 ] || fail "root file system not grown to the disk: ${root_mb} MB"
 say "grow ok: root file system ${root_mb} MB"
@@ -198,6 +204,13 @@ write $work/smsotpd-verify.service /etc/systemd/system/smsotpd-verify.service
 CMDS
 debugfs -w -f "$work/debugfs.cmd" "$fs" >"$work/debugfs.out" 2>&1 || { cat "$work/debugfs.out" >&2; die "writing the verification files into the guest's disk"; }
 ! grep -qiE 'error|not found|Ext2' "$work/debugfs.out" || { cat "$work/debugfs.out" >&2; die "debugfs reported a problem writing the verification files"; }
+# SSH as built: off, and no host keys that every card would share.
+dbg -R 'ls /etc/systemd/system/multi-user.target.wants' "$fs" | grep -q 'ssh\.service' && die "the image enables ssh.service"
+dbg -R 'ls /etc/ssh' "$fs" | grep -q 'ssh_host_' && die "the image ships SSH host keys"
+# The documented way to turn SSH on: an empty file "ssh" on the boot partition (of the copy).
+p1_start=$(sfdisk -J "$image" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).partitiontable.partitions[0].start*512)')
+: >"$work/ssh"
+mcopy -i "$work/disk.raw@@$p1_start" "$work/ssh" ::/ssh || die "could not put the file ssh on the guest's boot partition"
 # A disk bigger than the image, as an SD card is: first boot must grow the root partition.
 qemu-img create -q -f qcow2 -F raw -b "$work/disk.raw" "$work/disk.qcow2" 4G
 t_extract=$(( $(now_ms) - t ))

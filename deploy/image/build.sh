@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --deb) deb=${2:?--deb needs a file}; shift 2 ;;
     --out) out=${2:?--out needs a file}; shift 2 ;;
     --xz) xz=yes; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done

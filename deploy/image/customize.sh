@@ -52,10 +52,12 @@ inroot systemctl disable ssh.service >/dev/null 2>&1 || true
 inroot systemctl mask ssh.socket >/dev/null 2>&1 || true
 rm -f "$root"/etc/ssh/ssh_host_*
 
+# The package's D-Bus wpa_supplicant is for NetworkManager; Wi-Fi here is wpa_supplicant@wlan0,
+# enabled only when a wpa_supplicant.conf is put on the boot partition.
+inroot systemctl disable wpa_supplicant.service >/dev/null 2>&1 || true
 inroot systemctl enable systemd-networkd.service systemd-resolved.service smsotpd-firstboot.service smsotpd-bootconfig.service
 
-# Per-device identity is made at first boot.
-printf 'uninitialized\n' >"$root/etc/machine-id"
+# Per-device identity is made at first boot (mmdebstrap leaves /etc/machine-id empty).
 rm -f "$root/var/lib/dbus/machine-id" "$root/var/lib/systemd/random-seed" "$root/var/lib/systemd/credential.secret"
 # A Pi has no RTC: systemd starts its clock no earlier than this file's mtime (the build time),
 # so OTP expiry and TLS are not judged against 1970 before NTP answers.
