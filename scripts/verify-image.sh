@@ -285,7 +285,8 @@ line=$(wait_console '^VERIFY doctor ok' 600)
 verify_lines | grep '^VERIFY doctor|' | sed 's/^VERIFY doctor| /  doctor: /'
 echo "  guest: $line"
 t_doctor=$(echo "$line" | sed -n 's/.*doctor ok \([0-9]*\) ms.*/\1/p')
-wait_console '^VERIFY ready' 600 >/dev/null
+wait_console '^VERIFY enrolled ok' 600 | sed 's/^/  guest: /'
+wait_console '^VERIFY ready' 60 >/dev/null
 
 # --- stage: one OTP login through the modem ---------------------------------------------------------
 t=$(now_ms)
