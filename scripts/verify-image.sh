@@ -64,6 +64,8 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- stage: build or take the image --------------------------------------------------------------
 t=$(now_ms)

@@ -77,8 +77,18 @@ mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/smsotpd-image.XXXXXX")
-cleanup() { rm -rf "$work"; }
+cleanup() {
+  # An interrupted mmdebstrap can leave /proc, /sys or /dev mounted in the chroot: never delete
+  # through a mount into the host's own file systems.
+  if findmnt -rn -o TARGET | grep -qF "$work/"; then
+    echo "build-image: leaving $work: file systems are still mounted under it (umount -R them, then rm -rf it)" >&2
+  else
+    rm -rf --one-file-system "$work"
+  fi
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rootdir=$work/root
 t0=$SECONDS
 
