@@ -26,7 +26,13 @@ async function kdfMs() {
   // Sequential: the cost of one verify, not the thread pool's parallelism.
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < 40; i++) await s.hash(PIN);
-  return Number(process.hrtime.bigint() - t0) / 40 / 1e6;
+  const sequentialMs = Number(process.hrtime.bigint() - t0) / 40 / 1e6;
+  // All cores at once, as under load: memory-bound scrypt slows down when hashes share caches.
+  let n = 0;
+  const end = performance.now() + 3000;
+  const p0 = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => { while (performance.now() < end) { await s.hash(PIN); n++; } }));
+  return { sequentialMs, parallelPerSecond: n / ((performance.now() - p0) / 1000) };
 }
 
 async function populate(dir, n) {
@@ -158,8 +164,8 @@ async function benchSize(n) {
   let total = 0;
   let seconds = 0;
   let non2xx = 0;
-  const p50s = [];
   const p99s = [];
+  const latencies = [];
   const passes = Math.max(1, Math.ceil(10_000 / n));
   for (let pass = 0; pass < passes; pass++) {
     if (pass > 0) await step1Once();
@@ -173,13 +179,16 @@ async function benchSize(n) {
       amount: ready.length,
       requests: [{
         method: 'POST', path: '/validate/check', headers,
-        setupRequest: (req) => {
+        setupRequest: (req, ctx) => {
           tFirst ??= performance.now();
+          // One request in flight per connection (no pipelining): its context times it.
+          ctx.sent = performance.now();
           const i = ready[k++ % ready.length];
           return { ...req, body: form({ user: `user${i}`, transaction_id: tids[i], pass: otps.get(`+4917${String(10_000_000 + i)}`) ?? '000000' }) };
         },
-        onResponse: (status, body) => {
+        onResponse: (status, body, ctx) => {
           tLast = performance.now();
+          latencies.push(tLast - ctx.sent);
           if (status === 200 && JSON.parse(body).result?.value === true) ok++;
         },
       }],
@@ -189,11 +198,11 @@ async function benchSize(n) {
     // From the first request sent to the last answer: autocannon's own start and stop are not the server's time.
     seconds += (tLast - tFirst) / 1000;
     non2xx += res.non2xx;
-    p50s.push(res.latency.p50);
     p99s.push(res.latency.p99);
   }
-  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  const step2 = { rps: total / seconds, p50: median(p50s), p99: Math.max(...p99s), non2xx, total, passes };
+  // p50/p99 over every answer of every pass; the worst pass's own p99 is noted beside it.
+  const q = (p) => latencies.sort((x, y) => x - y)[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const step2 = { rps: total / seconds, p50: q(0.5).toFixed(1), p99: q(0.99).toFixed(1), worstPassP99: Math.max(...p99s), non2xx, total, passes };
   clearInterval(sampler);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -201,7 +210,7 @@ async function benchSize(n) {
   return { n, startupMs, idleRss, peakRss, step1, step2, step2Ok: ok };
 }
 
-const kdf = await kdfMs();
+const { sequentialMs: kdf, parallelPerSecond: kdfCapacity } = await kdfMs();
 const bound = cpus().length / (kdf / 1000);
 const rows = [];
 for (const n of (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number)) rows.push(await benchSize(n));
@@ -209,14 +218,14 @@ for (const n of (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number)
 const f = (x, d = 0) => Number(x).toFixed(d);
 const lines = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Concurrency ${CONCURRENCY}, loopback, every change fsynced before the answer. SMS go to 16 simulated modems at 100 ms each (the queue drains meanwhile, at 160 SMS/s); OTPs for step 2 are read from the simulator's record, as a user reads the SMS.`,
-  `PIN KDF (scrypt N=${KDF.N}, r=${KDF.r}): ${f(kdf, 2)} ms per hash here → step-1 bound ${f(bound)} req/s (cores / KDF time); 80 % of it is ${f(bound * 0.8)} req/s.`,
+  `PIN KDF (scrypt N=${KDF.N}, r=${KDF.r}): ${f(kdf, 2)} ms per hash here, one at a time → step-1 bound ${f(bound)} req/s (cores / KDF time); 80 % of it is ${f(bound * 0.8)} req/s. Hashing alone on every core at once (4 threads, nothing else running) reaches ${f(kdfCapacity)} hashes/s.`,
   '',
   '| tokens | step | requests/s | p50 ms | p99 ms | non-2xx | notes |',
   '|---:|---|---:|---:|---:|---:|---|',
 ];
 for (const r of rows) {
-  lines.push(`| ${r.n} | 1: PIN → challenge → SMS queued | ${f(r.step1.requests.total / r.step1.duration)} | ${r.step1.latency.p50} | ${r.step1.latency.p99} | ${r.step1.non2xx} | 10 s run, ${r.step1.requests.total} challenges |`);
-  lines.push(`| ${r.n} | 2: transaction_id + OTP | ${f(r.step2.rps)} | ${r.step2.p50} | ${r.step2.p99} | ${r.step2.non2xx} | ${r.step2Ok}/${r.step2.total} accepted, ${r.step2.passes} pass(es); p50 median, p99 worst pass |`);
+  lines.push(`| ${r.n} | 1: PIN → challenge → SMS queued | ${f(r.step1.requests.total / r.step1.duration)} | ${r.step1.latency.p50} | ${r.step1.latency.p99} | ${r.step1.non2xx} | 10 s run, ${r.step1.requests.total} challenges; ${f((100 * r.step1.requests.total) / r.step1.duration / bound)} % of the bound |`);
+  lines.push(`| ${r.n} | 2: transaction_id + OTP | ${f(r.step2.rps)} | ${r.step2.p50} | ${r.step2.p99} | ${r.step2.non2xx} | ${r.step2Ok}/${r.step2.total} accepted, ${r.step2.passes} pass(es); p50/p99 over all answers; worst pass's p99 ${r.step2.worstPassP99} ms |`);
 }
 lines.push('', '| tokens | start-up to /healthz 200 | RSS idle | RSS peak under load |', '|---:|---:|---:|---:|');
 for (const r of rows) lines.push(`| ${r.n} | ${f(r.startupMs)} ms | ${r.idleRss} MB | ${r.peakRss} MB |`);
