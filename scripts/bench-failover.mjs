@@ -67,7 +67,7 @@ const lines = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bsend-'));
   const port = 16000 + Math.floor(Math.random() * 1000);
   const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: dir, log: { level: 'warn' }, limits: { bodyBytes: 65536 }, sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] } }));
+  writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: dir, log: { level: 'warn' }, limits: { bodyBytes: 65536 }, sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] } }));
   const main = path.join(root, 'dist/cli/main.js');
   const keyProc = spawn(process.execPath, [main, 'apikey', 'add', 'bench', '--config', cfg], { stdio: ['ignore', 'pipe', 'ignore'] });
   let key = '';
@@ -89,7 +89,9 @@ const lines = [];
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  lines.push('', `\`POST /sms/send\` (API key in X-API-Key, each message fsynced into the outbox before the answer, the simulated modem draining the queue meanwhile at a real modem's pace, 1.5 s per SMS), concurrency 16, 10 s: **${(res.requests.total / res.duration).toFixed(0)} req/s**, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}.`);
+  // The queue only fills here (a real modem's pace), so the bench lifts sms.maxQueued (default
+  // 10,000, beyond which /sms/send answers 503): what is measured is accepting, not refusing.
+  lines.push('', `\`POST /sms/send\` (API key in X-API-Key, each message fsynced into the outbox before the answer, the simulated modem draining the queue meanwhile at a real modem's pace, 1.5 s per SMS; \`sms.maxQueued\` raised to 200,000 so every message is accepted), concurrency 16, 10 s: **${(res['2xx'] / res.duration).toFixed(0)} messages queued/s**, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}.`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exit(0);
