@@ -10,6 +10,7 @@ import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { makeHarness, tempDir, type Harness } from '../helpers/harness.js';
 import { buildQueuedMessage } from '../../src/sms/outbox.js';
+import { RecordingProvider } from '../helpers/recording-provider.js';
 
 /** sim800's profile with test-sized timeouts: faults must resolve in seconds, not minutes. */
 const fastProfile = (): ModemProfile =>
@@ -231,8 +232,17 @@ describe('modem pool over two pseudo-terminals', () => {
 
 describe('mixed faults with a fixed seed, through the dispatcher and the durable outbox', () => {
   it('every unexpired message is delivered; duplicates only from ambiguous outcomes, and counted; none stuck', async () => {
-    const r = await rig({ seed: 42, temporaryErrorRate: 0.2, urcNoiseRate: 0.2, fragmentWrites: true, rebootRate: 0.01, ambiguousRate: 0.03 });
-    harness = await makeHarness({ sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 50, breakerThreshold: 1000 }], retryBaseMs: 20, retryMaxMs: 200 } }, { providers: [r.pool] });
+    // Hangs are left out here: over socat only a reconnect from the modem side clears them (their own test above).
+    const r = await rig({
+      seed: 42, temporaryErrorRate: 0.2, permanentErrorRate: 0.05, urcNoiseRate: 0.2, fragmentWrites: true, chunkDelayMs: 1,
+      rebootRate: 0.01, ambiguousRate: 0.03, loseRegistrationRate: 0.01, lostRegistrationMs: 300,
+    });
+    // Permanently refused messages must still arrive: through the next provider, as configured in production.
+    const fallback = new RecordingProvider('fallback');
+    harness = await makeHarness(
+      { sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 50, breakerThreshold: 1000 }, { id: 'fallback', type: 'simulator' }], retryBaseMs: 20, retryMaxMs: 200 } },
+      { providers: [r.pool, fallback] },
+    );
     await until(() => r.modem.state === 'ready');
     const n = 40;
     const ids: string[] = [];
@@ -244,12 +254,20 @@ describe('mixed faults with a fixed seed, through the dispatcher and the durable
       ids.push(record.id);
     }
     await until(() => ids.every((id) => harness!.store.get('outbox', id)!.state === 'sent'), 90_000, 'all sent');
-    const texts = r.sim.accepted.map((a) => a.text);
+    const texts = [...r.sim.accepted.map((a) => a.text), ...fallback.sent.map((m) => m.text)];
     for (let i = 0; i < n; i++) expect(texts, `code ${100000 + i}`).toContain(`code ${100000 + i}`);
     const duplicates = texts.length - new Set(texts).size;
     const counted = ids.reduce((s, id) => s + harness!.store.get('outbox', id)!.duplicates, 0);
     expect(duplicates).toBeLessThanOrEqual(counted);
+    // A message the modem may have sent (ambiguous) reaches the fallback only after a resend the
+    // modem refused for certain, and then it is already counted as a possible duplicate.
+    for (const m of fallback.sent) {
+      const rec = harness.store.get('outbox', m.id)!;
+      if (rec.hops.some((h) => h.provider === 'hat' && h.event === 'ambiguous')) expect(rec.duplicates, m.text).toBeGreaterThan(0);
+    }
     expect(r.sim.stats.temporaryErrors).toBeGreaterThan(0);
+    expect(r.sim.stats.permanentErrors).toBeGreaterThan(0);
+    expect(fallback.sent.length).toBeGreaterThan(0);
     expect(r.modem.state).toBe('ready');
   }, 120_000);
 });
