@@ -201,7 +201,8 @@ async function benchSize(n) {
     p99s.push(res.latency.p99);
   }
   // p50/p99 over every answer of every pass; the worst pass's own p99 is noted beside it.
-  const q = (p) => latencies.sort((x, y) => x - y)[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  latencies.sort((x, y) => x - y);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   const step2 = { rps: total / seconds, p50: q(0.5).toFixed(1), p99: q(0.99).toFixed(1), worstPassP99: Math.max(...p99s), non2xx, total, passes };
   clearInterval(sampler);
   child.kill('SIGTERM');

@@ -139,7 +139,7 @@ export class Dispatcher {
       this.unfinished.add(r.id);
       this.due.schedule(r.id, r.nextAttemptAt);
     }
-    this.housekeeping = setInterval(() => void this.purgeOld().catch((err) => this.o.logger.error({ err }, 'outbox purge failed')), 10 * 60_000);
+    this.housekeeping = setInterval(() => this.sweep(), 10 * 60_000);
     this.housekeeping.unref();
     this.pump();
   }
@@ -480,9 +480,14 @@ export class Dispatcher {
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
     this.unfinished.delete(rec.id);
     // Between the 10-minute sweeps, a busy gateway must not pile up final records without bound.
-    if (++this.finishedSincePurge >= Math.max(100, (this.o.retentionMax ?? DEFAULT_RETENTION_MAX) / 10)) void this.purgeOld().catch((err) => this.o.logger.error({ err }, 'outbox purge failed'));
+    if (++this.finishedSincePurge >= Math.max(100, (this.o.retentionMax ?? DEFAULT_RETENTION_MAX) / 10)) this.sweep();
     this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });
     if (state !== 'sent') this.o.logger.warn({ message: rec.id, state, to: maskPhone(rec.to), error }, 'sms not delivered');
+  }
+
+  /** purgeOld in the background: a failed purge is logged and retried by the next sweep. */
+  private sweep(): void {
+    this.purgeOld().catch((err) => this.o.logger.error({ err }, 'outbox purge failed'));
   }
 
   /** Deletes final records past the retention time, then the oldest beyond the retention count. */

@@ -19,7 +19,6 @@ export class FrozenView {
   private readonly scalars = new Map<string, string>();
   private readonly shadow = new Map<string, Map<string, unknown>>();
   private readonly order: string[];
-  private done = false;
 
   /** `collections` are the keyed record maps; every other top-level value is copied now. */
   constructor(
@@ -38,9 +37,8 @@ export class FrozenView {
     }
   }
 
-  /** Called by the store before it changes `data[c][k]`, while the view is being written. */
+  /** Called by the store before it changes `data[c][k]`; a no-op once the view is written. */
   beforeChange(c: string, k: string): void {
-    if (this.done) return;
     const sh = this.shadow.get(c);
     if (!sh || sh.has(k)) return;
     const coll = this.data[c] as Collection;
@@ -90,7 +88,6 @@ export class FrozenView {
       for (const [name, value] of Object.entries(this.extra)) yield `${sep()}${JSON.stringify(name)}:${JSON.stringify(value)}`;
       yield '}';
     } finally {
-      this.done = true;
       this.shadow.clear();
     }
   }
