@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { PiError, parameterError } from '../token/errors.js';
 
@@ -77,19 +78,42 @@ async function readBody(c: Context): Promise<Uint8Array> {
   const limit = (c.get('bodyLimit') as number | undefined) ?? DEFAULT_BODY_LIMIT;
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > limit) throw bodyTooLarge(limit);
-  const incoming = (c.env as { incoming?: NodeJS.ReadableStream & { readableEnded?: boolean } } | undefined)?.incoming;
-  let chunks: AsyncIterable<Uint8Array>;
-  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) chunks = incoming as AsyncIterable<Buffer>;
-  else if (c.req.raw.body) chunks = c.req.raw.body as unknown as AsyncIterable<Uint8Array>;
-  else return new Uint8Array(0);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return readIncoming(incoming, limit);
+  if (!c.req.raw.body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of chunks) {
+  for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.length;
     if (size > limit) throw bodyTooLarge(limit);
     parts.push(chunk);
   }
   return Buffer.concat(parts);
+}
+
+/** Events, not an async iterator: a login body is one chunk, and the iterator's machinery allocated more than the login logic. */
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (err) reject(err);
+      else resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done(bodyTooLarge(limit));
+        incoming.destroy();
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onClose = () => done(new Error('the client closed the connection before the body was complete'));
+    incoming.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
 }
 
 /**

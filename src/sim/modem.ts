@@ -98,6 +98,18 @@ type Mode = 'command' | 'pdu' | 'hung' | 'off';
 /** Accepted SMS kept in memory for tests and benchmarks; older ones are only in the record file. */
 const ACCEPTED_KEPT = 5000;
 
+const CTRL_Z = '\u001a';
+const PDU_CONTROLS = new Set([CTRL_Z, '\u001b']);
+const LINE_CONTROLS = new Set(['\r', CTRL_Z, '\u001b']);
+const NOT_HEX = /[^0-9A-Fa-f]/g;
+const MAX_LINE = 1024;
+
+/** Index of the first character of `data` from `from` on that is in `set`, or data.length. */
+function indexOfAny(data: string, from: number, set: ReadonlySet<string>): number {
+  for (let i = from; i < data.length; i++) if (set.has(data[i]!)) return i;
+  return data.length;
+}
+
 export class SimulatedModem {
   readonly accepted: SimRecord[] = [];
   readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0 };
@@ -237,37 +249,45 @@ export class SimulatedModem {
     this.final(`+${kind} ERROR: ${text}`);
   }
 
+  /** Input from the driver, taken a run of ordinary characters at a time (a PDU is hundreds of them). */
   private receive(data: string): void {
-    if (this.mode === 'off' || this.mode === 'hung') return;
-    for (const ch of data) {
-      if (this.mode === 'pdu') {
-        if (ch === '\u001a') {
-          const hex = this.input;
-          this.input = '';
-          this.mode = 'command';
-          this.submit(hex);
-        } else if (ch === '\u001b') {
-          this.input = '';
-          this.mode = 'command';
-          this.final('OK');
-        } else if (/[0-9A-Fa-f]/.test(ch)) {
-          this.input += ch;
-          if (this.echo) this.send(ch);
-        }
-        continue;
-      }
-      if (this.echo) this.send(ch);
-      if (ch === '\r') {
-        const line = this.input.trim();
-        this.input = '';
-        if (line) this.command(line);
-      } else if (ch === '\u001b' || ch === '\u001a') {
-        this.input = '';
-      } else if (ch !== '\n') {
-        this.input += ch;
-        if (this.input.length > 1024) this.input = '';
-      }
+    let i = 0;
+    while (i < data.length && this.mode !== 'off' && this.mode !== 'hung') {
+      i = this.mode === 'pdu' ? this.receivePdu(data, i) : this.receiveCommand(data, i);
     }
+  }
+
+  /** PDU hex after the `> ` prompt, up to Ctrl-Z (send) or ESC (cancel); anything else is ignored. */
+  private receivePdu(data: string, from: number): number {
+    const end = indexOfAny(data, from, PDU_CONTROLS);
+    const hex = data.slice(from, end).replace(NOT_HEX, '');
+    if (hex) {
+      this.input += hex;
+      if (this.echo) this.send(hex);
+    }
+    if (end === data.length) return end;
+    const pdu = this.input;
+    this.input = '';
+    this.mode = 'command';
+    if (data[end] === CTRL_Z) this.submit(pdu);
+    else this.final('OK');
+    return end + 1;
+  }
+
+  /** A command line up to CR; ESC or Ctrl-Z discards it; LF is ignored; a line past 1024 characters starts over. */
+  private receiveCommand(data: string, from: number): number {
+    const end = indexOfAny(data, from, LINE_CONTROLS);
+    if (this.echo) this.send(data.slice(from, Math.min(end + 1, data.length)));
+    const text = data.slice(from, end).replaceAll('\n', '');
+    if (text) {
+      this.input += text;
+      if (this.input.length > MAX_LINE) this.input = this.input.slice(this.input.length - (this.input.length % (MAX_LINE + 1)));
+    }
+    if (end === data.length) return end;
+    const line = data[end] === '\r' ? this.input.trim() : '';
+    this.input = '';
+    if (line) this.command(line);
+    return end + 1;
   }
 
   private command(line: string): void {
