@@ -68,7 +68,7 @@ const lines = [];
   const port = 16000 + Math.floor(Math.random() * 1000);
   const cfg = path.join(dir, 'config.json');
   writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: dir, log: { level: 'warn' }, limits: { bodyBytes: 65536 }, sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] } }));
-  const main = path.join(root, 'dist/cli/main.js');
+  const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const keyProc = spawn(process.execPath, [main, 'apikey', 'add', 'bench', '--config', cfg], { stdio: ['ignore', 'pipe', 'ignore'] });
   let key = '';
   keyProc.stdout.on('data', (d) => (key += d));

@@ -48,12 +48,12 @@ export async function benchCore(providersConfig, extra = {}) {
 }
 
 /**
- * How `npx smsotpd serve` starts the daemon: the environment and node flags of dist/cli/main.js's
- * `#!/usr/bin/env -S ...` line, so benchmarks measure the runtime users get. `extraNodeArgs`
+ * How `npx smsotpd serve` starts the daemon: the environment and node flags of dist/cli/smsotpd.cjs's
+ * `#!/usr/bin/env -S ...` line, then that launcher itself, so benchmarks measure the runtime users get. `extraNodeArgs`
  * (profiling flags, say) go after them.
  */
 export function daemonCommand(args, extraNodeArgs = []) {
-  const main = path.join(root, 'dist/cli/main.js');
+  const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const line = readFileSync(main, 'utf8').split('\n', 1)[0];
   const words = line.replace(/^#!\s*\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
   const env = { ...process.env };

@@ -16,7 +16,7 @@ root="$stage/root"
 npm run build >/dev/null
 install -d "$root/opt/smsotpd" "$root/DEBIAN" "$root/etc/smsotpd" "$root/lib/systemd/system" "$root/lib/udev/rules.d" "$root/usr/bin" "$root/usr/share/doc/smsotpd"
 cp -r dist modem-profiles package.json package-lock.json "$root/opt/smsotpd/"
-chmod 0755 "$root/opt/smsotpd/dist/cli/main.js"   # run through its interpreter line (runtime flags)
+chmod 0755 "$root/opt/smsotpd/dist/cli/smsotpd.cjs"   # run through its interpreter line (runtime flags)
 cp -r docs "$root/opt/smsotpd/docs"
 ( cd "$root/opt/smsotpd" && npm ci --omit=dev --os=linux --cpu="$cpu" --ignore-scripts --no-audit --no-fund >/dev/null )
 rm -f "$root/opt/smsotpd/package-lock.json"

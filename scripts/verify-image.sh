@@ -45,7 +45,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v node >/dev/null || die "node is needed on the host for the modem simulator (Node.js >= 20.18)"
-[ -f dist/cli/main.js ] || { say "building dist/ for the simulator"; npm run --silent build; }
+[ -f dist/cli/smsotpd.cjs ] || { say "building dist/ for the simulator"; npm run --silent build; }
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/smsotpd-verify.XXXXXX")
 qemu_pid="" sim_pid=""
@@ -224,7 +224,7 @@ read -r http_port modem_port < <(node -e '
   const next = () => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => { ports.push(s.address().port); s.close(() => ports.length < 2 ? next() : console.log(ports.join(" "))); }); };
   next();')
 mkdir -p "$work/sim"
-node dist/cli/main.js sim --listen "tcp://127.0.0.1:$modem_port" --profile sim800 --data-dir "$work/sim" >"$work/sim.log" 2>&1 &
+node dist/cli/smsotpd.cjs sim --listen "tcp://127.0.0.1:$modem_port" --profile sim800 --data-dir "$work/sim" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$modem_port") 2>/dev/null && break; sleep 0.1; done
 kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; die "the modem simulator did not start"; }

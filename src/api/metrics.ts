@@ -18,6 +18,12 @@ export interface Metrics {
 const FAILURE_KINDS = ['temporary', 'permanent', 'unavailable', 'ambiguous'] as const;
 const MODEM_STATES = ['booting', 'sim-locked', 'searching', 'registered', 'ready', 'failed', 'recovering', 'offline'];
 
+/** The size libuv gives its pool: UV_THREADPOOL_SIZE when it is a number from 1 to 1024, else 4. */
+export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 1024) : 4;
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'smsotpd_process_' });
@@ -56,6 +62,10 @@ export function createMetrics(): Metrics {
         read((labels, v) => this.set(labels, v));
       },
     });
+
+  // libuv's default is 4; the launcher (cli/smsotpd.cts) sets one per core.
+  const threadPool = new Gauge({ name: 'smsotpd_thread_pool_size', help: "libuv threads: they run the PIN KDF and the journal's fsyncs", registers: [registry] });
+  threadPool.set(threadPoolSize());
 
   derivedCounter('smsotpd_sms_attempts_total', 'SMS attempts by provider and outcome', ['provider', 'outcome'], (set) => {
     for (const p of dispatcher?.status().providers ?? []) {

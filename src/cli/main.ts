@@ -1,10 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-old-space-size=256 --max-semi-space-size=2
-// The line above is how the daemon runs everywhere (npx, npm start, the systemd unit): a heap
-// sized for a Raspberry Pi. V8's default lets garbage pile up to several times the live state
-// (200 MB under a login burst at 10,000 tokens); a 256 MB ceiling makes it collect at about 1.3x,
-// and two malloc arenas stop the scrypt threads from each keeping their own. Live state at
-// 10,000 tokens is about 25 MB. A site that needs more runs node with its own flags:
-// `node --max-old-space-size=1024 /opt/smsotpd/dist/cli/main.js serve`.
+// The CLI. It is started through smsotpd.cjs, which sets the runtime (heap, malloc arenas, thread pool).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';

@@ -10,6 +10,7 @@ import { createLogger } from '../util/logger.js';
 import { AdjustableClock } from '../util/clock.js';
 import { keepTime } from '../time-keeper.js';
 import { CliError, socketPath } from './client.js';
+import { threadPoolSize } from '../api/metrics.js';
 
 function listen(server: Server, ...args: [number, string] | [string]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -73,7 +74,7 @@ export async function serve(configFile?: string): Promise<void> {
   const stopTime = keepTime(clock, providers, logger);
   const addr = http.address();
   logger.info(
-    { listen: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr, dataDir: config.dataDir, config: config.source, providers: providers.map((p) => `${p.id}(${p.type})`) },
+    { listen: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr, dataDir: config.dataDir, config: config.source, providers: providers.map((p) => `${p.id}(${p.type})`), node: process.version, threadPool: threadPoolSize() },
     'smsotpd ready',
   );
 

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/harness.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const main = path.join(root, 'dist/cli/main.js');
+const main = path.join(root, 'dist/cli/smsotpd.cjs');
 
 function cli(args: string[], cfg: string, input?: string) {
   const r = spawnSync(process.execPath, [main, ...args, '--config', cfg], { input, encoding: 'utf8', timeout: 30_000 });
@@ -58,6 +59,12 @@ describe('quick start, end to end through the CLI and the daemon', () => {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));
     }
+  });
+
+  it('runs with one libuv thread per core (at least 2), as its launcher sets', async () => {
+    // Discriminates on any machine without exactly 4 cores (libuv's own default).
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(new RegExp(`^smsotpd_thread_pool_size ${Math.max(2, availableParallelism())}$`, 'm'));
   });
 
   it('logs in with the OTP the simulated modem recorded', async () => {
