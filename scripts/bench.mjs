@@ -45,6 +45,9 @@ Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round
 Everything runs on loopback; the daemon fsyncs every change before it answers.
 
 `;
-const body = benches.filter((b) => sections.has(b.id)).map((b) => `<!-- bench:${b.id} -->\n${sections.get(b.id)}<!-- /bench:${b.id} -->`).join('\n\n');
+// Sections this script does not produce (the SD-card image's, written by hand from
+// scripts/verify-image.sh) are kept after its own, never dropped.
+const order = [...benches.map((b) => b.id).filter((id) => sections.has(id)), ...[...sections.keys()].filter((id) => !benches.some((b) => b.id === id))];
+const body = order.map((id) => `<!-- bench:${id} -->\n${sections.get(id)}<!-- /bench:${id} -->`).join('\n\n');
 writeFileSync(docFile, `${header}${body}\n`);
 console.error(`wrote ${path.relative(root, docFile)}`);
