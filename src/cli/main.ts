@@ -1,4 +1,6 @@
-// The CLI. It is started through smsotpd.cjs, which sets the runtime (heap, malloc arenas, thread pool).
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-old-space-size=256 --max-semi-space-size=2
+// The CLI. Its entry is smsotpd.cjs, which also sizes the thread pool (see there); this file keeps
+// an interpreter line so that links made to it before (an npx cache, a site's own script) still run.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
