@@ -13,13 +13,19 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** The batch's lines as one buffer, encoded in place: no joined copy of every line first. */
+/**
+ * The batch's lines as one buffer, encoded in place, a newline after each: no joined copy of
+ * every line, and no flattened `line + "\n"` copy of each either.
+ */
 function encodeLines(batch: Pending[]): Buffer {
-  let size = 0;
+  let size = batch.length;
   for (const p of batch) size += Buffer.byteLength(p.line);
   const buf = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const p of batch) at += buf.write(p.line, at);
+  for (const p of batch) {
+    at += buf.write(p.line, at);
+    buf[at++] = 0x0a;
+  }
   return buf;
 }
 
@@ -53,7 +59,7 @@ export class Journal {
   }
 
   append(entry: JournalEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
+    const line = JSON.stringify(entry);
     return new Promise((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
