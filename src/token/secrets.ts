@@ -12,7 +12,7 @@ export const KEY_FILE = 'secret.key';
 const KEY_FILE_BYTES = 64;
 
 /**
- * scrypt cost for PINs, passwords and API keys: N=2^11, r=10 takes about 4.5-6 ms on the
+ * scrypt cost for PINs, passwords and API keys: N=2^11, r=10 takes about 4.2-5 ms (median) on the
  * development machines (2.5 MiB), roughly 20-25 ms on a Raspberry Pi 4. A burst of wrong PINs
  * must not freeze the appliance, and privacyIDEA's argon2 (0.5 s) would. The PIN's real
  * protection is the failcounter.
