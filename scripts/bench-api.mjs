@@ -24,9 +24,9 @@ const kdfSecrets = loadOrCreateSecrets(mkdtempSync(path.join(tmpdir(), 'smsotpd-
 
 /**
  * The cost of one verify, not the thread pool's parallelism: the median of 200, each timed
- * alone. Taken just before each step-1 run and again once its SMS are out, and averaged: this shared machine's
- * speed drifts by 10-15 % over minutes, and a bound measured at another time would hide or
- * invent that much of the share.
+ * alone. Taken just before each step-1 run and again once its SMS are out, and averaged: this
+ * shared machine's speed drifts by 10-15 % over minutes, and a bound measured at another time
+ * would hide or invent that much of the share.
  */
 async function kdfMs() {
   for (let i = 0; i < 10; i++) await kdfSecrets.hash(PIN);
@@ -222,9 +222,7 @@ async function benchSize(n) {
     p99s.push(res.latency.p99);
   }
   // p50/p99 over every answer of every pass; the worst pass's own p99 is noted beside it.
-  latencies.sort((x, y) => x - y);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  const step2 = { rps: total / seconds, p50: q(0.5).toFixed(1), p99: q(0.99).toFixed(1), worstPassP99: Math.max(...p99s), non2xx, total, passes };
+  const step2 = { rps: total / seconds, p50: quantile(latencies, 0.5).toFixed(1), p99: quantile(latencies, 0.99).toFixed(1), worstPassP99: Math.max(...p99s), non2xx, total, passes };
   clearInterval(sampler);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { threadPoolSize } from '../util/thread-pool.js';
 import type { Store } from '../store/types.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 
@@ -17,12 +18,6 @@ export interface Metrics {
 
 const FAILURE_KINDS = ['temporary', 'permanent', 'unavailable', 'ambiguous'] as const;
 const MODEM_STATES = ['booting', 'sim-locked', 'searching', 'registered', 'ready', 'failed', 'recovering', 'offline'];
-
-/** The size libuv gives its pool: UV_THREADPOOL_SIZE when it is a number from 1 to 1024, else 4. */
-export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, 1024) : 4;
-}
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -63,7 +58,6 @@ export function createMetrics(): Metrics {
       },
     });
 
-  // libuv's default is 4; the launcher (cli/smsotpd.cts) sets one per core.
   const threadPool = new Gauge({ name: 'smsotpd_thread_pool_size', help: "libuv threads: they run the PIN KDF and the journal's fsyncs", registers: [registry] });
   threadPool.set(threadPoolSize());
 
@@ -113,7 +107,8 @@ export function createMetrics(): Metrics {
         },
         get: (c, k) => store.get(c, k),
         async commit(changes) {
-          // performance.now, not startTimer(): this runs for every change, and the timer's labels object and hrtime pairs are garbage each time.
+          // performance.now, not startTimer(): this runs for every change, and the timer's
+          // labels object and hrtime pairs would be garbage each time.
           const t0 = performance.now();
           try {
             await store.commit(changes);

@@ -10,7 +10,7 @@ import { createLogger } from '../util/logger.js';
 import { AdjustableClock } from '../util/clock.js';
 import { keepTime } from '../time-keeper.js';
 import { CliError, socketPath } from './client.js';
-import { threadPoolSize } from '../api/metrics.js';
+import { threadPoolSize } from '../util/thread-pool.js';
 
 function listen(server: Server, ...args: [number, string] | [string]): Promise<void> {
   return new Promise((resolve, reject) => {

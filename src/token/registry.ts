@@ -66,8 +66,8 @@ export class TokenRegistry {
     const k = userKey(t.realm, t.user);
     const serials = this.byUser.get(k);
     const i = serials?.indexOf(t.serial) ?? -1;
-    if (i < 0) return;
-    serials!.splice(i, 1);
-    if (serials!.length === 0) this.byUser.delete(k);
+    if (!serials || i < 0) return;
+    if (serials.length === 1) this.byUser.delete(k);
+    else serials.splice(i, 1);
   }
 }

@@ -61,6 +61,12 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     }
   });
 
+  it('gives the old entry, dist/cli/main.js, the same interpreter line as the launcher (runtime flags)', () => {
+    const firstLine = (f: string) => readFileSync(f, 'utf8').split('\n', 1)[0];
+    expect(firstLine(path.join(root, 'dist/cli/main.js'))).toBe(firstLine(main));
+    expect(firstLine(main)).toMatch(/^#!\/usr\/bin\/env -S .*node /);
+  });
+
   it('runs with one libuv thread per core (at least 2), as its launcher sets', async () => {
     // Discriminates on any machine without exactly 4 cores (libuv's own default).
     const text = await (await fetch(`${base}/metrics`)).text();
