@@ -117,6 +117,9 @@ export function createMetrics(): Metrics {
           }
         },
         close: () => store.close(),
+        get failure() {
+          return store.failure;
+        },
         stats: () => store.stats(),
       };
     },

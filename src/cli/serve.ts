@@ -35,8 +35,10 @@ export async function serve(configFile?: string): Promise<void> {
   let store;
   let core;
   let providers;
+  // Set once the daemon is up; a journal write failing before that fails start-up through its commit.
+  let storeFailed: (err: Error) => void = () => {};
   try {
-    store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }) });
+    store = await openStore({ dataDir: config.dataDir, logger: logger.child({ part: 'store' }), onFailure: (err) => storeFailed(err) });
     providers = await createProviders(config, { logger, dataDir: config.dataDir, clock });
     core = createCore({ config, store, logger, providers, clock });
   } catch (err) {
@@ -79,7 +81,7 @@ export async function serve(configFile?: string): Promise<void> {
   );
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -96,7 +98,13 @@ export async function serve(configFile?: string): Promise<void> {
     rmSync(sock, { force: true });
     lock.release();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(exitCode);
+  };
+  // Fail-stop: with the disk refusing writes nothing can be acknowledged; exiting non-zero lets
+  // systemd restart the daemon, which replays what is on disk (every acknowledged change).
+  storeFailed = (err) => {
+    logger.fatal({ err }, 'the state store cannot write to disk: stopping');
+    void shutdown('store failure', 1);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -45,6 +45,11 @@ export interface OpenStoreOptions {
   compactAfterBytes?: number;
   /** migrations[v] upgrades a state of schema version v to v+1. */
   migrations?: Record<number, Migration>;
+  /**
+   * Called once if a journal write fails. The store then refuses every commit (memory may hold
+   * changes that never reached the disk); the daemon exits so a restart recovers from the disk.
+   */
+  onFailure?: (err: StoreError) => void;
 }
 
 const journalName = (gen: number) => `state.journal.${gen}`;
@@ -183,6 +188,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     })();
   };
 
+  journal.onFailure = (err) => {
+    opts.logger?.error({ err }, 'journal write failed: the store accepts no further change');
+    opts.onFailure?.(err);
+  };
   journal.betweenFlushes = async () => {
     if (!compacting && journal.bytes >= compactAfter) await compact();
   };
@@ -196,6 +205,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     },
     async commit(changes) {
       if (closed) throw new StoreError('the store is closed');
+      // Before apply: after a failed write, memory must not move further from the disk.
+      if (journal.failure) throw journal.failure;
       validate(changes);
       if (changes.length === 0) return;
       apply(data, changes, view);
@@ -208,13 +219,18 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       closed = true;
       await journal.drain();
       while (compacting) await compacting;
-      if (journal.bytes > 0) {
+      // After a failed write, memory holds changes the disk does not: a snapshot of it would
+      // persist them. The files on disk are the state; the next start replays them.
+      if (journal.bytes > 0 && !journal.failure) {
         await snapshotAt(seq)();
         await journal.close();
         await removeJournalsBelow(gen + 1);
       } else {
         await journal.close();
       }
+    },
+    get failure() {
+      return journal.failure;
     },
     stats(): StoreStats {
       return { flushes: journal.flushes, changes: changesCount, compactions, journalBytes: journal.bytes, lastFlushMs: journal.lastFlushMs };

@@ -7,6 +7,7 @@ import { tempDir } from '../helpers/harness.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const fixture = path.join(root, 'test/store/fixtures/commit-loop.mjs');
+const untilFull = path.join(root, 'test/store/fixtures/commit-until-full.mjs');
 
 beforeAll(() => {
   // The child runs the compiled store; build it if it is missing or older than the source.
@@ -55,5 +56,36 @@ describe('crash safety', () => {
       start += 1_000_000;
     }
     expect(total).toBeGreaterThan(100);
+  }, 60_000);
+});
+
+describe('disk failure', () => {
+  it('a journal write that fails (file-size limit) stops every later commit and loses no acknowledged change', async () => {
+    const dir = tempDir();
+    // A real write failure on a real file system: the child may write files of at most 24 KiB.
+    // The write that crosses the limit is cut short, the next one fails with EFBIG.
+    const run = spawnSync('bash', ['-c', 'ulimit -f 24 && exec "$0" "$@"', process.execPath, untilFull, dir], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const acked = lines.filter((l) => l.startsWith('ok ')).map((l) => Number(l.slice(3)));
+    const refusals = lines.filter((l) => l.startsWith('rejected '));
+    expect(acked.length).toBeGreaterThan(50);
+    expect(refusals.length).toBeGreaterThanOrEqual(20);
+    expect(refusals[0]).toMatch(/journal write to .* failed .*restart smsotpd/);
+    // Nothing is acknowledged after the first refusal: a later line would follow a lost one on disk.
+    const firstRefused = lines.findIndex((l) => l.startsWith('rejected '));
+    expect(lines.slice(firstRefused).some((l) => l.startsWith('ok '))).toBe(false);
+    expect(lines).toContain('failures 1');
+    expect(lines.find((l) => l.startsWith('after '))).toMatch(/^after refused: journal write/);
+
+    // Without the limit, the store opens from what is on disk and holds every acknowledged change.
+    const store = await openStore({ dataDir: dir });
+    for (const n of acked) expect(store.get('tokens', `T${n}`), `acknowledged T${n} lost`).toMatchObject({ counter: n });
+    expect(store.get('tokens', 'late')).toBeUndefined();
+    await store.commit([{ c: 'tokens', k: 'again', v: { serial: 'again', counter: 1 } as never }]);
+    await store.close();
+    const reopened = await openStore({ dataDir: dir });
+    expect(reopened.get('tokens', 'again')).toMatchObject({ counter: 1 });
+    await reopened.close();
   }, 60_000);
 });
