@@ -375,7 +375,12 @@ export class Dispatcher {
       await this.o.store.commit([{ c: 'outbox', k: rec.id, v: current }]);
       slot.handingOver--;
       handedOver = true;
-      const expiryTimer = setTimeout(() => ac.abort(new Error('message expired')), Math.max(0, rec.expiresAt - this.o.clock.now()));
+      // Whole seconds: Node keeps a timer list per distinct duration, and an unref'd timer's
+      // list outlives clearTimeout until the duration has passed. With millisecond durations
+      // each message left one list behind for the OTP's validity (60,000 in 5 minutes of a
+      // login burst); rounded up, at most one per second of validity exist, and an abort is at
+      // most a second late.
+      const expiryTimer = setTimeout(() => ac.abort(new Error('message expired')), Math.ceil(Math.max(0, rec.expiresAt - this.o.clock.now()) / 1000) * 1000);
       expiryTimer.unref();
       try {
         const result = await slot.provider.send(
