@@ -170,7 +170,6 @@ function kdfCoreShare(before, after, pid, ms) {
 
 const STEP1_RUNS = 3;
 const WARMUP_SECONDS = 5;
-const median = (xs) => quantile(xs, 0.5);
 
 async function benchSize(n) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bench-'));
@@ -205,9 +204,8 @@ async function benchSize(n) {
 
   // Step 2: each user's newest challenge answered once (HOTP at the counter its challenges reached),
   // the OTP read from the newest SMS the simulated modem recorded for the number, as a user reads it.
-  const answerAll = async (latencies) => {
+  const answerAll = async (otps, latencies) => {
     const ready = tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
-    const otps = await latestOtps(dir, sent());
     let k = 0;
     let ok = 0;
     let tFirst = null;
@@ -238,7 +236,7 @@ async function benchSize(n) {
   // Warm-up, not measured: a few seconds of logins, both steps, so the figures are the steady
   // state of a daemon that has been up (JIT-compiled code, grown heap), not its first seconds.
   await run({ duration: WARMUP_SECONDS, requests: [step1Request(() => next++ % n)] });
-  await answerAll(null);
+  await answerAll(await latestOtps(dir, sent()), null);
 
   // Step 1, STEP1_RUNS times. Each run's bound comes from the KDF timed just before it and again
   // once its SMS are all out (the daemon idle both times); the run with the median share is shown.
@@ -273,9 +271,9 @@ async function benchSize(n) {
   for (let pass = 0; pass < passes; pass++) {
     phase = 'between';
     if (pass > 0) await step1Once();
-    await latestOtps(dir, sent());
+    const otps = await latestOtps(dir, sent());
     phase = 'step2';
-    const p = await answerAll(latencies);
+    const p = await answerAll(otps, latencies);
     ok += p.ok;
     total += p.res.requests.total;
     seconds += p.seconds;

@@ -117,9 +117,6 @@ export function createMetrics(): Metrics {
           }
         },
         close: () => store.close(),
-        get failure() {
-          return store.failure;
-        },
         stats: () => store.stats(),
       };
     },

@@ -229,9 +229,6 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
         await journal.close();
       }
     },
-    get failure() {
-      return journal.failure;
-    },
     stats(): StoreStats {
       return { flushes: journal.flushes, changes: changesCount, compactions, journalBytes: journal.bytes, lastFlushMs: journal.lastFlushMs };
     },

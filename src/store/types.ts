@@ -170,8 +170,6 @@ export interface Store {
   commit(changes: Change[]): Promise<void>;
   /** Waits for every commit so far to be durable, then closes files. Further commits reject. */
   close(): Promise<void>;
-  /** Set once a journal write has failed: every commit rejects with it from then on. */
-  readonly failure: Error | null;
   stats(): StoreStats;
 }
 
