@@ -205,7 +205,7 @@ export const configSchema = z
         maxQueued: z.number().int().min(10).max(1_000_000).default(10_000),
         /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
-        keepFinalMax: z.number().int().min(10).max(1_000_000).default(10_000),
+        keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
       })
       .prefault({}),
     limits: z

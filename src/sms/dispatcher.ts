@@ -36,7 +36,7 @@ export interface DispatcherOptions {
 
 const HOPS_KEPT = 40;
 const DEFAULT_RETENTION_MS = 24 * 3600_000;
-const DEFAULT_RETENTION_MAX = 10_000;
+const DEFAULT_RETENTION_MAX = 2_000;
 
 interface Slot {
   provider: SmsProvider;
