@@ -24,10 +24,10 @@ export interface DispatcherOptions {
   retryMaxMs: number;
   /** Messages handed to one provider at once; the rest wait in the dispatcher. */
   maxInFlightPerProvider?: number;
-  /** How long final records stay queryable (GET /sms/<id>) before housekeeping deletes them. */
-  retentionMs?: number;
-  /** At most this many final records are kept; the oldest go first. */
-  retentionMax?: number;
+  /** How long final records stay queryable (GET /sms/<id>) before housekeeping deletes them (sms.keepFinalHours). */
+  retentionMs: number;
+  /** At most this many final records are kept; the oldest go first (sms.keepFinalMax). */
+  retentionMax: number;
   /** Messages not yet final at most: beyond it the queue is full (memory stays bounded). */
   maxQueued?: number;
   /** Grace for in-flight submits on stop() before they are aborted (and found ambiguous at restart). */
@@ -35,8 +35,6 @@ export interface DispatcherOptions {
 }
 
 const HOPS_KEPT = 40;
-const DEFAULT_RETENTION_MS = 24 * 3600_000;
-const DEFAULT_RETENTION_MAX = 2_000;
 
 interface Slot {
   provider: SmsProvider;
@@ -485,7 +483,7 @@ export class Dispatcher {
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
     this.unfinished.delete(rec.id);
     // Between the 10-minute sweeps, a busy gateway must not pile up final records without bound.
-    if (++this.finishedSincePurge >= Math.max(100, (this.o.retentionMax ?? DEFAULT_RETENTION_MAX) / 10)) this.sweep();
+    if (++this.finishedSincePurge >= Math.max(100, this.o.retentionMax / 10)) this.sweep();
     this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });
     if (state !== 'sent') this.o.logger.warn({ message: rec.id, state, to: maskPhone(rec.to), error }, 'sms not delivered');
   }
@@ -498,8 +496,8 @@ export class Dispatcher {
   /** Deletes final records past the retention time, then the oldest beyond the retention count. */
   async purgeOld(): Promise<number> {
     this.finishedSincePurge = 0;
-    const cutoff = this.o.clock.now() - (this.o.retentionMs ?? DEFAULT_RETENTION_MS);
-    const max = this.o.retentionMax ?? DEFAULT_RETENTION_MAX;
+    const cutoff = this.o.clock.now() - this.o.retentionMs;
+    const max = this.o.retentionMax;
     const changes: Change[] = [];
     const kept: OutboxRecord[] = [];
     for (const r of Object.values(this.o.store.data.outbox)) {
