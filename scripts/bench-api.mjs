@@ -301,7 +301,7 @@ for (const n of (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number)
 const f = (x, d = 0) => Number(x).toFixed(d);
 const pct = (x) => `${f(100 * x)} %`;
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Concurrency ${CONCURRENCY}, loopback, every change fsynced before the answer. SMS go to 16 simulated modems at 100 ms each (the queue drains meanwhile, at 160 SMS/s); OTPs for step 2 are read from the simulator's record, as a user reads the SMS.`,
+  `Concurrency ${CONCURRENCY}, loopback, every change fsynced before the answer. SMS go to 16 simulated modems at 100 ms each (the queue drains meanwhile, at 160 SMS/s); OTPs for step 2 are read from the simulator's record, as a user reads the SMS.`,
   `Each size starts with ${WARMUP_ROUNDS} rounds of ${WARMUP_SECONDS} s of step-1 logins and the answers to them, not measured: the figures are a daemon's steady state (JIT-compiled code, grown heap), not its first seconds after start. Step 1 is then measured ${STEP1_RUNS} times, 10 s each; the table shows the run with the median share.`,
   `PIN KDF: scrypt N=${KDF.N}, r=${KDF.r}. Step 1's bound is cores / KDF time, the KDF time being the median of 200 hashes timed one at a time, measured just before that run and again once its SMS are all out (the daemon idle both times), averaged. This shared machine's speed drifts by 10-30 % within minutes, so each run's share is also measured a second way, at the run's own speed: the CPU time of the hashing threads (from /proc) as a share of every core over the run. Hashing alone on every core at once (4 threads, nothing else running) reaches ${f(capacity)} hashes/s.`,
   '',
