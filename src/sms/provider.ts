@@ -39,6 +39,51 @@ export interface SendOk {
   ok: true;
   /** Provider reference: modem message reference(s), gateway message id. */
   ref?: string;
+  /**
+   * Modems: the TP-Message-Reference of every part the network accepted (in part order), and the
+   * id of the modem that sent them: what a later status report is matched by (with the recipient
+   * and a time window).
+   */
+  references?: number[];
+  modemId?: string;
+  /** True when the sender asked the network for status reports (SRR set). */
+  reportRequested?: boolean;
+}
+
+/**
+ * A status report (SMS-STATUS-REPORT, 3GPP 23.040 9.2.2.3) for a message a modem sent, in the
+ * modem's own terms: the dispatcher matches it to an outbox record.
+ */
+export interface DeliveryReport {
+  /** The provider (pool) id and the modem within it that received the report. */
+  providerId: string;
+  modemId: string;
+  /** TP-MR of the part the report is about (0-255). */
+  reference: number;
+  /** TP-RA: the recipient as the network gives it (normalise before comparing). */
+  recipient: string;
+  /**
+   * TP-ST mapped: `delivered` (0x00-0x1F: received by the handset), `undelivered` (0x40-0x7F:
+   * permanent failure), `pending` (0x20-0x3F: the network still tries; no state change).
+   */
+  outcome: 'delivered' | 'undelivered' | 'pending';
+  /** TP-ST raw (0-255), for the audit log and /sms/<id>. */
+  status: number;
+  /** TP-DT (discharge time) as epoch ms; the modem's clock when the PDU lacks it. */
+  dischargeTime: number;
+  /** When the modem received the report, epoch ms. */
+  receivedAt: number;
+}
+
+/** A received SMS (SMS-DELIVER), concatenated parts already joined. */
+export interface IncomingSms {
+  providerId: string;
+  modemId: string;
+  /** Originating address, E.164 where the network says international. */
+  from: string;
+  text: string;
+  /** TP-SCTS (service centre time stamp) as epoch ms. */
+  t: number;
 }
 
 /**
@@ -95,4 +140,14 @@ export interface SmsProvider {
    * again; the dispatcher then closes their circuit breaker and retries what waits for them.
    */
   onRecovered?(listener: () => void): void;
+  /** Modems: status reports for sent messages (see `SendOk.references`). */
+  onDeliveryReport?(listener: (report: DeliveryReport) => void): void;
+  /** Modems: SMS received (already removed from the SIM/modem store once handed over). */
+  onIncoming?(listener: (sms: IncomingSms) => void): void;
+  /**
+   * Modems: run a USSD code (e.g. `*100#`) on one modem (`modemId`, or any ready one) and resolve
+   * with the network's answer text; rejects with a clear Error (unknown modem, not ready, timeout,
+   * network refused).
+   */
+  ussd?(code: string, opts: { modemId?: string; signal?: AbortSignal }): Promise<{ modemId: string; answer: string }>;
 }
