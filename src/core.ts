@@ -12,6 +12,8 @@ import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { Inbox } from './sms/inbox.js';
+import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -68,8 +70,11 @@ export function createCore(o: CoreOptions): Core {
     retentionMs: config.sms.keepFinalHours * 3600_000,
     retentionMax: config.sms.keepFinalMax,
     maxQueued: config.sms.maxQueued,
+    reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  metrics.attach(dispatcher);
+  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
+  metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
   const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
@@ -88,6 +93,8 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    inbox,
+    ussd: new Ussd(o.providers),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),

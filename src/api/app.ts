@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, fail } from './envelope.js';
 import { authRoutes, systemRoutes } from './routes/system.js';
 import { smsRoutes } from './routes/sms.js';
+import { modemRoutes } from './routes/modem.js';
 import { tokenRoutes } from './routes/token.js';
 import { userRoutes } from './routes/user.js';
 import { validateRoutes } from './routes/validate.js';
@@ -47,6 +48,8 @@ export function createApp(deps: AppDeps) {
   app.route('/user', userRoutes(deps));
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
+  app.use('/modem/*', requireAdmin(deps));
+  app.route('/modem', modemRoutes(deps));
   app.route('/', systemRoutes(deps));
   app.get('/', (c) => {
     c.header('Content-Security-Policy', STATUS_PAGE_CSP);
