@@ -32,6 +32,16 @@ export function printable(s: string): string {
   );
 }
 
+/** The API's answer value; an error becomes one line without privacyIDEA's `ERRnnn:` prefix. */
+async function call(config: Config, method: string, path: string, body?: unknown) {
+  try {
+    return valueOf(await callApi(config, method, path, body));
+  } catch (err) {
+    if (err instanceof CliError) throw new CliError(err.message.replace(/^ERR-?\d+: /, ''));
+    throw err;
+  }
+}
+
 const configOf = (o: Options): Config => loadConfig(typeof o.config === 'string' ? o.config : undefined);
 
 function positiveInt(v: string | boolean | undefined, name: string, max: number): string | undefined {
@@ -43,7 +53,7 @@ function positiveInt(v: string | boolean | undefined, name: string, max: number)
 export async function smsInbox(config: Config, o: Options, out: Out = stdout): Promise<number> {
   const page = positiveInt(o.page, 'page', 1_000_000) ?? '1';
   const pagesize = positiveInt(o.pagesize, 'pagesize', 500) ?? '50';
-  const v = valueOf(await callApi(config, 'GET', `/sms/inbox?page=${page}&pagesize=${pagesize}`));
+  const v = await call(config, 'GET', `/sms/inbox?page=${page}&pagesize=${pagesize}`);
   if (o.json) {
     out(JSON.stringify(v, null, 2));
     return 0;
@@ -75,7 +85,7 @@ export async function modemUssd(config: Config, args: string[], o: Options, out:
   } catch (err) {
     if (!(err instanceof StoreLockedError)) throw err;
   }
-  const v = valueOf(await callApi(config, 'POST', `/modem/${encodeURIComponent(modem)}/ussd`, { code, ...(timeout ? { timeout } : {}) }));
+  const v = await call(config, 'POST', `/modem/${encodeURIComponent(modem)}/ussd`, { code, ...(timeout ? { timeout } : {}) });
   out(o.json ? JSON.stringify(v, null, 2) : printable(v.answer));
   return 0;
 }
