@@ -82,15 +82,19 @@ export class Inbox {
     this.seq = recs.at(-1)?.seq ?? 0;
   }
 
-  /** The listener a provider's `onIncoming` gets: resolves once stored, rejects when not. */
-  listener(providerId: string): (sms: IncomingSms) => Promise<void> {
+  /**
+   * The listener a provider's `onIncoming` gets: true once stored, false when not. It never
+   * rejects: a provider that ignores the promise must not take the daemon down with it.
+   */
+  listener(providerId: string): (sms: IncomingSms) => Promise<boolean> {
     return async (sms) => {
       try {
         await this.add(sms, providerId);
+        return true;
       } catch (err) {
         this.counters.rejected++;
         this.o.logger.error({ err, provider: providerId }, 'received SMS not stored; the modem keeps it');
-        throw err;
+        return false;
       }
     };
   }

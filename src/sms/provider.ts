@@ -149,11 +149,12 @@ export interface SmsProvider {
   /** Modems: status reports for sent messages (see `SendOk.references`). */
   onDeliveryReport?(listener: (report: DeliveryReport) => void): void;
   /**
-   * Modems: SMS received. The listener's promise resolves once the message is stored durably
-   * (it rejects when it could not be): a provider that can should delete the message from the
-   * SIM/modem store only after that, so a full disk or a crash loses no received SMS.
+   * Modems: SMS received. The listener's promise (it never rejects) resolves true once the
+   * message is stored durably, false when it could not be (malformed, disk failing): a provider
+   * that can should delete the message from the SIM/modem store only after `true`, so a full disk
+   * or a crash loses no received SMS.
    */
-  onIncoming?(listener: (sms: IncomingSms) => void | Promise<void>): void;
+  onIncoming?(listener: (sms: IncomingSms) => void | Promise<boolean>): void;
   /**
    * Modems: run a USSD code (e.g. `*100#`) on one modem (`modemId`, or any ready one) and resolve
    * with the network's answer text; rejects with a clear Error (unknown modem, not ready, timeout,

@@ -30,7 +30,7 @@ export class ReportingProvider implements SmsProvider {
   ussdScript = new Map<string, string | Error | 'hang'>();
   readonly ussdCalls: Array<{ code: string; modemId?: string }> = [];
   private reportListeners: Array<(r: DeliveryReport) => void> = [];
-  private incomingListeners: Array<(s: IncomingSms) => void | Promise<void>> = [];
+  private incomingListeners: Array<(s: IncomingSms) => void | Promise<boolean>> = [];
   private sentWaiters: Array<() => void> = [];
 
   constructor(
@@ -75,7 +75,7 @@ export class ReportingProvider implements SmsProvider {
   onDeliveryReport(listener: (r: DeliveryReport) => void): void {
     this.reportListeners.push(listener);
   }
-  onIncoming(listener: (s: IncomingSms) => void | Promise<void>): void {
+  onIncoming(listener: (s: IncomingSms) => void | Promise<boolean>): void {
     this.incomingListeners.push(listener);
   }
 
@@ -98,10 +98,11 @@ export class ReportingProvider implements SmsProvider {
     for (const l of this.reportListeners) l(raw as DeliveryReport);
   }
 
-  /** Emits a received SMS; resolves once every listener has stored it. */
-  async receive(s: Partial<IncomingSms> & { from: string; text: string }): Promise<void> {
+  /** Emits a received SMS; resolves with whether every listener stored it (a modem then deletes it from the SIM). */
+  async receive(s: Partial<IncomingSms> & { from: string; text: string }): Promise<boolean> {
     const full: IncomingSms = { providerId: this.id, modemId: this.modemId, t: this.clock.now(), ...s };
-    await Promise.all(this.incomingListeners.map((l) => l(full)));
+    const stored = await Promise.all(this.incomingListeners.map((l) => l(full)));
+    return stored.every((x) => x !== false);
   }
 
   async ussd(code: string, opts: { modemId?: string; signal?: AbortSignal }): Promise<{ modemId: string; answer: string }> {

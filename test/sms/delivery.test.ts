@@ -320,6 +320,16 @@ describe('delivery reports', () => {
     expect(await r.dispatcher.purgeOld()).toBe(1);
   });
 
+  it('the index stays bounded by the window when no report ever comes', async () => {
+    const r = await rig();
+    for (let i = 0; i < 260; i++) await r.send();
+    expect(r.dispatcher.delivery.indexSize()).toBe(260);
+    r.clock.advance(25 * HOUR);
+    for (let i = 0; i < 260; i++) await r.send();
+    // Every key was reused by the second round, which dropped the first round's ids.
+    expect(r.dispatcher.delivery.indexSize()).toBe(260);
+  });
+
   it('malformed reports change nothing and never throw into the provider', async () => {
     const r = await rig();
     const m = await r.send();
