@@ -111,12 +111,18 @@ function checked(r: unknown, providerId: string): DeliveryReport | null {
   return r as DeliveryReport;
 }
 
-/** The tracking a sent message starts with, or null when its provider cannot report on it. */
+const validRef = (r: number) => Number.isInteger(r) && r >= 0 && r <= 255;
+
+/**
+ * The tracking a sent message starts with, or null when its provider cannot report on it. A part
+ * whose TP-MR the modem did not say (-1) is kept as such: no report can confirm it, so the
+ * message can become undelivered but never delivered.
+ */
 export function reportTracking(result: SendOk, since: number): OutboxReport | null {
   const refs = result.references;
   if (!result.reportRequested || typeof result.modemId !== 'string' || !result.modemId || !Array.isArray(refs) || refs.length === 0) return null;
-  if (!refs.every((r) => Number.isInteger(r) && r >= 0 && r <= 255)) return null;
-  return { modem: result.modemId, parts: refs.map((ref) => ({ ref, status: null, outcome: null, at: null })), since, status: null, at: null };
+  if (!refs.some(validRef)) return null;
+  return { modem: result.modemId, parts: refs.map((r) => ({ ref: validRef(r) ? r : -1, status: null, outcome: null, at: null })), since, status: null, at: null };
 }
 
 export class DeliveryTracker {
@@ -204,6 +210,7 @@ export class DeliveryTracker {
   private indexRecord(rec: OutboxRecord): void {
     const now = this.o.clock.now();
     for (const part of rec.report!.parts) {
+      if (part.ref < 0) continue;
       const k = this.key(rec.provider!, rec.report!.modem, part.ref);
       // Messages purged or past the window leave their key here: without reports to look them
       // up, a key would otherwise gain an id every 256 messages for as long as the daemon runs.

@@ -73,7 +73,7 @@ export interface OutboxHop {
 
 /** One part of a sent message as the network's status reports describe it. */
 export interface OutboxReportPart {
-  /** TP-MR the network gave this part. */
+  /** TP-MR the network gave this part; -1 when the modem did not say (no report can match it). */
   ref: number;
   /** TP-ST of the latest report for this part, null until one came. */
   status: number | null;

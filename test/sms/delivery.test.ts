@@ -355,6 +355,19 @@ describe('delivery reports', () => {
     expect(r.rec(m.id).state).toBe('sent');
   });
 
+  it('a part whose TP-MR the modem did not say can fail the message but never deliver it', async () => {
+    const r = await rig();
+    r.pool.beforeResolve = (s) => {
+      s.references[1] = -1;
+    };
+    const m = await r.send(X, 'y'.repeat(300));
+    expect(m.report?.parts.map((p) => p.ref)).toEqual([0, -1]);
+    r.pool.report({ reference: 0, recipient: X });
+    await waitFor(() => (r.rec(m.id).report?.parts[0]?.outcome === 'delivered' ? true : undefined));
+    await r.dispatcher.delivery.drain();
+    expect(r.rec(m.id).state).toBe('sent');
+  });
+
   it('a message sent without a report request is not tracked: a report for it is unmatched', async () => {
     const r = await rig();
     r.pool.reportRequested = false;
