@@ -73,10 +73,13 @@ async function rig(opts: { dir?: string; clock?: ManualClock; pool?: ReportingPr
       const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + 300_000, origin: 'api' }, now, (s) => s);
       await store.commit([change]);
       dispatcher.enqueued(record.id);
-      return waitFor(() => {
+      // Done means the attempt has ended too (its slot freed): reports that arrive from now on
+      // meet an idle provider, as a report minutes later would.
+      const done = await waitFor(() => {
         const x = store.get('outbox', record.id);
-        return x && x.state !== 'queued' && x.state !== 'sending' ? x : undefined;
+        return x && x.state !== 'queued' && x.state !== 'sending' && dispatcher.status().queue.inFlight === 0 ? x : undefined;
       });
+      return done;
     },
     rec: (id) => store.get('outbox', id)!,
     auditLines: () =>
