@@ -172,8 +172,11 @@ export const configSchema = z
         prependPin: z.boolean().default(true),
         /** A wrong PIN increments the failcounter (privacyIDEA 3.11 IncFailCountOnFalsePin). */
         incFailCountOnFalsePin: z.boolean().default(true),
-        /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
-        failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
+        /**
+         * Minutes after lockout when the next attempt clears the failcounter; 0 = never (privacyIDEA's
+         * default, which lets anyone who knows a user name lock that user out until an admin resets it).
+         */
+        failCounterClearTimeout: z.number().min(0).max(100_000).default(5),
         /** HOTP look-ahead for PIN+OTP in one pass. */
         countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),

@@ -10,6 +10,7 @@ import {
   SCHEMA_VERSION,
   StoreError,
   emptyState,
+  stateFromJson,
   type Change,
   type CollectionName,
   type RecordOf,
@@ -65,6 +66,7 @@ function listJournals(dir: string): number[] {
 function apply(data: StateData, changes: Change[], view: FrozenView | null): void {
   for (const ch of changes) {
     view?.beforeChange(ch.c, ch.k);
+    // Collections have no prototype (types.ts emptyCollection): any key is a plain key.
     const coll = data[ch.c] as Record<string, unknown>;
     if (ch.v === null) delete coll[ch.k];
     else coll[ch.k] = ch.v;
@@ -114,8 +116,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   } else {
     const raw = migrate(found as unknown as Record<string, unknown>, snapshotFile, opts.migrations ?? {}) as unknown as Snapshot;
     journalSeq = typeof raw.journalSeq === 'number' ? raw.journalSeq : 0;
-    const { journalSeq: _omit, ...rest } = raw;
-    data = { ...emptyState(), ...rest };
+    data = stateFromJson(raw as unknown as Record<string, unknown>);
   }
 
   // Replay every journal generation in order; entries the snapshot covers are skipped.

@@ -1,12 +1,11 @@
 import type { Store, UserRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parameterError, userError } from './errors.js';
+import { checkName } from './names.js';
 
 /** Store key of a user: realm and login cannot contain NUL, so the pair is unambiguous. */
 export const userKey = (realm: string, login: string) => `${realm}\u0000${login}`;
 
-const LOGIN_RE = /^[A-Za-z0-9._@+-]{1,100}$/;
-const REALM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** E.164 with '+', or national digits; separators are an input convenience only. */
 const PHONE_RE = /^\+?[0-9]{3,20}$/;
 
@@ -18,16 +17,10 @@ export function normalisePhone(raw: string, field = 'phone'): string {
   return compact;
 }
 
-export function checkLogin(login: string): string {
-  // privacyIDEA rejects '%' in user names; we accept a conservative character set.
-  if (!LOGIN_RE.test(login)) throw parameterError('ERR905: Invalid user.');
-  return login;
-}
+/** privacyIDEA rejects '%' in user names; we accept a conservative character set (names.ts). */
+export const checkLogin = (login: string): string => checkName('user', login);
 
-export function checkRealm(realm: string): string {
-  if (!REALM_RE.test(realm)) throw parameterError('ERR905: Invalid realm.');
-  return realm;
-}
+export const checkRealm = (realm: string): string => checkName('realm', realm);
 
 export interface UserInput {
   login: string;
