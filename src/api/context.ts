@@ -15,11 +15,8 @@ import type { Metrics } from './metrics.js';
 import type { SignalHistory } from './signal-history.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
-export interface Identity {
-  role: 'admin' | 'gateway';
-  username: string;
-  via: 'jwt' | 'local' | 'apikey';
-}
+export type { Identity } from './middleware/auth.js';
+import type { Identity } from './middleware/auth.js';
 
 export interface AppDeps {
   config: Config;

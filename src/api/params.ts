@@ -83,22 +83,34 @@ export const bodyTooLarge = (max: number) => new PiError(905, `ERR905: Request b
  * Node server it is read straight from the socket's IncomingMessage: going through the web
  * Request object cost more than the whole login logic.
  */
-async function readBody(c: Context): Promise<Uint8Array> {
+export async function readBody(c: Context): Promise<Uint8Array> {
   const limit = (c.get('bodyLimit') as number | undefined) ?? DEFAULT_BODY_LIMIT;
   const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > limit) throw bodyTooLarge(limit);
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return readIncoming(incoming, limit);
-  if (!c.req.raw.body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > limit) throw bodyTooLarge(limit);
-    parts.push(chunk);
+  // The client may still be sending: close the connection after the 413 instead of reading on.
+  if (declared > limit) {
+    c.header('Connection', 'close');
+    throw bodyTooLarge(limit);
   }
-  return Buffer.concat(parts);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  try {
+    if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return await readIncoming(incoming, limit);
+    if (!c.req.raw.body) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > limit) throw bodyTooLarge(limit);
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts);
+  } catch (err) {
+    if (err instanceof PiError && err.httpStatus === 413) c.header('Connection', 'close');
+    throw err;
+  }
 }
+
+/** What the client may still send after a 413 is read and dropped, up to this much, before the socket is cut. */
+const DISCARD_AFTER_LIMIT = 8 * 1024 * 1024;
 
 /** Events, not an async iterator: a login body is one chunk, and the iterator's machinery allocated more than the login logic. */
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
@@ -113,8 +125,16 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // A chunked body has no Content-Length to refuse up front. Answer 413 now and read the
+        // rest into nothing: destroying the socket here reset the connection before the client
+        // read the answer. A client that keeps sending far beyond is cut off.
         done(bodyTooLarge(limit));
-        incoming.destroy();
+        let dropped = 0;
+        incoming.on('data', (more: Buffer) => {
+          dropped += more.length;
+          if (dropped > DISCARD_AFTER_LIMIT) incoming.destroy();
+        });
+        incoming.on('error', () => {});
         return;
       }
       parts.push(chunk);

@@ -189,6 +189,14 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
+        /**
+         * Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name:
+         * after `freeFailures` failures answers are delayed (0.5 s doubling to 4 s), after
+         * `blockAfterFailures` refused with 429 until `failureWindow` seconds after the last failure.
+         */
+        freeFailures: z.number().int().min(1).max(1000).default(3),
+        blockAfterFailures: z.number().int().min(1).max(100_000).default(10),
+        failureWindow: seconds(900, 1, 86_400),
       })
       .prefault({}),
     sms: z

@@ -44,6 +44,10 @@ export class Accounts {
     return true;
   }
 
+  adminExists(username: string): boolean {
+    return isValidName('admin', username) && this.store.get('admins', username) !== undefined;
+  }
+
   listAdmins(): string[] {
     return Object.keys(this.store.data.admins).sort();
   }

@@ -112,10 +112,6 @@ export class TokenAdmin {
     if (!['sha1', 'sha256', 'sha512'].includes(hashlib)) throw parameterError('ERR905: hashlib must be sha1, sha256 or sha512.');
     const description = p.description ?? '';
     if (description.length > DESCRIPTION_MAX) throw parameterError(`ERR905: description is limited to ${DESCRIPTION_MAX} characters.`);
-    const choice = choosePin({ pin: p.pin, noPin: p.noPin });
-    if ('error' in choice) throw parameterError(choice.error);
-    const pin = choice.pin === null ? null : checkPin(choice.pin);
-
     let user: string | null = null;
     let realm: string | null = null;
     if (p.user) {
@@ -123,6 +119,9 @@ export class TokenAdmin {
       this.d.users.require(name.login, name.realm);
       ({ login: user, realm } = name);
     }
+    const choice = choosePin({ pin: p.pin, noPin: p.noPin });
+    if ('error' in choice) throw parameterError(choice.error);
+    const pin = choice.pin === null ? null : checkPin(choice.pin);
     const dynamicPhone = !!p.dynamicPhone;
     let phone: string | null = null;
     if (dynamicPhone) {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { parameterError, tooManyRequests } from '../../token/errors.js';
+import { parameterError } from '../../token/errors.js';
 import { requireAdmin } from '../auth.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
@@ -35,12 +35,6 @@ export function validateRoutes(deps: AppDeps) {
 
   const check = async (c: import('hono').Context<AppEnv>, action: string) => {
     const client = c.get('client');
-    const wait = deps.validateLimiter.take(client);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      deps.audit.write({ action, client, result: false, reason: 'rate limited' });
-      throw tooManyRequests(`ERR303: Too many requests from ${client}; retry in ${Math.ceil(wait / 1000)} s.`);
-    }
     const p = await readParams(c);
     const out = await deps.validator.check({
       user: opt(p, 'user'),
