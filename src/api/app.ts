@@ -50,6 +50,8 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/validate/check', validateLimit);
   app.use('/validate/radiuscheck', validateLimit);
+  app.use('/validate/polltransaction', validateLimit);
+  app.use('/validate/polltransaction/*', validateLimit);
 
   app.route('/validate', validateRoutes(deps));
   app.route('/auth', authRoutes(deps));

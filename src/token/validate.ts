@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Change, OutboxRecord, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
-import { buildQueuedMessage } from '../sms/outbox.js';
+import type { Enqueue, NewMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';
 import { hotpValue } from './hotp.js';
 import { safeEqual } from './secrets.js';
@@ -43,10 +43,10 @@ export interface CheckOutcome {
   audit: { user?: string; realm?: string; serials: string[]; reason: string };
 }
 
-/** What the SMS side offers the token logic: a deliverability check and a wake-up. */
+/** What the SMS side offers the token logic: a deliverability check and the outbox's one way in. */
 export interface SmsQueue {
   canDeliverBy(expiresAt: number): boolean;
-  enqueued(id: string): void;
+  enqueue: Enqueue;
 }
 
 export interface ValidatorDeps extends TokenContext {
@@ -303,16 +303,16 @@ export class Validator {
     const limit = this.smsLimit();
     const sentTo: string[] = [];
     const tid = newTransactionId();
-    const changed: TokenRecord[] = [];
-    const outbox: OutboxRecord[] = [];
-    const issued: TokenRecord[] = [];
+    /** Tokens answered with their outstanding challenge, or (a number) the index of a new one in `plans`. */
+    const issuedOrPlanned: Array<TokenRecord | number> = [];
+    const plans: Array<{ t: TokenRecord; counter: number; expiresAt: number; message: NewMessage }> = [];
     let limited: string | null = null;
     let unsendable = false;
 
     for (const t of usable) {
       if (withinBlockingWindow(t.challenge, now, blockingMs)) {
         // Blocking window: the SMS already sent is still valid; send no second one.
-        issued.push(t);
+        issuedOrPlanned.push(t);
         continue;
       }
       const minutes = Math.round(cfg.limits.smsWindow / 60);
@@ -343,20 +343,12 @@ export class Validator {
         challenge: p.challenge,
         now,
       });
-      const { record } = buildQueuedMessage({ to: phone, text, expiresAt, origin: 'challenge' }, now, (s) => this.d.secrets.encrypt(s));
-      outbox.push(record);
-      const next: TokenRecord = {
-        ...t,
-        counter,
-        recentChallenges: recordSms(t.recentChallenges, now, limit),
-        challenge: { transactionId: tid, counter, createdAt: now, expiresAt, messageId: record.id, receivedCount: 0 },
-      };
-      changed.push(next);
-      issued.push(next);
+      issuedOrPlanned.push(plans.length);
+      plans.push({ t, counter, expiresAt, message: { to: phone, text, expiresAt, origin: 'challenge' } });
       sentTo.push(phone);
     }
 
-    if (issued.length === 0) {
+    if (issuedOrPlanned.length === 0) {
       if (limited && !unsendable) {
         return { value: false, authentication: 'REJECT', detail: { message: limited, ...NO_CHALLENGE() }, audit: { reason: 'sms rate limit' } };
       }
@@ -369,9 +361,24 @@ export class Validator {
       };
     }
 
-    await this.commitTokens(changed, outbox.map((r) => ({ c: 'outbox' as const, k: r.id, v: r })));
+    // The challenges and their SMS in one commit: on disk together, before the answer.
+    const changed: TokenRecord[] = [];
+    await this.d.sms.enqueue(
+      plans.map((pl) => pl.message),
+      (ids) =>
+        plans.map((pl, i) => {
+          const next: TokenRecord = {
+            ...pl.t,
+            counter: pl.counter,
+            recentChallenges: recordSms(pl.t.recentChallenges, now, limit),
+            challenge: { transactionId: tid, counter: pl.counter, createdAt: now, expiresAt: pl.expiresAt, messageId: ids[i]!, receivedCount: 0 },
+          };
+          changed.push(next);
+          return { c: 'tokens', k: next.serial, v: next };
+        }),
+    );
     for (const phone of sentTo) this.phones.add(phone, now);
-    for (const r of outbox) this.d.sms.enqueued(r.id);
+    const issued = issuedOrPlanned.map((x) => (typeof x === 'number' ? changed[x]! : x));
 
     const text = cfg.token.challengeText;
     const multi = issued.map((t) => ({
@@ -398,7 +405,7 @@ export class Validator {
         attributes: last.attributes,
         preferred_client_mode: 'interactive',
       },
-      audit: { reason: outbox.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
+      audit: { reason: plans.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
     };
   }
 }

@@ -60,6 +60,22 @@ export function validateRoutes(deps: AppDeps) {
     return c.body(null, out.value ? 204 : 400);
   });
 
+  /**
+   * privacyIDEA's poll for out-of-band (push) tokens. An SMS challenge is answered through
+   * /validate/check, which removes it, so a poll never finds one answered: `false`, "pending",
+   * exactly what privacyIDEA answers for SMS tokens and for unknown transaction ids.
+   */
+  const poll = async (c: import('hono').Context<AppEnv>) => {
+    const p = await readParams(c);
+    const tid = c.req.param('transaction_id') ?? opt(p, 'transaction_id');
+    if (!tid) throw parameterError("Missing parameter: 'transaction_id'");
+    if (!/^\d{1,64}$/.test(tid)) throw parameterError("Parameter 'transaction_id' must be digits.");
+    deps.audit.write({ action: 'GET /validate/polltransaction', client: c.get('client'), result: false, reason: 'status: pending' });
+    return ok(c, false, { id: 2, authentication: 'REJECT', detail: { challenge_status: 'pending' } });
+  };
+  app.get('/polltransaction', poll);
+  app.get('/polltransaction/:transaction_id', poll);
+
   app.on(['GET', 'POST'], '/triggerchallenge', requireAdmin(deps), async (c) => {
     const p = await readParams(c);
     const out = await deps.validator.trigger({
