@@ -23,7 +23,11 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export function throttle<C extends Context>(t: FailureThrottle, hooks: ThrottleHooks<C>): MiddlewareHandler {
   const failed = hooks.failed ?? ((c: C) => c.res.status === 401);
   const sleep = hooks.sleep ?? realSleep;
+  const seen = new WeakSet<Request>();
   return async (c, next) => {
+    // Mounted on overlapping patterns (`/admin` and `/admin/*`), it counts a request once.
+    if (seen.has(c.req.raw)) return next();
+    seen.add(c.req.raw);
     const ctx = c as C;
     const keys = await hooks.keys(ctx);
     const v = t.verdict(keys);
