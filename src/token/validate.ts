@@ -10,6 +10,7 @@ import type { TokenContext } from './registry.js';
 import { addFailure, checkFailCounter } from './policies/failcounter.js';
 import { expiryOf, isLive, previousCounters, withinBlockingWindow } from './policies/challenge.js';
 import { pinDecision } from './policies/pin.js';
+import { checkName } from './names.js';
 import { PhoneWindow, recordSms, underLimit, type SmsLimit } from './policies/sms-limit.js';
 
 export const SMS_SEND_FAILED = 'The PIN was correct, but the SMS could not be sent!';
@@ -140,8 +141,9 @@ export class Validator {
 
   private selectTokens(p: CheckParams): { owner: UserRecord | undefined; tokens: TokenRecord[] } {
     if (!p.user && !p.serial) throw parameterError('ERR905: You need to specify a serial, user or credential_id.');
-    if (p.serial !== undefined && p.serial.includes('*')) throw parameterError('ERR905: Invalid serial number.');
-    if (p.user !== undefined && p.user.includes('%')) throw parameterError('ERR905: Invalid user.');
+    // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
+    // the name rules (names.ts) refuse those and more, and say which characters are allowed.
+    if (p.serial !== undefined && p.serial !== '') checkName('serial', p.serial);
     let owner: UserRecord | undefined;
     let tokens: TokenRecord[];
     if (p.user) {
