@@ -12,6 +12,7 @@ import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue } from './sms/outbox.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -71,7 +72,8 @@ export function createCore(o: CoreOptions): Core {
   });
   metrics.attach(dispatcher);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
@@ -88,6 +90,7 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    enqueue,
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
