@@ -7,6 +7,8 @@ import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Enqueue } from '../sms/outbox.js';
+import type { Inbox } from '../sms/inbox.js';
+import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -33,6 +35,9 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   /** The outbox's one way in (sms/outbox.ts createEnqueue). */
   enqueue: Enqueue;
+  /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
+  inbox: Inbox;
+  ussd: Ussd;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;

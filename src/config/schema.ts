@@ -256,6 +256,10 @@ export const configSchema = z
         /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
+        /** A status report is matched to a message sent at most this long before it (TP-MR wraps at 256 per SIM). */
+        reportWindowHours: z.number().min(0.1).max(720).default(24),
+        /** Received SMS kept (GET /sms/inbox); beyond it the oldest go. */
+        inboxMax: z.number().int().min(1).max(100_000).default(1_000),
       })
       .prefault({}),
     limits: z
