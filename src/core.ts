@@ -12,6 +12,7 @@ import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue } from './sms/outbox.js';
 import { Inbox } from './sms/inbox.js';
 import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -76,7 +77,8 @@ export function createCore(o: CoreOptions): Core {
   for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
   metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
@@ -93,6 +95,7 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    enqueue,
     inbox,
     ussd: new Ussd(o.providers),
     metrics,

@@ -76,6 +76,32 @@ export function publicMessageView(r: OutboxRecord) {
   };
 }
 
+export interface EnqueueDeps {
+  store: { commit(changes: Change[]): Promise<void> };
+  encrypt: (s: string) => string;
+  now: () => number;
+  /** Tells the dispatcher a committed message is waiting (Dispatcher.enqueued). */
+  wake: (id: string) => void;
+}
+
+/**
+ * The one way a message enters the outbox, for logins and for /sms/send alike. `withChanges`
+ * receives the new message ids and returns changes to commit in the same journal entry (the
+ * challenge that names its SMS): the message is on disk exactly when they are, never one alone.
+ */
+export type Enqueue = (messages: NewMessage[], withChanges?: (ids: string[]) => Change[]) => Promise<OutboxRecord[]>;
+
+export function createEnqueue(d: EnqueueDeps): Enqueue {
+  return async (messages, withChanges) => {
+    const now = d.now();
+    const built = messages.map((m) => buildQueuedMessage(m, now, d.encrypt));
+    const changes = [...(withChanges?.(built.map((b) => b.record.id)) ?? []), ...built.map((b) => b.change)];
+    if (changes.length) await d.store.commit(changes);
+    for (const b of built) d.wake(b.record.id);
+    return built.map((b) => b.record);
+  };
+}
+
 /**
  * Status-report details: null when none was requested (or the provider cannot give them).
  * `status` is the TP-ST that settled the message (null while it is `sent`); `parts` the latest

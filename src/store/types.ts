@@ -21,6 +21,11 @@ export interface TokenRecord {
   counter: number;
   /** Keyed scrypt hash of the OTP PIN, or null for an empty PIN. */
   pinHash: string | null;
+  /**
+   * Set when the token was made (or set) without a PIN on purpose (`nopin=1`). Only then does an
+   * empty PIN match; a null pinHash without it matches nothing (token/policies/pin.ts).
+   */
+  noPin?: boolean;
   phone: string | null;
   dynamicPhone: boolean;
   active: boolean;
@@ -183,17 +188,46 @@ export interface Change<C extends CollectionName = CollectionName> {
   v: RecordOf<C> | null;
 }
 
+/**
+ * A collection keyed by names users chose: a null-prototype object, so `__proto__`,
+ * `constructor` or `toString` are keys like any other, never inherited properties.
+ */
+export function emptyCollection<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+export const COLLECTION_NAMES: readonly CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'inbox', 'meta'];
+
 export function emptyState(): StateData {
   return {
     schemaVersion: SCHEMA_VERSION,
-    tokens: {},
-    users: {},
-    outbox: {},
-    admins: {},
-    apikeys: {},
-    inbox: {},
-    meta: {},
+    tokens: emptyCollection(),
+    users: emptyCollection(),
+    outbox: emptyCollection(),
+    admins: emptyCollection(),
+    apikeys: emptyCollection(),
+    inbox: emptyCollection(),
+    meta: emptyCollection(),
   };
+}
+
+/**
+ * A state read from disk (snapshot or backup) with every collection copied into a
+ * null-prototype object. JSON.parse makes `"__proto__"` an own property of an ordinary
+ * object, where `coll.constructor` would still find Object: the copy leaves only own keys.
+ */
+export function stateFromJson(raw: Record<string, unknown>): StateData {
+  const out = emptyState();
+  for (const [k, v] of Object.entries(raw)) {
+    if ((COLLECTION_NAMES as readonly string[]).includes(k)) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new StoreError(`collection "${k}" is not an object`);
+      const coll = out[k as CollectionName] as Record<string, unknown>;
+      for (const key of Object.keys(v)) coll[key] = (v as Record<string, unknown>)[key];
+    } else if (k !== 'journalSeq') {
+      (out as unknown as Record<string, unknown>)[k] = v;
+    }
+  }
+  return out;
 }
 
 export interface StoreStats {
