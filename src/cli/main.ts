@@ -2,7 +2,9 @@
 // The CLI. Its entry is smsotpd.cjs, which also sizes the thread pool (see there); this file keeps
 // an interpreter line so that links made to it before (an npx cache, a site's own script) still run.
 import { readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { prettyStream } from '../util/pretty-log.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { parseUserCsv } from '../token/users.js';
 import { PiError } from '../token/errors.js';
@@ -37,6 +39,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   doctor                                  config, data dir, disk, clock, daemon, modems: each line with a fix
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
+  pretty                                  JSON log lines on stdin to readable ones: journalctl -u smsotpd -o cat | smsotpd pretty
 ${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
 ${deliveryCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
@@ -112,6 +115,10 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'serve') {
     await serve(o.config);
     return -1; // keeps running
+  }
+  if (cmd === 'pretty') {
+    await pipeline(process.stdin, prettyStream(process.stdout));
+    return 0;
   }
   if (cmd === 'doctor') {
     const r = await doctor(o.config);
