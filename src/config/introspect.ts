@@ -131,6 +131,13 @@ function visit(schema: ZodType, path: string, out: KeyInfo[]): void {
     walkObject(u.core, path, out);
   } else if (d.type === 'array' && d.element) {
     visitElement(d.element, `${path}[]`, out, info);
+  } else if (d.type === 'union' && !d.discriminator && d.options) {
+    // `"auto"` or `{cert, key}`: the one object option's keys are documented under this key.
+    const objects = d.options.filter((o) => defOf(unwrap(o).core).type === 'object');
+    if (objects.length === 1) {
+      info.section = true;
+      walkObject(objects[0]!, path, out);
+    }
   } else if (d.type === 'record' && d.valueType) {
     const v = unwrap(d.valueType);
     if (defOf(v.core).type === 'object') {
@@ -179,11 +186,11 @@ export function typeName(core: ZodType): string {
     case 'enum':
       return Object.values(d.entries ?? {})
         .map((v) => JSON.stringify(v))
-        .join(' \\| ');
+        .join(' | ');
     case 'literal':
-      return (d.values ?? []).map((v) => JSON.stringify(v)).join(' \\| ');
+      return (d.values ?? []).map((v) => JSON.stringify(v)).join(' | ');
     case 'union':
-      return (d.discriminator ? ['object'] : (d.options ?? []).map((o) => typeName(unwrap(o).core))).join(' \\| ');
+      return (d.discriminator ? ['object'] : (d.options ?? []).map((o) => typeName(unwrap(o).core))).join(' | ');
     case 'array':
       return d.element ? `list of ${typeName(unwrap(d.element).core)}` : 'list';
     case 'record':
