@@ -13,6 +13,9 @@ import { UserDirectory } from './token/users.js';
 import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue } from './sms/outbox.js';
+import { Inbox } from './sms/inbox.js';
+import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -69,10 +72,14 @@ export function createCore(o: CoreOptions): Core {
     retentionMs: config.sms.keepFinalHours * 3600_000,
     retentionMax: config.sms.keepFinalMax,
     maxQueued: config.sms.maxQueued,
+    reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  metrics.attach(dispatcher);
+  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
+  metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
@@ -89,6 +96,9 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    enqueue,
+    inbox,
+    ussd: new Ussd(o.providers),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),

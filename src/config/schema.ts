@@ -203,11 +203,13 @@ export const configSchema = z
         prependPin: z.boolean().default(true),
         /** A wrong PIN increments the failcounter (privacyIDEA 3.11 IncFailCountOnFalsePin). */
         incFailCountOnFalsePin: z.boolean().default(true),
-        /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
-        failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
-        countWindow: removedKey(
-          'an SMS OTP is checked only against the challenge that sent it (no HOTP look-ahead, which would reopen privacyIDEA issue 496); delete the key',
-        ),
+        /**
+         * Minutes after lockout when the next attempt clears the failcounter; 0 = never (privacyIDEA's
+         * default, which lets anyone who knows a user name lock that user out until an admin resets it).
+         */
+        failCounterClearTimeout: z.number().min(0).max(100_000).default(5),
+        /** How many earlier counters a replayed OTP is recognised in ("wrong otp value. previous otp used again", as privacyIDEA's is_previous_otp). */
+        countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
         defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
         /** Message shown to the user with a challenge. */
@@ -218,6 +220,14 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
+        /**
+         * Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name:
+         * after `freeFailures` failures answers are delayed (0.5 s doubling to 4 s), after
+         * `blockAfterFailures` refused with 429 until `failureWindow` seconds after the last failure.
+         */
+        freeFailures: z.number().int().min(1).max(1000).default(3),
+        blockAfterFailures: z.number().int().min(1).max(100_000).default(10),
+        failureWindow: seconds(900, 1, 86_400),
       })
       .prefault({}),
     sms: z
@@ -246,6 +256,10 @@ export const configSchema = z
         /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
+        /** A status report is matched to a message sent at most this long before it (TP-MR wraps at 256 per SIM). */
+        reportWindowHours: z.number().min(0.1).max(720).default(24),
+        /** Received SMS kept (GET /sms/inbox); beyond it the oldest go. */
+        inboxMax: z.number().int().min(1).max(100_000).default(1_000),
       })
       .prefault({}),
     limits: z

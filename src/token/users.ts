@@ -2,12 +2,11 @@ import type { Store, UserRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { PhoneNumberError, toE164 } from '../util/phone.js';
 import { parameterError, userError } from './errors.js';
+import { checkName } from './names.js';
 
 /** Store key of a user: realm and login cannot contain NUL, so the pair is unambiguous. */
 export const userKey = (realm: string, login: string) => `${realm}\u0000${login}`;
 
-const LOGIN_RE = /^[A-Za-z0-9._@+-]{1,100}$/;
-const REALM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /**
  * E.164 (`+4917612345678`) from what an admin or a client typed; the rules are in util/phone.ts.
  * `region` is sms.defaultRegion, for national input. The error names the broken rule (ERR905).
@@ -21,16 +20,10 @@ export function normalisePhone(raw: string, field = 'phone', region?: string): s
   }
 }
 
-export function checkLogin(login: string): string {
-  // privacyIDEA rejects '%' in user names; we accept a conservative character set.
-  if (!LOGIN_RE.test(login)) throw parameterError('ERR905: Invalid user.');
-  return login;
-}
+/** privacyIDEA rejects '%' in user names; we accept a conservative character set (names.ts). */
+export const checkLogin = (login: string): string => checkName('user', login);
 
-export function checkRealm(realm: string): string {
-  if (!REALM_RE.test(realm)) throw parameterError('ERR905: Invalid realm.');
-  return realm;
-}
+export const checkRealm = (realm: string): string => checkName('realm', realm);
 
 export interface UserInput {
   login: string;
