@@ -21,13 +21,19 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'token.prependPin': 'In a one-shot pass (PIN and OTP together) the PIN comes first; false puts the OTP first (privacyIDEA\'s PrependPin).',
   'token.incFailCountOnFalsePin': 'A wrong PIN also counts as a failed attempt (privacyIDEA 3.11 IncFailCountOnFalsePin).',
   'token.failCounterClearTimeout':
-    'Minutes after a token was locked when the next attempt clears its failcounter (privacyIDEA\'s failcounter_clear_timeout); 0 = only an admin reset unlocks.',
+    'Minutes after a token was locked when the next attempt clears its failcounter (privacyIDEA\'s failcounter_clear_timeout). privacyIDEA\'s default is 0 (only an admin reset unlocks), which lets anyone who knows a user name lock that user out.',
+  'token.countWindow':
+    'How many earlier counters a replayed OTP is recognised in, to answer "wrong otp value. previous otp used again" as privacyIDEA does (is_previous_otp).',
   'token.hashlib': 'HMAC hash of new tokens\' HOTP (privacyIDEA\'s hashlib); per token with hashlib in POST /token/init.',
   'token.defaultRealm': 'Realm of users given without one (`user` instead of `user@realm`).',
   'token.challengeText': 'Message returned with a challenge (privacyIDEA\'s challenge text), shown to the user by the client.',
 
   auth: 'Admin authentication.',
   'auth.jwtValidity': 'Seconds an admin JWT from POST /auth is valid (privacyIDEA\'s default is one hour).',
+  'auth.freeFailures':
+    'Login throttle (admin /auth, API keys, JWTs; per client address and per admin or key name): failures answered without delay; after them answers are delayed (0.5 s doubling to 4 s).',
+  'auth.blockAfterFailures': 'Login throttle: failures after which further attempts are refused with 429 and Retry-After.',
+  'auth.failureWindow': 'Login throttle: seconds after the last failure when the count starts again.',
 
   sms: 'SMS sending: text, providers, queue and retries.',
   'sms.text':
@@ -102,6 +108,9 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'sms.maxQueued': 'Messages not yet final (queued, sending) at most; /sms/send refuses beyond, so memory stays bounded.',
   'sms.keepFinalHours': 'Hours a final message (sent, delivered, failed, expired) stays queryable with GET /sms/<id> and on the status page.',
   'sms.keepFinalMax': 'Final messages kept at most (the oldest go first).',
+  'sms.reportWindowHours':
+    'Hours after sending within which a status report is matched to its message (the TP-MR reference wraps at 256 per SIM).',
+  'sms.inboxMax': 'Received SMS kept for GET /sms/inbox; beyond it the oldest go.',
 
   limits: 'Limits against abuse: SMS bombing, request floods, large bodies.',
   'limits.smsPerWindow': 'SMS challenges at most per token (and per phone number) in smsWindow seconds.',

@@ -18,7 +18,7 @@ import { keyDescriptions } from './descriptions.js';
  */
 
 /** A key that no longer exists: setting it stops start-up with `reason`, which says what to do. */
-const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
+export const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
 
 /** An international number (the SMSC's), stored in E.164 whatever separators were typed. */
 const internationalNumber = z

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeKeys, listKeys } from '../../src/config/introspect.js';
 import { renderConfigReference } from '../../src/config/reference.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, removedKey } from '../../src/config/schema.js';
 
 describe('docs/config.md', () => {
   it('is what the schema generates (run `npm run docs:config` after changing src/config/)', () => {
@@ -26,7 +26,6 @@ describe('docs/config.md', () => {
     expect(md).toContain('| `URL` | string (url) (max 2048 chars) | **required** |');
     expect(md).toContain('### `sms.providers[modem]`');
     expect(md).toContain('| `defaultRegion` | string | (unset) |');
-    expect(md).toContain('| `token.countWindow` |');
   });
 
   it('is generic: a new described key shows up, a missing description is visible', () => {
@@ -39,6 +38,7 @@ describe('docs/config.md', () => {
         .prefault({})
         .describe('Where to listen.'),
       resolvers: z.record(z.string(), z.object({ LDAPURI: z.string().describe('LDAP servers.') })).optional(),
+      old: removedKey('gone; use listen.port'),
     });
     const keys = listKeys(schema);
     expect(keys.map((k) => [k.path, k.description ?? null])).toEqual([
@@ -49,11 +49,15 @@ describe('docs/config.md', () => {
       ['listen.tls.key', null],
       ['resolvers', null],
       ['resolvers.*.LDAPURI', 'LDAP servers.'],
+      ['old', null],
     ]);
     const md = renderConfigReference(schema);
     expect(md).toContain('| `tls` | "auto" \\| object | (unset) | See `listen.tls` below. |');
     expect(md).toContain('### `listen.tls`');
     expect(md).toContain('### `resolvers.*`');
+    expect(md).toContain('## Removed keys');
+    expect(md).toContain('| `old` | gone; use listen.port |');
+    expect(md).not.toContain('| `old` | (removed)');
   });
 
   it('descriptions kept outside schema.ts must name a real key, once', () => {

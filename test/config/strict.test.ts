@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
+import { removedKey } from '../../src/config/schema.js';
 import { findUnknownKeys } from '../../src/config/strict.js';
 import { didYouMean, editDistance } from '../../src/util/did-you-mean.js';
 import { tempDir } from '../helpers/harness.js';
@@ -115,8 +116,13 @@ describe('strict config: unknown keys stop start-up', () => {
 });
 
 describe('dead keys', () => {
-  it('token.countWindow is refused with the reason', () => {
-    expect(problems({ token: { countWindow: 10 } })).toContain('token.countWindow: removed: an SMS OTP is checked only against the challenge');
+  it('a removedKey() refuses any value with its reason, and is listed as removed', () => {
+    const schema = z.object({ old: removedKey('use "new" instead'), new: z.number().optional() });
+    const r = schema.safeParse({ old: 1 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ path: ['old'], message: 'removed: use "new" instead' });
+    expect(schema.safeParse({ new: 1 }).success).toBe(true);
+    expect(findUnknownKeys(schema, { old: 1 })).toEqual([]);
   });
 
   it('modem mode accepts only "pdu"; text mode is refused with the reason', () => {
