@@ -254,15 +254,27 @@ export function schemasAt(root: ZodType, path: string): ZodType[] {
 
 /**
  * Attaches descriptions kept outside schema.ts (zod's global registry, as `.describe()` does).
- * Throws for a path that does not exist or a key described twice, so the table cannot drift.
+ * Returns the table's problems (a path that does not exist, a key also described inline, where
+ * the inline text wins) instead of throwing: a stale doc table must not stop the daemon;
+ * test/config/reference.test.ts fails on them.
  */
-export function describeKeys(root: ZodType, table: Readonly<Record<string, string>>): void {
+export function describeKeys(root: ZodType, table: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
   for (const [path, description] of Object.entries(table)) {
-    for (const s of schemasAt(root, path)) {
+    let targets: ZodType[];
+    try {
+      targets = schemasAt(root, path);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    for (const s of targets) {
       if (unwrap(s).description !== undefined && globalRegistry.get(s)?.description !== description) {
-        throw new Error(`config path ${path} is described twice (inline in schema.ts and in descriptions.ts)`);
+        problems.push(`config path ${path} is described twice (inline in schema.ts and in descriptions.ts): delete its line in descriptions.ts`);
+        continue;
       }
       globalRegistry.add(s, { ...(globalRegistry.get(s) ?? {}), description });
     }
   }
+  return problems;
 }
