@@ -169,17 +169,25 @@ export function typeName(core: ZodType): string {
   switch (d.type) {
     case 'string': {
       const fmt = typeof s.format === 'string' && s.format !== 'regex' ? ` (${s.format})` : '';
-      const regex = d.checks?.map((c) => c._zod.def).find((c) => c.check === 'string_format' && c.pattern instanceof RegExp)?.pattern as RegExp | undefined;
+      const regex = d.checks?.map((c) => c._zod.def).find((c) => c.check === 'string_format' && c.pattern instanceof RegExp)?.pattern as
+        RegExp | undefined;
       const min = typeof s.minLength === 'number' && s.minLength > 0 ? s.minLength : null;
       const max = typeof s.maxLength === 'number' ? s.maxLength : null;
-      const len = min !== null && max !== null ? ` (${min}-${max} chars)` : max !== null ? ` (max ${max} chars)` : min !== null ? ` (min ${min} chars)` : '';
+      const len =
+        min !== null && max !== null ? ` (${min}-${max} chars)` : max !== null ? ` (max ${max} chars)` : min !== null ? ` (min ${min} chars)` : '';
       return `string${fmt}${regex ? ` matching \`${regex.source}\`` : len}`;
     }
     case 'number': {
       const int = s.isInt === true ? 'integer' : 'number';
       const min = finite(s.minValue);
       const max = finite(s.maxValue);
-      return min !== null && max !== null ? `${int} ${fmtNum(min)}-${fmtNum(max)}` : min !== null ? `${int} >= ${fmtNum(min)}` : max !== null ? `${int} <= ${fmtNum(max)}` : int;
+      return min !== null && max !== null
+        ? `${int} ${fmtNum(min)}-${fmtNum(max)}`
+        : min !== null
+          ? `${int} >= ${fmtNum(min)}`
+          : max !== null
+            ? `${int} <= ${fmtNum(max)}`
+            : int;
     }
     case 'boolean':
       return 'boolean';

@@ -26,7 +26,12 @@ export interface PhoneMigrationResult {
   kept: Array<{ collection: 'users' | 'tokens'; key: string; reason: string }>;
 }
 
-export async function normaliseStoredPhones(store: Store, region: string | undefined, logger?: Logger, now = Date.now()): Promise<PhoneMigrationResult> {
+export async function normaliseStoredPhones(
+  store: Store,
+  region: string | undefined,
+  logger?: Logger,
+  now = Date.now(),
+): Promise<PhoneMigrationResult> {
   const result: PhoneMigrationResult = { changed: 0, kept: [] };
   if ((store.data.meta[PHONE_FORMAT_KEY] as PhoneFormatMark | undefined)?.format === 'e164') return result;
   const changes: Change[] = [];
@@ -36,7 +41,10 @@ export async function normaliseStoredPhones(store: Store, region: string | undef
     } catch (err) {
       if (!(err instanceof PhoneNumberError)) throw err;
       result.kept.push({ collection, key, reason: err.message });
-      logger?.warn({ collection, record: collection === 'users' ? key.split('\u0000').reverse().join('@') : key, phone: maskPhone(value), reason: err.message }, 'stored phone number kept as it was: not readable as E.164');
+      logger?.warn(
+        { collection, record: collection === 'users' ? key.split('\u0000').reverse().join('@') : key, phone: maskPhone(value), reason: err.message },
+        'stored phone number kept as it was: not readable as E.164',
+      );
       return null;
     }
   };

@@ -26,11 +26,26 @@ describe('strict config: unknown keys stop start-up', () => {
     [{ listen: { Host: '0.0.0.0' } }, 'listen.Host: unknown key; did you mean "host"?'],
     [{ datadir: '/var/lib/smsotpd' }, 'datadir: unknown key; did you mean "dataDir"?'],
     [{ otpLength: 8 }, 'otpLength: unknown key; "otpLength" belongs at token.otpLength'],
-    [{ sms: { providers: [{ id: 'hat', type: 'modem', device: '/dev/ttyUSB2', devce: 'x' }] } }, 'sms.providers.0.devce: unknown key; did you mean "device"?'],
-    [{ sms: { providers: [{ id: 'k', type: 'http', URL: 'http://127.0.0.1/', url: 'x' }] } }, 'sms.providers.0.url: unknown key; did you mean "URL"?'],
-    [{ sms: { providers: [{ id: 'k', type: 'http', URL: 'http://127.0.0.1/', smsc: '+491710760000' }] } }, 'sms.providers.0.smsc: unknown key; "smsc" belongs at sms.providers[modem].smsc'],
-    [{ sms: { providers: [{ id: 's', type: 'simulator', faults: { hangrate: 0.1 } }] } }, 'sms.providers.0.faults.hangrate: unknown key; did you mean "hangRate"?'],
-    [{ sms: { providers: [{ id: 'hat', type: 'modem', modems: [{ id: 'a', device: '/dev/a', baud: 9600 }] }] } }, 'sms.providers.0.modems.0.baud: unknown key'],
+    [
+      { sms: { providers: [{ id: 'hat', type: 'modem', device: '/dev/ttyUSB2', devce: 'x' }] } },
+      'sms.providers.0.devce: unknown key; did you mean "device"?',
+    ],
+    [
+      { sms: { providers: [{ id: 'k', type: 'http', URL: 'http://127.0.0.1/', url: 'x' }] } },
+      'sms.providers.0.url: unknown key; did you mean "URL"?',
+    ],
+    [
+      { sms: { providers: [{ id: 'k', type: 'http', URL: 'http://127.0.0.1/', smsc: '+491710760000' }] } },
+      'sms.providers.0.smsc: unknown key; "smsc" belongs at sms.providers[modem].smsc',
+    ],
+    [
+      { sms: { providers: [{ id: 's', type: 'simulator', faults: { hangrate: 0.1 } }] } },
+      'sms.providers.0.faults.hangrate: unknown key; did you mean "hangRate"?',
+    ],
+    [
+      { sms: { providers: [{ id: 'hat', type: 'modem', modems: [{ id: 'a', device: '/dev/a', baud: 9600 }] }] } },
+      'sms.providers.0.modems.0.baud: unknown key',
+    ],
     [{ wibble: 1 }, 'wibble: unknown key (see docs/config.md for the keys allowed here)'],
   ])('%j', (raw, line) => {
     const message = problems(raw);
@@ -54,11 +69,18 @@ describe('strict config: unknown keys stop start-up', () => {
     expect(message).toContain('token.hasOwnProperty: unknown key');
   });
 
-  it('maps hold names of the admin\'s choosing: any key is fine there', () => {
+  it("maps hold names of the admin's choosing: any key is fine there", () => {
     const cfg = parseConfig({
       sms: {
         providers: [
-          { id: 'k', type: 'http', URL: 'http://127.0.0.1/', PARAMETER: { username: 'u', whatever: 1 }, headers: { 'X-Any': 'v' }, options: { to: '{phone}' } },
+          {
+            id: 'k',
+            type: 'http',
+            URL: 'http://127.0.0.1/',
+            PARAMETER: { username: 'u', whatever: 1 },
+            headers: { 'X-Any': 'v' },
+            options: { to: '{phone}' },
+          },
         ],
       },
     });
@@ -75,11 +97,31 @@ describe('strict config: unknown keys stop start-up', () => {
         providers: [
           { id: 'hat', type: 'modem', device: '/dev/ttyUSB2', profile: 'sim800', baudRate: 115200, simPin: '1234' },
           {
-            id: 'kannel', type: 'http', URL: 'http://10.0.0.5:13013/cgi-bin/sendsms', HTTP_METHOD: 'GET', SMS_PHONENUMBER_KEY: 'to',
-            SMS_TEXT_KEY: 'text', PARAMETER: { username: 'u', password: 'p' }, RETURN_SUCCESS: 'Accepted',
+            id: 'kannel',
+            type: 'http',
+            URL: 'http://10.0.0.5:13013/cgi-bin/sendsms',
+            HTTP_METHOD: 'GET',
+            SMS_PHONENUMBER_KEY: 'to',
+            SMS_TEXT_KEY: 'text',
+            PARAMETER: { username: 'u', password: 'p' },
+            RETURN_SUCCESS: 'Accepted',
           },
           { id: 'sipgate', type: 'sipgate', USERNAME: 'u', PASSWORD: 'p' },
-          { id: 'mail', type: 'smtp', MAILTO: '{phone}@sms.example', MAILSERVER: 'mail.example', MAILSENDER: 'otp@example.org', MAILUSER: 'u', MAILPASSWORD: 'p', SUBJECT: '{phone}', BODY: '{otp}', PORT: 587, STARTTLS: true, CHECK_SSL: 'yes', TIMEOUT: 10 },
+          {
+            id: 'mail',
+            type: 'smtp',
+            MAILTO: '{phone}@sms.example',
+            MAILSERVER: 'mail.example',
+            MAILSENDER: 'otp@example.org',
+            MAILUSER: 'u',
+            MAILPASSWORD: 'p',
+            SUBJECT: '{phone}',
+            BODY: '{otp}',
+            PORT: 587,
+            STARTTLS: true,
+            CHECK_SSL: 'yes',
+            TIMEOUT: 10,
+          },
           { id: 'sim', type: 'simulator' },
         ],
       },
@@ -90,7 +132,11 @@ describe('strict config: unknown keys stop start-up', () => {
   it('a misspelled key in a config file stops loadConfig with the file named', () => {
     const file = path.join(tempDir('smsotpd-cfg-'), 'config.json');
     writeFileSync(file, JSON.stringify({ token: { otpLenght: 8 } }));
-    expect(() => loadConfig(file, {})).toThrow(new RegExp(`invalid configuration in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\n  token\\.otpLenght: unknown key; did you mean "otpLength"\\?`));
+    expect(() => loadConfig(file, {})).toThrow(
+      new RegExp(
+        `invalid configuration in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\n  token\\.otpLenght: unknown key; did you mean "otpLength"\\?`,
+      ),
+    );
   });
 
   it('is generic: any object in a schema is strict, z.looseObject opts out, records and unions are walked', () => {
@@ -146,7 +192,8 @@ describe('sms.defaultRegion', () => {
   it('takes a region libphonenumber knows, in capitals', () => {
     expect(parseConfig({ sms: { defaultRegion: 'DE' } }).sms.defaultRegion).toBe('DE');
     expect(parseConfig({}).sms.defaultRegion).toBeUndefined();
-    for (const bad of ['de', 'XX', 'DEU', '']) expect(problems({ sms: { defaultRegion: bad } })).toContain('sms.defaultRegion: a two-letter ISO 3166 region code');
+    for (const bad of ['de', 'XX', 'DEU', ''])
+      expect(problems({ sms: { defaultRegion: bad } })).toContain('sms.defaultRegion: a two-letter ISO 3166 region code');
   });
 });
 
