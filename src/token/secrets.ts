@@ -118,9 +118,16 @@ export function secretsFromKey(key: Buffer): Secrets {
       const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
       // Refuse parameters outside a sane range: a tampered hash must not make us burn memory.
       if (!(n >= 2 && n <= 1 << 16 && r >= 1 && r <= 32 && p >= 1 && p <= 4)) return false;
+      // scrypt needs 128·N·r bytes: N=2^16 with r=32 would be 256 MiB, past maxmem, and throw.
+      if (128 * n * r > KDF.maxmem / 2) return false;
       const expected = Buffer.from(parts[5]!, 'base64');
       if (expected.length !== KDF.keyLen) return false;
-      const out = await derive(secret, Buffer.from(parts[4]!, 'base64'), n, r, p);
+      let out: Buffer;
+      try {
+        out = await derive(secret, Buffer.from(parts[4]!, 'base64'), n, r, p);
+      } catch {
+        return false; // N not a power of two, or other parameters scrypt refuses: a damaged hash.
+      }
       return timingSafeEqual(out, expected);
     },
   };

@@ -12,7 +12,7 @@ const PHONE_RE = /^\+?[0-9]{3,20}$/;
 export function normalisePhone(raw: string, field = 'phone'): string {
   const compact = raw.replace(/[\s\-/().]/g, '');
   if (!PHONE_RE.test(compact)) {
-    throw parameterError(`ERR905: Invalid ${field} number: use digits with an optional leading +, 3 to 20 digits.`);
+    throw parameterError(`Invalid ${field} number: use digits with an optional leading +, 3 to 20 digits.`);
   }
   return compact;
 }
@@ -75,7 +75,7 @@ export class UserDirectory {
     const login = checkLogin(input.login);
     for (const [k, v] of [['givenname', input.givenname], ['surname', input.surname]] as const) {
       if (v !== undefined && (v.length > NAME_MAX || /[\u0000-\u001f]/.test(v))) {
-        throw parameterError(`ERR905: Invalid ${k}: at most ${NAME_MAX} printable characters.`);
+        throw parameterError(`Invalid ${k}: at most ${NAME_MAX} printable characters.`);
       }
     }
     return {
@@ -121,20 +121,20 @@ export class UserDirectory {
  */
 export function parseUserCsv(text: string): UserInput[] {
   const rows = parseCsvRows(text);
-  if (rows.length === 0) throw parameterError('ERR905: CSV is empty.');
+  if (rows.length === 0) throw parameterError('CSV is empty.');
   const header = rows[0]!.map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const loginCol = col('user') >= 0 ? col('user') : col('login');
-  if (loginCol < 0) throw parameterError('ERR905: CSV header needs a "user" (or "login") column.');
+  if (loginCol < 0) throw parameterError('CSV header needs a "user" (or "login") column.');
   const known = new Set(['user', 'login', 'realm', 'mobile', 'givenname', 'surname']);
   const unknown = header.filter((h) => !known.has(h));
-  if (unknown.length) throw parameterError(`ERR905: CSV has unknown column(s): ${unknown.join(', ')}.`);
+  if (unknown.length) throw parameterError(`CSV has unknown column(s): ${unknown.join(', ')}.`);
   const out: UserInput[] = [];
   rows.slice(1).forEach((r, i) => {
     if (r.length === 1 && r[0]!.trim() === '') return;
     const get = (name: string) => (col(name) >= 0 ? (r[col(name)] ?? '').trim() : '');
     const login = (r[loginCol] ?? '').trim();
-    if (!login) throw parameterError(`ERR905: CSV line ${i + 2}: empty user.`);
+    if (!login) throw parameterError(`CSV line ${i + 2}: empty user.`);
     const input: UserInput = { login };
     if (get('realm')) input.realm = get('realm');
     if (get('mobile')) input.mobile = get('mobile');

@@ -112,7 +112,7 @@ export function systemRoutes(deps: AppDeps) {
   app.get('/admin', requireAdmin(deps), (c) => ok(c, deps.accounts.listAdmins()));
   app.delete('/admin/:name', requireAdmin(deps), async (c) => {
     const name = c.req.param('name');
-    if (c.get('identity').username === name) throw parameterError('ERR905: You cannot delete the admin you are logged in as.');
+    if (c.get('identity').username === name) throw parameterError('You cannot delete the admin you are logged in as.');
     return ok(c, await deps.accounts.removeAdmin(name));
   });
 
