@@ -12,7 +12,8 @@ import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
-import { createEnqueue } from './sms/outbox.js';
+import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { makeBackup } from './token/backup.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -91,6 +92,8 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     enqueue,
+    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    backup: () => makeBackup(store, secrets, clock.now()),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),

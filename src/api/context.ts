@@ -7,6 +7,8 @@ import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Enqueue } from '../sms/outbox.js';
+import type { Backup } from '../store/backup.js';
+import type { OutboxRecord } from '../store/types.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -33,6 +35,10 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   /** The outbox's one way in (sms/outbox.ts createEnqueue). */
   enqueue: Enqueue;
+  /** The newest outbox records (status page). */
+  recentMessages(n: number): OutboxRecord[];
+  /** A consistent backup of the state with its key (GET /backup). */
+  backup(): Backup;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;

@@ -86,3 +86,10 @@ export function createEnqueue(d: EnqueueDeps): Enqueue {
     return built.map((b) => b.record);
   };
 }
+
+/** The newest `n` outbox records, newest first (the status page). */
+export function newestMessages(outbox: Readonly<Record<string, OutboxRecord>>, n: number): OutboxRecord[] {
+  return Object.values(outbox)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .slice(0, n);
+}

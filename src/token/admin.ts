@@ -246,6 +246,10 @@ export class TokenAdmin {
     return 1;
   }
 
+  count(): number {
+    return this.d.tokens.all().length;
+  }
+
   /** Tokens owned by a user, for DELETE /user/ (a user's tokens go with the user). */
   ofUser(login: string, realm: string): TokenRecord[] {
     return this.d.tokens.ofUser(login, realm);

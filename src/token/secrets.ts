@@ -32,6 +32,8 @@ export interface Secrets {
   verify(secret: string, stored: string): Promise<boolean>;
   /** Key for signing JWTs, derived so it never equals the encryption key. */
   readonly jwtKey: string;
+  /** The key file's bytes, base64, for a backup (which must be kept as safe as the appliance). */
+  exportKey(): string;
 }
 
 /** Loads `<dataDir>/secret.key`, creating it (0600, fsynced) on first start. */
@@ -89,6 +91,7 @@ export function secretsFromKey(key: Buffer): Secrets {
 
   return {
     jwtKey,
+    exportKey: () => key.toString('base64'),
     encrypt(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', encKey, iv);

@@ -108,6 +108,10 @@ export class UserDirectory {
     return true;
   }
 
+  count(): number {
+    return Object.keys(this.store.data.users).length;
+  }
+
   list(filter: { realm?: string; login?: string } = {}): UserRecord[] {
     return Object.values(this.store.data.users)
       .filter((u) => (!filter.realm || u.realm === filter.realm) && (!filter.login || u.login === filter.login))
