@@ -82,6 +82,20 @@ describe('SMS limit policy', () => {
     expect(w.allows('+491', 1010)).toBe(true);
   });
 
+  it('sweeps at most once per window: an entry that expired since the last sweep stays until the next', () => {
+    const w = new PhoneWindow(limit);
+    w.add('+1', 0);
+    w.add('+2', 999);
+    w.add('+3', 1001); // sweeps: +1 goes, +2 stays
+    expect(w.size).toBe(2);
+    w.add('+4', 2000); // +2 has expired, but the last sweep was 999 ms ago
+    expect(w.size).toBe(3);
+    expect(w.count('+2', 2000)).toBe(0);
+    w.add('+5', 2001); // a window after the last sweep: +2 and +3 go
+    expect(w.size).toBe(2);
+    expect(w.count('+4', 2001)).toBe(1);
+  });
+
   it('forgets numbers whose window is over (memory bounded by numbers in use)', () => {
     const w = new PhoneWindow(limit);
     w.add('+491', 0);

@@ -107,3 +107,37 @@ describe('secrets: edges', () => {
     expect(safeEqual('é', 'é')).toBe(true);
   });
 });
+
+describe('secrets: scrypt parameter bounds', () => {
+  it('accepts the sane range, edges included, and refuses one step beyond each', async () => {
+    const { saneScryptParams } = await import('../../src/token/secrets.js');
+    expect(saneScryptParams(2, 1, 1)).toBe(true);
+    expect(saneScryptParams(1, 1, 1)).toBe(false);
+    expect(saneScryptParams(1 << 16, 1, 1)).toBe(true);
+    expect(saneScryptParams((1 << 16) + 1, 1, 1)).toBe(false);
+    expect(saneScryptParams(2048, 0, 1)).toBe(false);
+    expect(saneScryptParams(2048, 32, 1)).toBe(true);
+    expect(saneScryptParams(2048, 33, 1)).toBe(false);
+    expect(saneScryptParams(2048, 10, 0)).toBe(false);
+    expect(saneScryptParams(2048, 10, 4)).toBe(true);
+    expect(saneScryptParams(2048, 10, 5)).toBe(false);
+    // 128·N·r exactly half of maxmem (32 MiB) is allowed; double that is not.
+    expect(saneScryptParams(8192, 32, 1)).toBe(true);
+    expect(saneScryptParams(16384, 32, 1)).toBe(false);
+    expect(saneScryptParams(1 << 16, 4, 1)).toBe(true);
+    expect(saneScryptParams(1 << 16, 5, 1)).toBe(false);
+  });
+
+  it('errors are SecretErrors by name', () => {
+    const err = (() => {
+      try {
+        secretsFromKey(key).decrypt('v9:x');
+      } catch (e) {
+        return e as Error;
+      }
+      return null;
+    })();
+    expect(err?.name).toBe('SecretError');
+    expect(err).toBeInstanceOf(SecretError);
+  });
+});
