@@ -229,9 +229,10 @@ export class TokenAdmin {
     return changed ? 1 : 0;
   }
 
-  async resetFailcount(serial: string): Promise<boolean> {
+  /** privacyIDEA's reset_token answers the number of tokens reset. */
+  async resetFailcount(serial: string): Promise<number> {
     await this.update(serial, (t) => ({ ...t, failCount: 0, failExceededAt: null }));
-    return true;
+    return 1;
   }
 
   /** A new PIN, or none with `noPin` (explicitly: an empty PIN alone is refused). */
