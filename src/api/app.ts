@@ -9,6 +9,7 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { authRoutes, systemRoutes } from './routes/system.js';
 import { smsRoutes } from './routes/sms.js';
+import { modemRoutes } from './routes/modem.js';
 import { tokenRoutes } from './routes/token.js';
 import { IMPORT_MAX_BYTES, userRoutes } from './routes/user.js';
 import { validateRoutes } from './routes/validate.js';
@@ -38,7 +39,7 @@ export function createApp(deps: AppDeps) {
   const throttles = loginThrottles(deps);
   app.use('/auth', throttles.auth);
   app.use('/auth/*', throttles.auth);
-  for (const p of ['/token/*', '/user/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
     app.use(p, throttles.admin);
   }
   app.use('/sms/*', throttles.gateway);
@@ -61,6 +62,8 @@ export function createApp(deps: AppDeps) {
   app.route('/user', userRoutes(deps));
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
+  app.use('/modem/*', requireAdmin(deps));
+  app.route('/modem', modemRoutes(deps));
   app.route('/', systemRoutes(deps));
   app.get('/', (c) => {
     c.header('Content-Security-Policy', STATUS_PAGE_CSP);

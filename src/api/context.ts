@@ -9,6 +9,8 @@ import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Enqueue } from '../sms/outbox.js';
 import type { Backup } from '../store/backup.js';
 import type { OutboxRecord } from '../store/types.js';
+import type { Inbox } from '../sms/inbox.js';
+import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -39,6 +41,9 @@ export interface AppDeps {
   recentMessages(n: number): OutboxRecord[];
   /** A consistent backup of the state with its key (GET /backup). */
   backup(): Backup;
+  /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
+  inbox: Inbox;
+  ussd: Ussd;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;

@@ -33,7 +33,7 @@ import {
 
 export const SNAPSHOT_FILE = 'state.json';
 const JOURNAL_RE = /^state\.journal\.(\d+)$/;
-const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta']);
+const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'outbox', 'admins', 'apikeys', 'inbox', 'meta']);
 const KEY_MAX = 256;
 
 type Snapshot = StateData & { journalSeq: number };

@@ -66,13 +66,40 @@ export interface UserRecord {
   createdAt: number;
 }
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
+/** `delivered` and `undelivered` follow `sent` when a status report says so (contract 8). */
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
 
 export interface OutboxHop {
   t: number;
   provider: string;
-  event: 'attempt' | 'sent' | 'temporary' | 'permanent' | 'ambiguous' | 'overflow' | 'skipped' | 'expired' | 'failed';
+  event: 'attempt' | 'sent' | 'temporary' | 'permanent' | 'ambiguous' | 'overflow' | 'skipped' | 'expired' | 'failed' | 'report';
   detail?: string;
+}
+
+/** One part of a sent message as the network's status reports describe it. */
+export interface OutboxReportPart {
+  /** TP-MR the network gave this part; -1 when the modem did not say (no report can match it). */
+  ref: number;
+  /** TP-ST of the latest report for this part, null until one came. */
+  status: number | null;
+  outcome: 'delivered' | 'undelivered' | 'pending' | null;
+  /** Discharge time (TP-DT) of that report, epoch ms. */
+  at: number | null;
+}
+
+/**
+ * Set when a modem sent the message with a status report requested: what a report is matched
+ * by (provider, modem, TP-MR, recipient, time window) and what the reports said so far.
+ */
+export interface OutboxReport {
+  modem: string;
+  parts: OutboxReportPart[];
+  /** When the attempt that sent it started: a report received before it is about another message. */
+  since: number;
+  /** TP-ST of the report that settled the message (delivered/undelivered), null before. */
+  status: number | null;
+  /** When the handset got it (delivered) or the network gave up (undelivered), epoch ms. */
+  at: number | null;
 }
 
 export interface OutboxRecord {
@@ -104,6 +131,23 @@ export interface OutboxRecord {
   /** Provider-private progress that must survive a restart, e.g. concatenation ref and parts sent. */
   progress: Record<string, unknown>;
   hops: OutboxHop[];
+  /** Status-report tracking; absent for providers without reports (records before it existed too). */
+  report?: OutboxReport | null;
+}
+
+/** A received SMS (contract 8, GET /sms/inbox). */
+export interface InboxRecord {
+  id: string;
+  /** Arrival order: newest first in listings, the oldest go first beyond sms.inboxMax. */
+  seq: number;
+  /** The service centre's time stamp (TP-SCTS), epoch ms. */
+  t: number;
+  receivedAt: number;
+  from: string;
+  /** Encrypted at rest: anyone may text the appliance's number, and what they write is private. */
+  textEnc: string;
+  provider: string;
+  modem: string;
 }
 
 export interface AdminRecord {
@@ -128,6 +172,8 @@ export interface StateData {
   outbox: Record<string, OutboxRecord>;
   admins: Record<string, AdminRecord>;
   apikeys: Record<string, ApiKeyRecord>;
+  /** Received SMS; a later addition: state files without it load with an empty inbox. */
+  inbox: Record<string, InboxRecord>;
   /** Small named values: serial sequence, duplicate counters, concat reference counter, ... */
   meta: Record<string, unknown>;
 }
@@ -150,7 +196,7 @@ export function emptyCollection<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
-export const COLLECTION_NAMES: readonly CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta'];
+export const COLLECTION_NAMES: readonly CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'inbox', 'meta'];
 
 export function emptyState(): StateData {
   return {
@@ -160,6 +206,7 @@ export function emptyState(): StateData {
     outbox: emptyCollection(),
     admins: emptyCollection(),
     apikeys: emptyCollection(),
+    inbox: emptyCollection(),
     meta: emptyCollection(),
   };
 }

@@ -128,7 +128,7 @@ export class TokenAdmin {
       if (!user) throw parameterError('dynamic_phone needs a user whose mobile number is used.');
     } else {
       if (!p.phone) throw parameterError("Missing parameter: 'phone'");
-      phone = normalisePhone(p.phone);
+      phone = normalisePhone(p.phone, 'phone', this.d.users.defaultRegion);
     }
 
     let seedHex: string;

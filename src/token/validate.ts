@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Change, OutboxRecord, TokenRecord, UserRecord } from '../store/types.js';
+import type { Change, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
 import type { Enqueue, NewMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';

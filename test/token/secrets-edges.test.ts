@@ -141,3 +141,12 @@ describe('secrets: scrypt parameter bounds', () => {
     expect(err).toBeInstanceOf(SecretError);
   });
 });
+
+describe('secrets: the key for backups', () => {
+  it('exportKey is the key file itself, base64', () => {
+    const dir = tempDir();
+    const s = loadOrCreateSecrets(dir);
+    expect(s.exportKey()).toBe(readFileSync(path.join(dir, KEY_FILE)).toString('base64'));
+    expect(secretsFromKey(Buffer.from(s.exportKey(), 'base64')).decrypt(s.encrypt('seed'))).toBe('seed');
+  });
+});

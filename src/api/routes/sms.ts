@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { notFoundError, parameterError, queueFull } from '../../token/errors.js';
+import { notFoundError, parameterError, policyError, queueFull } from '../../token/errors.js';
 import { normalisePhone } from '../../token/users.js';
 import { MAX_TEXT_CHARS, publicMessageView } from '../../sms/outbox.js';
 import { countSmsParts, MAX_SMS_PARTS } from '../../sms/parts.js';
@@ -8,13 +8,15 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { int, readParams, req } from '../params.js';
 
+const INBOX_PAGE_MAX = 500;
+
 /** The gateway role: privacyIDEA (or anything else) hands us SMS to deliver through our modems. */
 export function smsRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
 
   app.post('/send', async (c) => {
     const p = await readParams(c);
-    const to = normalisePhone(req(p, 'phone'));
+    const to = normalisePhone(req(p, 'phone'), 'phone', deps.config.sms.defaultRegion);
     const text = req(p, 'text');
     if (text.length === 0) throw parameterError("ERR905: Parameter 'text' is empty.");
     if (text.length > MAX_TEXT_CHARS) throw parameterError(`ERR905: Parameter 'text' is too long (at most ${MAX_TEXT_CHARS} characters).`);
@@ -31,6 +33,14 @@ export function smsRoutes(deps: AppDeps) {
     const id = c.get('identity');
     deps.audit.write({ administrator: id.username, action: 'POST /sms/send', client: c.get('client'), message: record.id, result: true, reason: `to ${maskPhone(to)}` });
     return ok(c, { id: record.id, state: record.state }, { detail: { message: 'SMS queued' } });
+  });
+
+  // Admin only: an API key for the gateway role may send, not read what others text the appliance.
+  app.get('/inbox', async (c) => {
+    if (c.get('identity').role !== 'admin') throw policyError('ERR303: The inbox needs an admin (JWT or the local CLI); API keys may only send.');
+    const p = await readParams(c);
+    const page = deps.inbox.list(int(p, 'page', 1, 1, 1_000_000), int(p, 'pagesize', 50, 1, INBOX_PAGE_MAX));
+    return ok(c, page);
   });
 
   app.get('/:id', (c) => {
