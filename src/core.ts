@@ -13,7 +13,8 @@ import { UserDirectory } from './token/users.js';
 import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
-import { createEnqueue } from './sms/outbox.js';
+import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { makeBackup } from './token/backup.js';
 import { Inbox } from './sms/inbox.js';
 import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -97,6 +98,8 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     enqueue,
+    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    backup: () => makeBackup(store, secrets, clock.now()),
     inbox,
     ussd: new Ussd(o.providers),
     metrics,

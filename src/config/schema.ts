@@ -220,14 +220,14 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
-        /**
-         * Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name:
-         * after `freeFailures` failures answers are delayed (0.5 s doubling to 4 s), after
-         * `blockAfterFailures` refused with 429 until `failureWindow` seconds after the last failure.
-         */
-        freeFailures: z.number().int().min(1).max(1000).default(3),
-        blockAfterFailures: z.number().int().min(1).max(100_000).default(10),
-        failureWindow: seconds(900, 1, 86_400),
+        // Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name.
+        freeFailures: z
+          .number().int().min(1).max(1000).default(3)
+          .describe('Failed logins (per client address, and per admin or API key name) answered without delay; further ones wait 0.5 s, doubling up to 4 s.'),
+        blockAfterFailures: z
+          .number().int().min(1).max(100_000).default(10)
+          .describe('Failed logins after which further attempts are refused with 429 and Retry-After, until auth.failureWindow seconds after the last failure. The CLI is never throttled.'),
+        failureWindow: seconds(900, 1, 86_400).describe('Seconds after its last failure when a client address or name is forgotten by the login throttle (and a block ends).'),
       })
       .prefault({}),
     sms: z

@@ -1,5 +1,5 @@
 /**
- * How many parts a text takes on the air. The encoding rules live with the PDU codec, which sms/
- * reaches only through its providers (DESIGN.md: sms -> providers -> modem).
+ * Part counting for callers above sms/ (the /sms/send route): the rules are the modem's PDU
+ * codec's, reached the way imports point (sms -> providers -> modem).
  */
 export { countSmsParts, MAX_SMS_PARTS } from './providers/parts.js';
