@@ -11,6 +11,7 @@ import { serve } from './serve.js';
 import { extraCommands } from './extra.js';
 import { backup, restore } from './backup.js';
 import { doctor, formatChecks } from './doctor.js';
+import { tlsCommand } from './tls.js';
 
 const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
 
@@ -32,7 +33,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   doctor                                  config, data dir, disk, clock, daemon, modems: each line with a fix
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
-${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
+${[...extraCommands, tlsCommand].map((c) => `  ${c.usage}`).join('\n')}
 `;
 
 async function readStdinLine(what: string): Promise<string> {
@@ -99,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     print(o.json ? r : formatChecks(r.checks));
     return r.ok ? 0 : 1;
   }
-  const extra = extraCommands.find((c) => c.name === cmd);
+  const extra = [...extraCommands, tlsCommand].find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
 
   const config = loadConfig(o.config);

@@ -155,7 +155,29 @@ export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
 export const configSchema = z
   .object({
     listen: z
-      .object({ host: z.string().min(1).max(255).default('127.0.0.1'), port: port.default(5000) })
+      .object({
+        host: z.string().min(1).max(255).default('127.0.0.1'),
+        port: port.default(5000),
+        /**
+         * HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at
+         * the first start in <dataDir>/tls/; or PEM files, the cert file may hold the chain after
+         * the leaf. Re-read on SIGHUP. Absent: plain HTTP (fine on 127.0.0.1 behind a proxy).
+         */
+        tls: z
+          .union([
+            z.literal('auto'),
+            z.object({ cert: z.string().min(1).max(1024), key: z.string().min(1).max(1024) }).strict(),
+          ])
+          .optional(),
+      })
+      .prefault({}),
+    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
+    console: z
+      .object({
+        idleMinutes: z.number().min(1).max(24 * 60).default(15),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8),
+        maxSessions: z.number().int().min(1).max(10_000).default(100),
+      })
       .prefault({}),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
