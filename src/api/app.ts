@@ -9,7 +9,7 @@ import { smsRoutes } from './routes/sms.js';
 import { tokenRoutes } from './routes/token.js';
 import { userRoutes } from './routes/user.js';
 import { validateRoutes } from './routes/validate.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import { consoleRoutes } from './console/index.js';
 
 const IMPORT_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -48,13 +48,8 @@ export function createApp(deps: AppDeps) {
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
   app.route('/', systemRoutes(deps));
-  app.get('/', (c) => {
-    c.header('Content-Security-Policy', STATUS_PAGE_CSP);
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cache-Control', 'no-store');
-    return c.html(STATUS_PAGE_HTML);
-  });
+  // The web console at `/` and `/console/*` (contract 11).
+  app.route('/', consoleRoutes(deps));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());

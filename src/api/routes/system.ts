@@ -41,6 +41,18 @@ function recentMessages(deps: AppDeps, n: number) {
     }));
 }
 
+/** A consistent snapshot: the state is serialised in one synchronous step, so no write interleaves. */
+export function makeBackup(deps: AppDeps): Backup {
+  return {
+    format: BACKUP_FORMAT,
+    formatVersion: 1,
+    created: new Date(deps.clock.now()).toISOString(),
+    schemaVersion: deps.store.data.schemaVersion,
+    secretKey: readFileSync(path.join(deps.config.dataDir, KEY_FILE)).toString('base64'),
+    state: JSON.parse(JSON.stringify(deps.store.data)),
+  };
+}
+
 export function authRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
   app.post('/', async (c) => {
@@ -92,14 +104,7 @@ export function systemRoutes(deps: AppDeps) {
 
   /** A consistent snapshot: the state is serialised in one synchronous step, so no write interleaves. */
   app.get('/backup', requireAdmin(deps), (c) => {
-    const body: Backup = {
-      format: BACKUP_FORMAT,
-      formatVersion: 1,
-      created: new Date(deps.clock.now()).toISOString(),
-      schemaVersion: deps.store.data.schemaVersion,
-      secretKey: readFileSync(path.join(deps.config.dataDir, KEY_FILE)).toString('base64'),
-      state: JSON.parse(JSON.stringify(deps.store.data)),
-    };
+    const body = makeBackup(deps);
     deps.audit.write({ action: 'GET /backup', administrator: c.get('identity').username, client: c.get('client'), result: true });
     return ok(c, body);
   });
