@@ -27,7 +27,7 @@ th{color:#4a5263;font-weight:600;font-size:13px}
 .pill{display:inline-block;padding:1px 9px;border-radius:10px;font-size:13px;background:#e6e8ee;color:#1d2330}
 .ok{background:#d3f2df;color:#0b5129}.warn{background:#fff0c2;color:#6b4a00}.bad{background:#fddcdb;color:#8a1712}
 .big{font-size:26px;font-weight:600;display:block}.kv{display:flex;gap:26px;flex-wrap:wrap}.kv span.l{display:block;color:#4a5263;font-size:13px}
-form.stack{display:grid;gap:10px;max-width:520px}form.inline{display:flex;gap:10px;flex-wrap:wrap;align-items:flex-end}
+form.stack{display:grid;gap:10px;max-width:520px}form.inline{display:flex;gap:10px;flex-wrap:wrap;align-items:flex-end;margin:0 0 12px}td form.inline,.flash+form.inline{margin:0}
 label{display:grid;gap:3px;font-size:14px;color:#2c3444;font-weight:500}
 fieldset{border:1px solid #d5d9e1;border-radius:6px;padding:8px 12px}legend{font-size:14px;font-weight:500}
 fieldset label{display:flex;gap:6px;align-items:center;font-weight:400}
@@ -74,4 +74,6 @@ function asset(name: string, ext: string, body: string, type: string) {
 
 export const STYLE = asset('console', 'css', CSS, 'text/css; charset=utf-8');
 export const LIVE = asset('live', 'js', LIVE_JS, 'text/javascript; charset=utf-8');
-export const ASSETS = [STYLE, LIVE];
+const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2330"/><path d="M4 5h8v5H7l-3 2z" fill="#6ea0ff"/></svg>';
+export const ICON = asset('icon', 'svg', ICON_SVG, 'image/svg+xml');
+export const ASSETS = [STYLE, LIVE, ICON];

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx';
-import { LIVE, STYLE } from './assets.js';
+import { ICON, LIVE, STYLE } from './assets.js';
 import type { Session } from './session.js';
 
 export const PAGES = [
@@ -20,7 +20,7 @@ export function Layout(p: { title: string; session: Session | null; active?: Pag
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />
         <title>{`${p.title} · smsotpd`}</title>
-        <link rel="icon" href="data:," />
+        <link rel="icon" href={ICON.path} type="image/svg+xml" />
         <link rel="stylesheet" href={STYLE.path} />
         {p.session ? <script src={LIVE.path} defer></script> : null}
       </head>

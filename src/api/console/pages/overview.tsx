@@ -36,7 +36,7 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
                 <div><span class="l">users</span><b class="big">{Object.keys(deps.store.data.users).length}</b></div>
                 <div><span class="l">uptime</span><b class="big">{Math.round((deps.clock.now() - deps.startedAt) / 60_000)} min</b></div>
               </div>
-              <p class="muted">{tls ? `HTTPS, certificate SHA-256 ${tls.fingerprint}` : 'Plain HTTP (no listen.tls)'}</p>
+              <p class="muted">{tls ? <>HTTPS, certificate SHA-256 <span class="mono">{tls.fingerprint}</span></> : 'Plain HTTP (no listen.tls)'}</p>
             </section>
           </div>
           <section class="card" aria-labelledby="m-h">

@@ -49,11 +49,11 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
           <h2 id="tl-h">SMS tokens{user ? ` of ${user}` : ''}</h2>
           <form class="inline" method="get" action="/console/tokens">
             <label>
-              User
+              Filter by user
               <input name="user" value={user} maxlength={100} />
             </label>
             <label>
-              Realm
+              Filter by realm
               <input name="realm" value={realm} maxlength={64} />
             </label>
             <button type="submit" class="secondary">Filter</button>

@@ -112,7 +112,7 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
                     <td>{u.login}</td>
                     <td>{`${u.givenname} ${u.surname}`.trim()}</td>
                     <td>{maskPhone(u.mobile)}</td>
-                    <td><a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`} aria-label={`tokens of ${u.login}`}>{deps.tokenAdmin.ofUser(u.login, u.realm).length}</a></td>
+                    <td><a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>{`${deps.tokenAdmin.ofUser(u.login, u.realm).length} of ${u.login}`}</a></td>
                     {local ? (
                       <td>
                         <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>Edit</a>{' '}
