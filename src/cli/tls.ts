@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
-import { autoPaths, keyMode, readTlsMaterial, RENEW_BEFORE_DAYS, summary, TlsError, type TlsSummary } from '../tls/certificate.js';
+import { autoPaths, ensureAutoCertificate, keyMode, readTlsMaterial, RENEW_BEFORE_DAYS, summary, TlsError, type TlsSummary } from '../tls/certificate.js';
 import type { Check } from './doctor.js';
 import { CliError } from './client.js';
 import type { ExtraCommand } from './extra.js';
@@ -57,10 +57,15 @@ export function tlsChecks(config: ReturnType<typeof loadConfig>, now = Date.now(
 
 export const tlsCommand: ExtraCommand = {
   name: 'tls',
-  usage: 'tls show [--json]                         the HTTPS certificate: SHA-256 fingerprint (to pin), names, validity',
+  usage: 'tls show [--json] | tls init              the HTTPS certificate: SHA-256 fingerprint (to pin), names, validity; init makes the auto one now',
   async run(args, o) {
-    if (args[0] !== 'show') throw new CliError('usage: smsotpd tls show [--json]');
+    if (args[0] !== 'show' && args[0] !== 'init') throw new CliError('usage: smsotpd tls show [--json] | smsotpd tls init');
     const config = loadConfig(o.config as string | undefined);
+    // `init`: the image's first boot makes the auto certificate before the daemon starts, to show its fingerprint.
+    if (args[0] === 'init') {
+      if (config.listen.tls !== 'auto') throw new CliError('tls init makes the "auto" certificate; listen.tls is not "auto"');
+      await ensureAutoCertificate(config.dataDir, { listenHost: config.listen.host });
+    }
     const s = configuredCertificate(config);
     if (!s) throw new CliError('TLS is off: set listen.tls to "auto" or { "cert": FILE, "key": FILE } in the config');
     process.stdout.write(`${o.json ? JSON.stringify(s, null, 2) : formatCertificate(s)}\n`);
