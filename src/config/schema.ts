@@ -225,7 +225,7 @@ export const configSchema = z
         retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
         /** Messages not yet final (queued, sending) at most; /sms/send refuses beyond (memory stays bounded). */
         maxQueued: z.number().int().min(10).max(1_000_000).default(10_000),
-        /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
+        /** Final messages stay queryable (GET /sms/<id>, the console) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
       })
