@@ -12,6 +12,9 @@ import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue } from './sms/outbox.js';
+import { Inbox } from './sms/inbox.js';
+import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -57,7 +60,7 @@ export function createCore(o: CoreOptions): Core {
   const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
   const mutex = new KeyedMutex();
   const tokens = new TokenRegistry(store);
-  const users = new UserDirectory(store, clock, config.token.defaultRealm);
+  const users = new UserDirectory(store, clock, config.token.defaultRealm, config.sms.defaultRegion);
   const policyOf = (id: string) => {
     const p = config.sms.providers.find((x) => x.id === id);
     return { maxAttempts: p?.maxAttempts ?? 3, breakerThreshold: p?.breakerThreshold ?? 3, breakerCooldown: p?.breakerCooldown ?? 30 };
@@ -74,10 +77,14 @@ export function createCore(o: CoreOptions): Core {
     retentionMs: config.sms.keepFinalHours * 3600_000,
     retentionMax: config.sms.keepFinalMax,
     maxQueued: config.sms.maxQueued,
+    reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  metrics.attach(dispatcher);
+  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
+  metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
@@ -94,6 +101,9 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    enqueue,
+    inbox,
+    ussd: new Ussd(o.providers),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),

@@ -6,6 +6,9 @@ import type { Secrets } from '../token/secrets.js';
 import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import type { Enqueue } from '../sms/outbox.js';
+import type { Inbox } from '../sms/inbox.js';
+import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -18,11 +21,8 @@ import type { TlsSummary } from '../tls/certificate.js';
 import type { RealmSource } from './console/realms.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
-export interface Identity {
-  role: 'admin' | 'gateway';
-  username: string;
-  via: 'jwt' | 'local' | 'apikey';
-}
+export type { Identity } from './middleware/auth.js';
+import type { Identity } from './middleware/auth.js';
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +36,11 @@ export interface AppDeps {
   users: UserDirectory;
   accounts: Accounts;
   dispatcher: Dispatcher;
+  /** The outbox's one way in (sms/outbox.ts createEnqueue). */
+  enqueue: Enqueue;
+  /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
+  inbox: Inbox;
+  ussd: Ussd;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;

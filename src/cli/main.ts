@@ -9,6 +9,7 @@ import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
 import { extraCommands } from './extra.js';
+import { deliveryCommands } from './delivery-commands.js';
 import { backup, restore } from './backup.js';
 import { doctor, formatChecks } from './doctor.js';
 import { tlsCommand } from './tls.js';
@@ -34,6 +35,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
 ${[...extraCommands, tlsCommand].map((c) => `  ${c.usage}`).join('\n')}
+${deliveryCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
 
 async function readStdinLine(what: string): Promise<string> {
@@ -84,6 +86,9 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'submit-ms': { type: 'string' },
       json: { type: 'boolean' },
+      page: { type: 'string' },
+      pagesize: { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
   const [cmd, sub] = pos;
@@ -100,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     print(o.json ? r : formatChecks(r.checks));
     return r.ok ? 0 : 1;
   }
+  const delivery = deliveryCommands.find((c) => c.name === `${cmd} ${sub ?? ''}`.trim());
+  if (delivery) return delivery.run(pos.slice(2), o);
   const extra = [...extraCommands, tlsCommand].find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
 

@@ -76,7 +76,9 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
   async function axe(name: string) {
     await page.evaluate(axeSource);
     const r = await page.evaluate(async () => {
-      const res = await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, { resultTypes: ['violations'] });
+      // Runs in the page: the browser's globals, not Node's.
+      const g = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } };
+      const res = await g.axe.run(g.document, { resultTypes: ['violations'] });
       return res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
     });
     const serious = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -198,7 +200,7 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
 
   it('refuses a form post without its CSRF token and a cross-site post; nothing changes', async () => {
     await page.goto(`${base}/console/users`);
-    await page.evaluate(() => document.querySelector('form[action="/console/users/save"] input[name="_csrf"]')!.remove());
+    await page.locator('form[action="/console/users/save"] input[name="_csrf"]').evaluate((el) => (el as unknown as { remove(): void }).remove());
     await page.getByLabel('User name').fill('mallory');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('heading', { name: 'Request refused' }).waitFor();

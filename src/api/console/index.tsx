@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppDeps } from '../context.js';
 import { ASSETS } from './assets.js';
 import { auditConsole, fields, render, type ConsoleEnv, type Ctx } from './context.js';
-import { LoginThrottle } from './login-throttle.js';
+import { DEFAULT_THROTTLE, FailureThrottle } from '../middleware/failure-throttle.js';
 import { sameSecret, SessionStore, type SessionEnd } from './session.js';
 import { Layout } from './ui.js';
 import { overviewPage } from './pages/overview.js';
@@ -104,11 +104,17 @@ function LoginPage(p: { csrf: string; error?: string; notice?: string; next?: st
 /** Only paths of this console: an open redirect through `next` would be a phishing helper. */
 const safeNext = (next: string | undefined) => (next && /^\/(console\/[A-Za-z0-9/_.?=&%-]*)?$/.test(next) && !next.startsWith('//') ? next : '/');
 
-export function consoleRoutes(deps: AppDeps) {
+/**
+ * `throttle`: the API's login throttle state, shared so that guesses spread over POST /auth and
+ * the console's login form count together (one made from the same config when absent).
+ */
+export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle; sleep?: (ms: number) => Promise<void> } = {}) {
   const app = new Hono<ConsoleEnv>({ strict: false });
   const cfg = deps.config.console;
   const sessions = new SessionStore(deps.clock, cfg.idleMinutes * 60_000, cfg.maxHours * 3_600_000, cfg.maxSessions);
-  const throttle = new LoginThrottle(() => deps.clock.now());
+  const a = deps.config.auth;
+  const throttle = opts.throttle ?? new FailureThrottle({ ...DEFAULT_THROTTLE, freeFailures: a.freeFailures, blockAfter: a.blockAfterFailures, windowMs: a.failureWindow * 1000 }, () => deps.clock.now());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   for (const a of ASSETS) {
     app.get(a.path, (c) => {
@@ -184,18 +190,27 @@ export function consoleRoutes(deps: AppDeps) {
     if (!sameSecret(f.str('_csrf', 100), getCookie(c, cookieName(c, 'smsotpd_login')) ?? '\u0000')) {
       return showLogin(c, { error: 'The login form had expired: please log in again.', status: 403, user: username });
     }
-    const wait = throttle.wait(client, username);
-    if (wait > 0) {
-      deps.audit.write({ action: 'console: login', administrator: username, client, result: false, reason: 'throttled' });
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return showLogin(c, { error: `Too many failed logins: try again in ${Math.ceil(wait / 1000)} s.`, status: 429, user: username });
+    // The API's keys (src/api/login-throttle.ts): failures here and at POST /auth add up.
+    const keys = [`addr:${client.slice(0, 128)}`, `admin:${username.slice(0, 128)}`];
+    const v = throttle.verdict(keys);
+    if (v.blockedMs > 0) {
+      const s = Math.ceil(v.blockedMs / 1000);
+      deps.audit.write({ action: 'console: login', administrator: username, client, result: false, reason: `throttled: ${v.failures} authentication failures; retry in ${s} s` });
+      c.header('Retry-After', String(s));
+      return showLogin(c, { error: `Too many failed logins: try again in ${s} s.`, status: 429, user: username });
     }
-    if (!username || !password || !(await deps.accounts.verifyAdmin(username, password))) {
-      throttle.failed(client, username);
+    throttle.begin(keys);
+    let ok = false;
+    try {
+      if (v.delayMs > 0) await sleep(v.delayMs);
+      ok = !!username && !!password && (await deps.accounts.verifyAdmin(username, password));
+    } finally {
+      throttle.end(keys, ok ? 'success' : 'failure');
+    }
+    if (!ok) {
       deps.audit.write({ action: 'console: login', administrator: username, client, result: false, reason: 'wrong credentials' });
       return showLogin(c, { error: 'Wrong user or password.', status: 401, user: username });
     }
-    throttle.succeeded(client, username);
     const { token } = sessions.create(username);
     setCookie(c, cookieName(c, 'smsotpd_session'), token, cookieOptions(c));
     deleteCookie(c, cookieName(c, 'smsotpd_login'), cookieOptions(c));

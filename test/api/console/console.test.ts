@@ -70,15 +70,20 @@ describe('console: login, cookies and headers', () => {
     expect(JSON.stringify(auditLines(hh))).not.toContain('wrong password');
   });
 
-  it('throttles repeated failures with 429 and Retry-After, even for the right password', async () => {
+  it('throttles repeated failures with 429 and Retry-After, even for the right password; /auth failures count too', async () => {
     const clock = new ManualClock(Date.now());
-    const hh = await setup({}, clock);
+    const hh = await setup({ auth: { freeFailures: 5, blockAfterFailures: 6, failureWindow: 600 } }, clock);
     const c = new ConsoleClient(hh);
-    for (let i = 0; i < 6; i++) expect((await c.login('admin', `wrong ${i}`)).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await c.login('admin', `wrong ${i}`)).status).toBe(401);
+    // The sixth failure goes through POST /auth: one throttle for both login paths.
+    expect((await hh.call('POST', '/auth', { username: 'admin', password: 'wrong 5' })).status).toBe(401);
     const r = await c.login('admin', 'correct horse battery');
     expect(r.status).toBe(429);
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
-    clock.advance(2000);
+    expect(r.text).toContain('Too many failed logins');
+    expect(c.cookies.has('smsotpd_session')).toBe(false);
+    expect(auditLines(hh).some((e) => e.action === 'console: login' && /^throttled/.test(String(e.reason)))).toBe(true);
+    clock.advance(601_000);
     expect((await c.login()).status).toBe(303);
   });
 

@@ -6,18 +6,9 @@ import { outbox } from '../read.js';
 import { Layout, Pill, time } from '../ui.js';
 
 const SHOWN = 200;
+const INCOMING_SHOWN = 50;
 /** The states the outbox knows today; a state added later still shows (and is offered) once a message has it. */
 const KNOWN_STATES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'expired'];
-
-interface IncomingView {
-  id: string;
-  t: number;
-  from: string;
-  text: string;
-  modem: string;
-}
-/** The inbox, when this build has one (the delivery part adds it); the console asks for nothing more. */
-type InboxFace = { list(opts?: { limit?: number }): IncomingView[] };
 
 /** `datetime-local` values are read as UTC, as the page says. */
 const parseTime = (v: string | undefined) => {
@@ -28,12 +19,6 @@ const parseTime = (v: string | undefined) => {
 const digits = (s: string) => s.replace(/\D/g, '');
 
 export function messagePages(app: ConsoleApp, { deps }: Parts) {
-  const inbox = (): InboxFace | null => {
-    const d = deps as unknown as { inbox?: InboxFace; dispatcher: { inbox?: InboxFace } };
-    const face = d.inbox ?? d.dispatcher.inbox;
-    return face && typeof face.list === 'function' ? face : null;
-  };
-
   /** The numbers a user's SMS go to: the user's mobile and every fixed number of the user's tokens. */
   const numbersOf = (user: string): Set<string> | string => {
     try {
@@ -75,8 +60,7 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
     const to = parseTime(q.to);
     if (from !== null) rows = rows.filter((m) => m.createdAt >= from);
     if (to !== null) rows = rows.filter((m) => m.createdAt <= to);
-    const box = inbox();
-    const incoming = box ? box.list({ limit: 50 }) : null;
+    const incoming = deps.inbox.list(1, INCOMING_SHOWN);
     return render(
       c,
       <Layout title="Messages" session={s} active="Messages" flash={takeFlash(c)}>
@@ -122,19 +106,16 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
         </section>
         <section class="card" aria-labelledby="in-h">
           <h2 id="in-h">Incoming SMS</h2>
-          {incoming === null ? (
-            <p class="muted">Not available: this build does not keep received SMS.</p>
-          ) : (
-            <div class="scroll">
-              <table>
-                <thead><tr><th scope="col">received</th><th scope="col">from</th><th scope="col">modem</th><th scope="col">text</th></tr></thead>
-                <tbody>
-                  {incoming.length === 0 ? <tr><td colspan={4}>none received</td></tr> : null}
-                  {incoming.map((m) => <tr><td>{time(m.t)}</td><td>{m.from}</td><td>{m.modem}</td><td>{m.text}</td></tr>)}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <div id="inbox-live" data-live class="scroll">
+            <table>
+              <thead><tr><th scope="col">sent (service centre)</th><th scope="col">from</th><th scope="col">modem</th><th scope="col">text</th></tr></thead>
+              <tbody>
+                {incoming.messages.length === 0 ? <tr><td colspan={4}>none received</td></tr> : null}
+                {incoming.messages.map((m) => <tr><td>{time(m.t)}</td><td>{/^\+?\d{6,}$/.test(m.from) ? maskPhone(m.from) : m.from}</td><td>{m.modem}</td><td>{m.text}</td></tr>)}
+              </tbody>
+            </table>
+            {incoming.count > incoming.messages.length ? <p class="muted">{`The newest ${incoming.messages.length} of ${incoming.count}; all of them: smsotpd sms inbox.`}</p> : null}
+          </div>
         </section>
       </Layout>,
     );

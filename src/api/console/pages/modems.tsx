@@ -1,14 +1,15 @@
-import { buildQueuedMessage, MAX_TEXT_CHARS } from '../../../sms/outbox.js';
+import { MAX_TEXT_CHARS } from '../../../sms/outbox.js';
 import type { SmsProvider } from '../../../sms/provider.js';
+import { UssdError } from '../../../sms/ussd.js';
 import { normalisePhone } from '../../../token/users.js';
-import { maskPhone } from '../../../util/logger.js';
+import { maskPhone, scrubDigits } from '../../../util/logger.js';
 import { auditConsole, done, errorText, fields, render, takeFlash } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { modemsOf } from '../read.js';
 import { Csrf, Layout, Pill, Spark } from '../ui.js';
 
 const USSD_RE = /^[0-9*#+]{1,32}$/;
-const USSD_TIMEOUT_MS = 30_000;
+const USSD_TIMEOUT_MS = 25_000;
 
 /** A provider that can re-check one modem at once (the modem part may offer it); otherwise the last health poll is shown. */
 type Probing = SmsProvider & { probe?(modemId: string): Promise<Record<string, unknown>> };
@@ -113,17 +114,18 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
     const f = await fields(c);
     const code = f.str('code', 32);
     const modem = f.str('modem', 64);
-    const p = providerOf(f.str('provider', 64));
-    if (!p?.ussd) return done(c, '/console/modems', 'This provider cannot run USSD codes.', 'bad');
-    // Only digits, * # +: nothing else may reach an AT command line.
+    // Only digits, * # +: nothing else may reach an AT command line (the USSD service checks it too).
     if (!USSD_RE.test(code)) return done(c, '/console/modems', 'A USSD code has only digits, * # and +, e.g. *100#.', 'bad');
+    // A top-up code can carry a voucher number: the audit log keeps only its shape.
+    const shape = scrubDigits(code);
     try {
-      const r = await p.ussd(code, { modemId: modem, signal: AbortSignal.timeout(USSD_TIMEOUT_MS) });
-      auditConsole(c, deps, 'modem ussd', true, { provider: p.id, reason: `${code} on ${r.modemId}` });
-      return done(c, '/console/modems', `${r.modemId} answered ${code}: ${r.answer}`);
+      const r = await deps.ussd.run(modem, code, { timeoutMs: USSD_TIMEOUT_MS, signal: c.req.raw.signal });
+      auditConsole(c, deps, 'modem ussd', true, { modem: r.modem, reason: `code ${shape}` });
+      return done(c, '/console/modems', `${r.modem} answered ${code}: ${r.answer}`);
     } catch (err) {
-      auditConsole(c, deps, 'modem ussd', false, { provider: p.id, reason: `${code}: ${errorText(err)}` });
-      return done(c, '/console/modems', `${code} on ${modem} failed: ${errorText(err)}`, 'bad');
+      if (!(err instanceof UssdError)) throw err;
+      auditConsole(c, deps, 'modem ussd', false, { modem, reason: `code ${shape}: ${err.message}` });
+      return done(c, '/console/modems', `${code} on ${modem} failed: ${err.message}`, 'bad');
     }
   });
 
@@ -133,11 +135,9 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
     try {
       const to = normalisePhone(f.str('to', 32));
       if (deps.dispatcher.isFull()) throw new Error('the SMS queue is full; retry later');
-      // The gateway path (/sms/send): the message goes through the outbox like any other.
-      const now = deps.clock.now();
-      const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + deps.config.token.challengeValidity * 1000, origin: 'api' }, now, (x) => deps.secrets.encrypt(x));
-      await deps.store.commit([change]);
-      deps.dispatcher.enqueued(record.id);
+      // The outbox's one way in, as POST /sms/send uses it.
+      const [record] = await deps.enqueue([{ to, text, expiresAt: deps.clock.now() + deps.config.token.challengeValidity * 1000, origin: 'api' }]);
+      if (!record) throw new Error('the outbox took no message');
       auditConsole(c, deps, 'test SMS', true, { message: record.id, reason: `to ${maskPhone(to)}` });
       return done(c, '/console/modems', `Test SMS to ${maskPhone(to)} queued: follow it in Messages.`);
     } catch (err) {

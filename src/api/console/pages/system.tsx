@@ -1,4 +1,4 @@
-import { Accounts } from '../../../token/accounts.js';
+import { checkName } from '../../../token/names.js';
 import { PASSPHRASE_MIN, sealBackup } from '../../../store/backup-crypto.js';
 import { makeBackup } from '../../routes/system.js';
 import { auditConsole, done, errorText, fields, render, takeFlash, type Ctx } from '../context.js';
@@ -138,7 +138,7 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
     const f = await fields(c);
     const name = f.str('name', 64);
     try {
-      Accounts.checkName(name, 'API key');
+      checkName('apikey', name);
       const secret = await deps.accounts.addApiKey(name);
       auditConsole(c, deps, 'apikey create', true, { reason: `api key ${name} created` });
       // Shown in this answer only, never put in the session or a redirect.
