@@ -34,8 +34,8 @@ const phoneOf = (i) => `+4917${String(10_000_000 + i)}`;
 
 async function freePort() {
   const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
+  await new Promise((r) => s.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
   await new Promise((r) => s.close(r));
   return port;
 }
@@ -140,7 +140,7 @@ async function answerAll(d, otps, latencies) {
   const ready = d.tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
   let k = 0;
   let ok = 0;
-  let tFirst = null;
+  let tFirst = /** @type {number | null} */ (null);
   let tLast = 0;
   const res = await cannon(d, {
     amount: ready.length,
@@ -160,7 +160,7 @@ async function answerAll(d, otps, latencies) {
     }],
   });
   d.tids.fill(null);
-  return { total: res.requests.total, non2xx: res.non2xx, ok, seconds: (tLast - tFirst) / 1000 };
+  return { total: res.requests.total, non2xx: res.non2xx, ok, seconds: (tLast - (tFirst ?? tLast)) / 1000 };
 }
 
 async function handshakes(d, seconds = 3) {

@@ -8,7 +8,7 @@ import { BACKUP_FORMAT, type Backup } from '../store/backup.js';
 import { KEY_FILE, secretsFromKey } from '../token/secrets.js';
 import { silentLogger } from '../util/logger.js';
 import { callApi, CliError, valueOf } from './client.js';
-import { isSealed, openSealedBackup } from '../store/backup-crypto.js';
+import { isSealed, openSealedBackup } from '../util/sealed-backup.js';
 
 async function readPassphrase(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('Backup passphrase: ');

@@ -1,5 +1,4 @@
 import type { AppDeps } from '../context.js';
-import type { OutboxRecord } from '../../store/types.js';
 
 /**
  * Read-only views the console lists (the API's own /status reads the same data). Writes
@@ -43,6 +42,9 @@ export function modemsOf(deps: AppDeps): ModemView[] {
   return out;
 }
 
-export function outbox(deps: AppDeps): OutboxRecord[] {
+/** The outbox newest first (the store's records, read only). */
+export function outbox(deps: AppDeps) {
   return Object.values(deps.store.data.outbox).sort((a, b) => b.createdAt - a.createdAt);
 }
+
+export type OutboxRow = ReturnType<typeof outbox>[number];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSealedBackup } from '../../../src/store/backup-crypto.js';
+import { openSealedBackup } from '../../../src/util/sealed-backup.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { enroll, makeHarness, type Harness } from '../../helpers/harness.js';
 import { ConsoleClient } from './client.js';

@@ -1,8 +1,7 @@
 import { maskPhone } from '../../../util/logger.js';
-import type { OutboxRecord } from '../../../store/types.js';
 import { qs, render, takeFlash } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
-import { outbox } from '../read.js';
+import { outbox, type OutboxRow } from '../read.js';
 import { Layout, Pill, time } from '../ui.js';
 
 const SHOWN = 200;
@@ -45,7 +44,7 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
     const all = outbox(deps);
     const states = [...new Set([...KNOWN_STATES, ...all.map((m) => m.state)])];
     let note: string | null = null;
-    let rows: OutboxRecord[] = all;
+    let rows: OutboxRow[] = all;
     if (q.user) {
       const nums = numbersOf(q.user);
       if (typeof nums === 'string') note = `User: ${nums}.`;

@@ -1,5 +1,5 @@
 import { checkName } from '../../../token/names.js';
-import { PASSPHRASE_MIN, sealBackup } from '../../../store/backup-crypto.js';
+import { PASSPHRASE_MIN, sealBackup } from '../../../util/sealed-backup.js';
 import { makeBackup } from '../../routes/system.js';
 import { auditConsole, done, errorText, fields, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';

@@ -1,5 +1,4 @@
 import { maskPhone } from '../../../util/logger.js';
-import type { TokenRecord } from '../../../store/types.js';
 import { auditConsole, done, errorText, fields, qs, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { Action, Csrf, Layout, Pill } from '../ui.js';
@@ -209,7 +208,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
     const user = f.str('user', 100);
     const dynamic = f.str('numbermode') !== 'fixed';
     try {
-      const t: TokenRecord = await deps.tokenAdmin.init({
+      const t = await deps.tokenAdmin.init({
         type: 'sms',
         user,
         realm: f.opt('realm', 64),

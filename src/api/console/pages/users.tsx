@@ -4,7 +4,7 @@ import { auditConsole, done, errorText, fields, qs, render, takeFlash, type Ctx 
 import { IMPORT_MAX_BYTES, previewUserCsv } from '../csv-preview.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import type { RealmInfo, RealmUser } from '../realms.js';
-import { Action, Csrf, Layout, Pill } from '../ui.js';
+import { Csrf, Layout, Pill } from '../ui.js';
 
 const LIST_MAX = 200;
 
