@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { threadPoolSize } from '../util/thread-pool.js';
 import type { Store } from '../store/types.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import { MODEM_STATES as LIFECYCLE_STATES } from '../modem/lifecycle.js';
 
 /**
  * Prometheus metrics. Request and login counters are counted as they happen; SMS, queue,
@@ -17,7 +18,7 @@ export interface Metrics {
 }
 
 const FAILURE_KINDS = ['temporary', 'permanent', 'unavailable', 'ambiguous'] as const;
-const MODEM_STATES = ['booting', 'sim-locked', 'searching', 'registered', 'ready', 'failed', 'recovering', 'offline'];
+const MODEM_STATES = LIFECYCLE_STATES;
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

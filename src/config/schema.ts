@@ -22,6 +22,19 @@ const providerBase = {
 /** privacyIDEA's REGEXP phone rewrite, sed form `/pattern/replacement/`. */
 const regexpOption = z.string().max(512).optional();
 
+/** A USSD code such as `*100#`: digits, * and # only (it goes onto an AT command line). */
+const ussdCode = z.string().regex(/^[0-9*#+]{1,32}$/, 'a USSD code: 1-32 of 0-9 * # +');
+
+/** Keys shared by modem and simulator providers: status reports and the balance check. */
+const modemReportKeys = {
+  /** Ask the network for a status report per message (TP-SRR): delivered/undelivered states. */
+  statusReports: z.boolean().default(true),
+  /** USSD code whose answer (the SIM's credit) /status shows, e.g. `*100#`; each modem may set its own. */
+  balanceCode: ussdCode.optional(),
+  /** Seconds between balance checks. */
+  balanceEvery: seconds(86_400, 60, 30 * 86_400),
+};
+
 export const modemProviderSchema = z.object({
   ...providerBase,
   type: z.literal('modem'),
@@ -36,6 +49,8 @@ export const modemProviderSchema = z.object({
         profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional(),
         baudRate: z.number().int().min(300).max(4_000_000).optional(),
         simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
+        balanceCode: ussdCode.optional(),
+        balanceEvery: seconds(86_400, 60, 30 * 86_400).optional(),
       }),
     )
     .min(1)
@@ -50,6 +65,7 @@ export const modemProviderSchema = z.object({
   mode: z.enum(['pdu', 'text']).default('pdu'),
   healthPollSeconds: seconds(30, 1, 3600),
   maxAttempts: z.number().int().min(1).max(100).default(5),
+  ...modemReportKeys,
 }).refine((m) => !!m.device !== !!m.modems, { message: 'a modem provider needs either "device" or "modems" (a list), not both' });
 
 export const simulatorProviderSchema = z.object({
@@ -63,7 +79,10 @@ export const simulatorProviderSchema = z.object({
   count: z.number().int().min(1).max(16).default(1),
   simPin: z.string().regex(/^\d{4,8}$/).optional(),
   healthPollSeconds: seconds(30, 1, 3600),
-  /** Deterministic fault injection for demos and soak runs (see src/sim/). */
+  ...modemReportKeys,
+  /** Simulated delay from an accepted submit to its status report (ms). */
+  reportDelayMs: z.number().int().min(0).max(3_600_000).default(2000),
+  /** Deterministic fault injection for demos and soak runs (see src/sim/ and docs/modems.md). */
   faults: z
     .object({
       seed: z.number().int().default(1),
@@ -72,6 +91,17 @@ export const simulatorProviderSchema = z.object({
       hangRate: z.number().min(0).max(1).default(0),
       rebootRate: z.number().min(0).max(1).default(0),
       ambiguousRate: z.number().min(0).max(1).default(0),
+      /** Per submit: sent, but +CMGS/OK lost and the modem deaf for deafMs. */
+      lostAckRate: z.number().min(0).max(1).default(0),
+      deafMs: z.number().int().min(0).max(600_000).default(10_000),
+      /** Per command: the answer comes lateAnswerMs late. */
+      lateAnswerRate: z.number().min(0).max(1).default(0),
+      lateAnswerMs: z.number().int().min(0).max(600_000).default(3000),
+      /** Per command: lose registration for lostRegistrationMs. */
+      loseRegistrationRate: z.number().min(0).max(1).default(0),
+      lostRegistrationMs: z.number().int().min(0).max(600_000).default(2000),
+      /** From RDY to "SMS Ready" after a boot; the network registers before it. */
+      smsReadyDelayMs: z.number().int().min(0).max(120_000).default(300),
     })
     .prefault({}),
 });
