@@ -67,8 +67,8 @@ export type LifecycleEvent =
   | { type: 'port-opened' }
   | { type: 'port-missing'; reason: string }
   | { type: 'port-closed'; reason: string }
-  /** A line that only a booting modem prints (RDY, ^SYSSTART, ...), or a second "SMS Ready". */
-  | { type: 'boot-urc'; line: string; at: number }
+  /** A line that only a booting modem prints (RDY, ^SYSSTART: `hard`), or a softer sign (+CFUN: 1, a second "SMS Ready"). */
+  | { type: 'boot-urc'; line: string; at: number; hard?: boolean }
   | { type: 'sim'; ready: boolean; reason?: string }
   | { type: 'sim-locked'; reason: string }
   | { type: 'registration'; tech: RegTech; status: RegStatus }
@@ -164,7 +164,9 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Result {
       return { state: { ...s, name: 'unavailable', reason: e.reason, readiness: noReadiness(), sending: false }, effects };
     case 'boot-urc':
       if (s.name === 'off' || s.name === 'unavailable') return { state: s, effects };
-      if (e.at - s.lastBootAt < BOOT_SEQUENCE_MS) return { state: { ...s, lastBootAt: e.at }, effects };
+      // RDY / ^SYSSTART come once per boot: always a new one. The softer signs (+CFUN: 1, a
+      // second "SMS Ready") within a boot's sequence belong to the boot already seen.
+      if (!e.hard && e.at - s.lastBootAt < BOOT_SEQUENCE_MS) return { state: { ...s, lastBootAt: e.at }, effects };
       return done(rebooted(s, e.at, e.line, effects));
     case 'sim': {
       if (s.name === 'off') return { state: s, effects };

@@ -483,7 +483,7 @@ export class Modem extends EventEmitter {
     const s = this.lc;
     const hard = text === 'RDY' || text.startsWith('^SYSSTART') || (p.bootUrcs.includes(text) && !['+CFUN: 1', '+CPIN: READY', 'Call Ready', p.smsReadyUrc].includes(text));
     const up = s.readiness.sms || s.name === 'ready' || s.name === 'sending';
-    if (hard || (text === '+CFUN: 1' && up)) return this.bootSeen(text, now);
+    if (hard || (text === '+CFUN: 1' && up)) return this.bootSeen(text, now, hard);
     if (text.startsWith('+CPIN:')) {
       if (/READY/.test(text)) {
         if (s.readiness.sim && s.init === null && up) this.bootSeen(text, now);
@@ -511,13 +511,13 @@ export class Modem extends EventEmitter {
     if (text.startsWith('+CUSD:')) return this.ussdAnswer(text);
   }
 
-  private bootSeen(line: string, now: number): void {
-    if (now - this.lastBootSeenAt >= 3000) {
+  private bootSeen(line: string, now: number, hard = false): void {
+    if (hard || now - this.lastBootSeenAt >= 3000) {
       this.counters.reboots++;
       this.log.warn({ urc: line }, 'modem rebooted: the command in flight ends, initialising again');
     }
     this.lastBootSeenAt = now;
-    this.dispatch({ type: 'boot-urc', line, at: now });
+    this.dispatch({ type: 'boot-urc', line, at: now, hard });
   }
 
   private statusReportPdu(hex: string): void {

@@ -113,6 +113,8 @@ export interface SimStats {
   lostAcks: number;
   lateAnswers: number;
   reports: number;
+  /** +CMS ERROR: 302 answered because SMS was not ready yet (after a boot). */
+  notReadyErrors: number;
 }
 
 type Mode = 'command' | 'pdu' | 'hung' | 'off' | 'deaf';
@@ -134,7 +136,7 @@ function indexOfAny(data: string, from: number, set: ReadonlySet<string>): numbe
 
 export class SimulatedModem {
   readonly accepted: SimRecord[] = [];
-  readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0, lostAcks: 0, lateAnswers: 0, reports: 0 };
+  readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0, lostAcks: 0, lateAnswers: 0, reports: 0, notReadyErrors: 0 };
   /** Whether the device exists (false: a HAT unplugged, a USB modem renumbered). */
   present = true;
   /** SMS commands work (after "SMS Ready"). */
@@ -146,7 +148,7 @@ export class SimulatedModem {
   readonly store = new Map<string, Map<number, string>>([['SM', new Map()], ['SR', new Map()]]);
   private storeSize = 30;
   /** Every submit the network took: MR → recipient, for status reports. */
-  readonly submits: Array<{ mr: number; to: string; t: number; text: string; statusReport: boolean }> = [];
+  readonly submits: Array<{ mr: number; to: string; t: number; text: string; statusReport: boolean; rejectDuplicates: boolean }> = [];
   private stream: Duplex | null = null;
   private mode: Mode = 'command';
   private input = '';
@@ -418,6 +420,7 @@ export class SimulatedModem {
     }
     const smsNotReady = () => {
       if (this.smsReady) return false;
+      if (up.startsWith('AT+CMGS')) this.stats.notReadyErrors++;
       this.error('CMS', 302);
       return true;
     };
@@ -590,7 +593,7 @@ export class SimulatedModem {
   private accept(d: ReturnType<typeof decodeSubmit>, mr: number): void {
     this.stats.accepted++;
     const t = this.now();
-    this.submits.push({ mr, to: d.to, t, text: d.text, statusReport: d.statusReport });
+    this.submits.push({ mr, to: d.to, t, text: d.text, statusReport: d.statusReport, rejectDuplicates: d.rejectDuplicates });
     if (this.submits.length > 512) this.submits.shift();
     const delay = this.o.reportDelayMs;
     if (d.statusReport && delay !== null && delay !== undefined) this.later(delay, () => this.report(mr));
