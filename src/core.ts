@@ -51,7 +51,7 @@ export function createCore(o: CoreOptions): Core {
   const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
   const mutex = new KeyedMutex();
   const tokens = new TokenRegistry(store);
-  const users = new UserDirectory(store, clock, config.token.defaultRealm);
+  const users = new UserDirectory(store, clock, config.token.defaultRealm, config.sms.defaultRegion);
   const policyOf = (id: string) => {
     const p = config.sms.providers.find((x) => x.id === id);
     return { maxAttempts: p?.maxAttempts ?? 3, breakerThreshold: p?.breakerThreshold ?? 3, breakerCooldown: p?.breakerCooldown ?? 30 };

@@ -1,10 +1,39 @@
 import { z } from 'zod';
+import { isPhoneRegion, PhoneNumberError, toE164 } from '../util/phone.js';
+import { describeKeys } from './introspect.js';
+import { keyDescriptions } from './descriptions.js';
 
 /**
  * The whole configuration of smsotpd, every default in this one file.
  * Provider option names for http/sipgate/smtp are privacyIDEA's own (upper case), so a gateway
  * definition can be copied from privacyIDEA unchanged.
+ *
+ * Adding a key: every object here is strict (an unknown key stops start-up with "did you mean"),
+ * and docs/config.md is generated from this schema. So describe each new key, as the last call of
+ * its chain: `balanceEvery: seconds(86_400, 60, 2_592_000).describe('Seconds between balance checks.')`
+ * (one sentence or two: what it does, its unit, and why one would change it), then run
+ * `npm run docs:config` and commit docs/config.md. A key without a description fails
+ * test/config/reference.test.ts. Keys defined before this rule have their text in descriptions.ts.
+ * A key that must go: `name: removedKey('why, and what to do instead')` keeps a clear error.
  */
+
+/** A key that no longer exists: setting it stops start-up with `reason`, which says what to do. */
+const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
+
+/** An international number (the SMSC's), stored in E.164 whatever separators were typed. */
+const internationalNumber = z
+  .string()
+  .max(64)
+  .transform((v, ctx) => {
+    try {
+      return toE164(v);
+    } catch (err) {
+      if (!(err instanceof PhoneNumberError)) throw err;
+      const why = err.rule === 'needs-region' ? 'write it with the country code (+49...)' : err.message;
+      ctx.issues.push({ code: 'custom', input: v, message: `not an international number: ${why}` });
+      return z.NEVER;
+    }
+  });
 
 const port = z.number().int().min(0).max(65535);
 const seconds = (def: number, min = 1, max = 86_400) => z.number().min(min).max(max).default(def);
@@ -60,9 +89,11 @@ export const modemProviderSchema = z.object({
   baudRate: z.number().int().min(300).max(4_000_000).default(115200),
   simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
   /** Service centre number override; normally the SIM's own is used. */
-  smsc: z.string().regex(/^\+?\d{3,20}$/).optional(),
-  /** Text mode is for broken firmware only: PDU mode cannot be injected into. */
-  mode: z.enum(['pdu', 'text']).default('pdu'),
+  smsc: internationalNumber.optional(),
+  /** PDU mode only: in text mode a Ctrl-Z or ESC inside the text ends or cancels the command. */
+  mode: z
+    .literal('pdu', { error: 'only "pdu": text mode is not supported (a Ctrl-Z or ESC in the text would end or cancel AT+CMGS); remove the key' })
+    .default('pdu'),
   healthPollSeconds: seconds(30, 1, 3600),
   maxAttempts: z.number().int().min(1).max(100).default(5),
   ...modemReportKeys,
@@ -204,8 +235,9 @@ export const configSchema = z
         incFailCountOnFalsePin: z.boolean().default(true),
         /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
         failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
-        /** HOTP look-ahead for PIN+OTP in one pass. */
-        countWindow: z.number().int().min(1).max(100).default(10),
+        countWindow: removedKey(
+          'an SMS OTP is checked only against the challenge that sent it (no HOTP look-ahead, which would reopen privacyIDEA issue 496); delete the key',
+        ),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
         defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
         /** Message shown to the user with a challenge. */
@@ -220,6 +252,14 @@ export const configSchema = z
       .prefault({}),
     sms: z
       .object({
+        defaultRegion: z
+          .string()
+          .refine(isPhoneRegion, 'a two-letter ISO 3166 region code in capitals, such as "DE"')
+          .optional()
+          .describe(
+            'Region (ISO 3166 code, e.g. "DE") for phone numbers written nationally, such as "0176 12345678". ' +
+              'Without it, national numbers are refused and only international ones (+49...) are accepted. See docs/config.md, "Phone numbers".',
+          ),
         /** Template; tags {otp} {serial} {user} {username} {givenname} {surname} {userrealm} {time} {date} {challenge}. */
         text: z.string().min(1).max(480).default('Your login code is {otp}'),
         providers: z
@@ -275,3 +315,6 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+// Meaning of the keys that predate inline descriptions (see the comment at the top).
+describeKeys(configSchema, keyDescriptions);

@@ -127,7 +127,7 @@ export class TokenAdmin {
       if (!user) throw parameterError('ERR905: dynamic_phone needs a user whose mobile number is used.');
     } else {
       if (!p.phone) throw parameterError("ERR905: Missing parameter: 'phone'");
-      phone = normalisePhone(p.phone);
+      phone = normalisePhone(p.phone, 'phone', this.d.users.defaultRegion);
     }
 
     let seedHex: string;

@@ -13,7 +13,7 @@ export function smsRoutes(deps: AppDeps) {
 
   app.post('/send', async (c) => {
     const p = await readParams(c);
-    const to = normalisePhone(req(p, 'phone'));
+    const to = normalisePhone(req(p, 'phone'), 'phone', deps.config.sms.defaultRegion);
     const text = req(p, 'text');
     if (text.length === 0) throw parameterError("ERR905: Parameter 'text' is empty.");
     if (text.length > MAX_TEXT_CHARS) throw parameterError(`ERR905: Parameter 'text' is too long (at most ${MAX_TEXT_CHARS} characters).`);
