@@ -2,7 +2,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { threadPoolSize } from '../util/thread-pool.js';
 import type { Store } from '../store/types.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
-import { MODEM_STATES as LIFECYCLE_STATES } from '../modem/lifecycle.js';
 
 /**
  * Prometheus metrics. Request and login counters are counted as they happen; SMS, queue,
@@ -18,7 +17,8 @@ export interface Metrics {
 }
 
 const FAILURE_KINDS = ['temporary', 'permanent', 'unavailable', 'ambiguous'] as const;
-const MODEM_STATES = LIFECYCLE_STATES;
+// The modem lifecycle's states (src/modem/lifecycle.ts MODEM_STATES; api/ may not import modem/).
+const MODEM_STATES = ['off', 'unavailable', 'booting', 'sim', 'sim-locked', 'registering', 'ready', 'sending', 'recovering', 'failed'];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

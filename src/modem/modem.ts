@@ -18,7 +18,7 @@ import {
   type RegTech,
 } from './lifecycle.js';
 import { parseCclk } from './network-time.js';
-import { decodeDeliver, decodeStatusReport, PduError, type DecodedStatusReport } from './pdu.js';
+import { decodeDeliver, decodeStatusReport, type DecodedStatusReport } from './pdu.js';
 import type { PowerKey } from './power-key.js';
 import type { ModemProfile } from './profile.js';
 import type { Transport } from './transport.js';

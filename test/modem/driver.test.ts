@@ -78,7 +78,7 @@ const sms = (text: string, extra: Partial<PoolMessage> = {}): PoolMessage & { sa
 describe('modem driver against the simulator over a pseudo-terminal (real serialport binding)', () => {
   it('initialises to ready and submits single and concatenated messages', async () => {
     const r = await rig({ urcNoiseRate: 0.3, fragmentWrites: true });
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready', 10_000, 'ready');
     expect(r.modem.status()).toMatchObject({ state: 'ready', registration: 'home', operator: 'SimNet', signalDbm: -71 });
     const ok = await r.pool.send(sms('Your login code is 123456'));
@@ -95,7 +95,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('a part already accepted is never sent again; the same reference is used', async () => {
     const r = await rig();
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     const text = 'y'.repeat(300);
     const first = (await import('../../src/modem/pdu.js')).encodeSubmit({ to: '+4917612345678', text, concatRef: 77 });
@@ -107,7 +107,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('classifies +CMS errors: temporary and permanent', async () => {
     const r = await rig({ temporaryErrorRate: 1 });
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     await expect(r.pool.send(sms('a'))).rejects.toMatchObject({ kind: 'temporary' });
     r.sim.setFaults({ temporaryErrorRate: 0, permanentErrorRate: 1 });
@@ -117,7 +117,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('a hung modem is recovered by reopening the port', async () => {
     const r = await rig();
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     r.sim.hang();
     // Not sent before the prompt: the message waits in the pool for the modem to come back.
@@ -135,7 +135,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('a spontaneous reboot is noticed and the modem is initialised again', async () => {
     const r = await rig();
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     r.sim.reboot();
     await until(() => r.modem.counters.reboots === 1, 5000, 'reboot seen');
@@ -146,21 +146,21 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('enters the SIM PIN; a wrong PIN stops in sim-locked without retrying', async () => {
     const good = await rig({}, { simPin: '4321', modemPin: '4321' });
-    await good.pool.start();
+    good.pool.start();
     await until(() => good.modem.state === 'ready');
     const bad = await rig({}, { simPin: '4321', modemPin: '1111' });
-    await bad.pool.start();
+    bad.pool.start();
     await until(() => bad.modem.state === 'sim-locked');
     expect(bad.modem.lastError).toMatch(/refused the configured PIN/);
     const none = await rig({}, { simPin: '4321' });
-    await none.pool.start();
+    none.pool.start();
     await until(() => none.modem.state === 'sim-locked');
     expect(none.modem.lastError).toMatch(/set simPin/);
   });
 
   it('lost registration: +CMS 331 is temporary, and sending works once the network is back', async () => {
     const r = await rig();
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     r.sim.loseRegistration(800);
     // +CREG: 2 arrives as a URC: the modem leaves ready at once; the message waits in the pool.
@@ -173,7 +173,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('a slow line still works', async () => {
     const r = await rig({ chunkDelayMs: 2, fragmentWrites: true });
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready', 15_000);
     await r.pool.send(sms('slowly'));
     expect(r.sim.accepted.at(-1)!.text).toBe('slowly');
@@ -181,7 +181,7 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
 
   it('no answer after Ctrl-Z is ambiguous: resent with reject-duplicates and counted', async () => {
     const r = await rig({ ambiguousRate: 1 });
-    await r.pool.start();
+    r.pool.start();
     await until(() => r.modem.state === 'ready');
     const f = await r.pool.send(sms('maybe')).catch((e) => e);
     expect(f.kind).toBe('ambiguous');
@@ -208,7 +208,7 @@ describe('modem pool over two pseudo-terminals', () => {
     const [a, b] = made as [(typeof made)[0], (typeof made)[0]];
     const pool = new ModemPool('hat', [a.modem, b.modem], { logger: silentLogger, clock: systemClock, startupGraceMs: 10_000, submitFloorMs: 300 });
     for (const m of made) rigs.push({ ...m, pool });
-    await pool.start();
+    pool.start();
     await until(() => a.modem.state === 'ready' && b.modem.state === 'ready', 10_000, 'both ready');
 
     const texts = Array.from({ length: 12 }, (_, i) => `pooled ${i}`);

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ModemSendError, SubmitTimer, submitMessage } from '../../src/modem/submit.js';
-import { decodeSubmit } from '../../src/modem/pdu.js';
 import { advance, deliver, message, settle, simRig, stopRig, until, type SimRig } from './rig.js';
 
 describe('submit timeout learned from observed submit times', () => {
