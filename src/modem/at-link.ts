@@ -67,6 +67,9 @@ export class AtLink {
   private detach: (() => void) | null = null;
   private readonly urcs: readonly string[];
   private urcHandler: (text: string, payload?: string) => void = () => {};
+  /** When the last message body was written: a late +CMGS tells how long that submit really took. */
+  private bodyWrittenAt: number | null = null;
+  private lateAckHandler: (elapsedMs: number) => void = () => {};
   readonly stats: AtLinkStats = { dropped: 0, lateSubmitAcks: 0 };
   /** Writes are chained: bytes go out in the order the machine asked for them. */
   private writing: Promise<void> = Promise.resolve();
@@ -85,6 +88,11 @@ export class AtLink {
 
   onUrc(fn: (text: string, payload?: string) => void): void {
     this.urcHandler = fn;
+  }
+
+  /** Called with the real submit time when a +CMGS arrives after its submit had timed out. */
+  onLateSubmitAck(fn: (elapsedMs: number) => void): void {
+    this.lateAckHandler = fn;
   }
 
   /** Binds to the transport (after each open); whatever was half-received is forgotten. */
@@ -176,6 +184,7 @@ export class AtLink {
   private effect(e: AtEffect): void {
     switch (e.type) {
       case 'write':
+        if (e.data.endsWith('\u001a')) this.bodyWrittenAt = Date.now();
         void this.write(e.data).catch((err: Error) => {
           this.onWriteError(err);
           this.abort(`write failed: ${err.message}`);
@@ -212,7 +221,10 @@ export class AtLink {
         return;
       case 'dropped':
         this.stats.dropped++;
-        if (e.text.startsWith('+CMGS:')) this.stats.lateSubmitAcks++;
+        if (e.text.startsWith('+CMGS:')) {
+          this.stats.lateSubmitAcks++;
+          if (this.bodyWrittenAt !== null) this.lateAckHandler(Date.now() - this.bodyWrittenAt);
+        }
         return;
     }
   }

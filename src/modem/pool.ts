@@ -74,7 +74,10 @@ export class ModemPool extends EventEmitter {
     super();
     this.timers = o.timers ?? globalTimers;
     for (const m of modems) {
-      this.timersById.set(m.id, new SubmitTimer(o.submitFloorMs ?? 3000, m.profile.timeouts.submit));
+      const timer = new SubmitTimer(o.submitFloorMs ?? m.profile.timeouts.submitFloor, m.profile.timeouts.submit);
+      this.timersById.set(m.id, timer);
+      // A submit that was only slow: its late +CMGS widens the timeout for the next ones.
+      m.link.onLateSubmitAck((ms) => timer.observe(ms));
       m.on('state', (state: ModemStateName, before: ModemStateName) => this.modemState(m, state, before));
       m.on('report', (r: ModemStatusReport) => this.emit('report', r));
       m.on('incoming', (r: ModemIncoming) => this.emit('incoming', r));

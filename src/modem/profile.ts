@@ -34,8 +34,10 @@ export const modemProfileSchema = z.object({
       default: z.number().int().min(50).max(300_000).default(2_000),
       /** From AT+CMGS=<n> to the `> ` prompt. */
       prompt: z.number().int().min(50).max(300_000).default(5_000),
-      /** From Ctrl-Z to +CMGS/+CMS ERROR: past this the outcome is unknown. */
+      /** From Ctrl-Z to +CMGS/+CMS ERROR: past this the outcome is unknown. The ceiling of the learned submit timeout. */
       submit: z.number().int().min(100).max(600_000).default(60_000),
+      /** The floor of the submit timeout learned from this modem's submit times. */
+      submitFloor: z.number().int().min(100).max(600_000).default(5_000),
       /** Network scans and registration commands (AT+COPS). */
       network: z.number().int().min(100).max(600_000).default(30_000),
       /** AT+CFUN and SIM commands. */

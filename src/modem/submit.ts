@@ -60,10 +60,11 @@ export interface ModemSent {
 }
 
 /**
- * The submit timeout from observed submit times: three times the median or twice the slowest of
- * the last 20 (whichever is longer) plus a second, between `floorMs` and `ceilingMs`. Until five
- * submits were seen, a third of the ceiling (but at least the floor): a lost acknowledgement
- * costs seconds, not the profile's worst case.
+ * The submit timeout from observed submit times: the longer of 1.25 × the slowest of the last 20
+ * and the median + 500 ms, between `floorMs` and `ceilingMs`. Until five submits were seen, a
+ * third of the ceiling (but at least the floor). Tight on purpose: a lost acknowledgement then
+ * costs about half a second more than a submit, and a submit that was only slow becomes a counted
+ * possible duplicate (harmless for an OTP) whose late +CMGS widens the timeout at once.
  */
 export class SubmitTimer {
   private readonly samples: number[] = [];
@@ -83,7 +84,7 @@ export class SubmitTimer {
     const sorted = [...this.samples].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     const slowest = sorted.at(-1)!;
-    return Math.min(this.ceilingMs, Math.max(floor, Math.round(Math.max(3 * median, 2 * slowest) + 1000)));
+    return Math.min(this.ceilingMs, Math.max(floor, Math.round(Math.max(1.25 * slowest, median + 500))));
   }
 
   get observed(): number {

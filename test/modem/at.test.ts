@@ -211,6 +211,8 @@ describe('AtLink runner on scripted bytes, fake time', () => {
     const t = new ScriptedTransport();
     const link = new AtLink(t);
     link.attach();
+    const late: number[] = [];
+    link.onLateSubmitAck((ms) => late.push(ms));
     const s = link.submit(3, '0011', { promptMs: 500, submitMs: 800 }).catch((e: AtError) => e);
     t.reply('\r\n> ');
     await vi.advanceTimersByTimeAsync(1);
@@ -226,6 +228,8 @@ describe('AtLink runner on scripted bytes, fake time', () => {
     t.reply('OK\r\n');
     await next;
     expect(link.stats.lateSubmitAcks).toBe(1);
+    // The real submit time (801 ms of fake time) goes to the submit timer.
+    expect(late).toEqual([802]);
   });
 
   it('abort ends the command in flight and the queued ones at once; a closed port does the same', async () => {

@@ -10,17 +10,17 @@ describe('submit timeout learned from observed submit times', () => {
     expect(new SubmitTimer(3000, 800).timeoutMs()).toBe(800);
   });
 
-  it('then max(3 × median, 2 × slowest) + 1 s, clamped to floor and ceiling', () => {
-    const t = new SubmitTimer(3000, 60_000);
+  it('then max(1.25 × slowest, median + 500 ms), clamped to floor and ceiling', () => {
+    const t = new SubmitTimer(1000, 60_000);
     for (let i = 0; i < 5; i++) t.observe(1500);
-    expect(t.timeoutMs()).toBe(5500);
+    expect(t.timeoutMs()).toBe(2000);
     t.observe(4000);
-    expect(t.timeoutMs()).toBe(9000);
+    expect(t.timeoutMs()).toBe(5000);
     const fast = new SubmitTimer(3000, 60_000);
     for (let i = 0; i < 10; i++) fast.observe(200);
     expect(fast.timeoutMs()).toBe(3000);
     const slow = new SubmitTimer(3000, 60_000);
-    for (let i = 0; i < 10; i++) slow.observe(40_000);
+    for (let i = 0; i < 10; i++) slow.observe(50_000);
     expect(slow.timeoutMs()).toBe(60_000);
     expect(slow.observed).toBe(10);
   });
@@ -29,7 +29,7 @@ describe('submit timeout learned from observed submit times', () => {
     const t = new SubmitTimer(1000, 60_000);
     t.observe(20_000);
     for (let i = 0; i < 20; i++) t.observe(1000);
-    expect(t.timeoutMs()).toBe(4000);
+    expect(t.timeoutMs()).toBe(1500);
   });
 });
 

@@ -229,6 +229,6 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
     });
     modems.push(new Modem({ id, profile, transport, logger: deps.logger, clock, simPin: cfg.simPin, healthPollMs: cfg.healthPollSeconds * 1000, retryFailedMs: 5000 }));
   }
-  const pool = new ModemPool(cfg.id, modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS, submitFloorMs: Math.min(3000, Math.max(1000, cfg.submitMs * 2)) });
+  const pool = new ModemPool(cfg.id, modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS, submitFloorMs: Math.max(1000, cfg.submitMs + 500) });
   return new ModemProvider(cfg.id, 'simulator', pool, cfg.statusReports, clock, balances, sims);
 }
