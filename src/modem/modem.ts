@@ -115,6 +115,10 @@ export class Modem extends EventEmitter {
     const hasPowerKey = !!(o.profile.powerKey && o.powerKey);
     this.lc = initialLifecycle({ smsReadyUrc: !!o.profile.smsReadyUrc, rungs: hasPowerKey ? 4 : 3 });
     this.assembler = new IncomingAssembler(() => o.clock.now());
+    // A port that goes away (USB unplugged); the ladder's own reopen is ignored by the lifecycle.
+    o.transport.events.on('close', () => {
+      if (this.lc.name !== 'off') this.dispatch({ type: 'port-closed', reason: `${o.transport.description} closed` });
+    });
   }
 
   get state(): ModemStateName {
@@ -227,9 +231,6 @@ export class Modem extends EventEmitter {
     try {
       if (!this.o.transport.isOpen()) await this.o.transport.open();
       this.link.attach();
-      this.o.transport.events.once('close', () => {
-        if (this.lc.name !== 'off') this.dispatch({ type: 'port-closed', reason: `${this.o.transport.description} closed` });
-      });
       this.reopenDelay = 500;
       this.dispatch({ type: 'port-opened' });
     } catch (err) {

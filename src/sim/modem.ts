@@ -192,6 +192,14 @@ export class SimulatedModem {
     });
   }
 
+  /** The device vanishes (USB unplugged, HAT brown-out of the USB hub): the line closes. */
+  unplug(): void {
+    this.present = false;
+    const s = this.stream;
+    this.detach();
+    s?.destroy();
+  }
+
   detach(): void {
     const s = this.stream;
     this.stream = null;

@@ -312,5 +312,20 @@ describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
     await until(() => rig!.modems[0]!.counters.reboots === 1, 10_000, 10);
     await until(() => rig!.modems[0]!.state === 'ready', 20_000, 10);
   });
-});
 
+  it('the device vanishes while ready (USB unplugged): unavailable at once, the command in flight ends, back when it returns', async () => {
+    rig = simRig();
+    rig.pool.start();
+    const m = rig.modems[0]!;
+    await until(() => m.state === 'ready', 10_000);
+    const p = deliver(rig.pool, message('unplugged'));
+    await advance(500);
+    rig.sims[0]!.unplug();
+    await advance(5);
+    expect(m.state).toBe('unavailable');
+    rig.sims[0]!.present = true;
+    await until(() => m.state === 'ready', 30_000, 10);
+    await until(() => rig!.sims[0]!.accepted.length >= 1, 30_000, 10);
+    expect((await p).sent).toBe(true);
+  });
+});
