@@ -125,6 +125,8 @@ export const simulatorProviderSchema = z.object({
       loseRegistrationRate: z.number().min(0).max(1).default(0).describe('Per command: the network registration is lost for lostRegistrationMs.'),
       lostRegistrationMs: z.number().int().min(0).max(600_000).default(2000).describe('How long a lost registration lasts, ms.'),
       smsReadyDelayMs: z.number().int().min(0).max(120_000).default(300).describe('After a boot, time from RDY to "SMS Ready" (the network registers before it), ms.'),
+      urcNoiseRate: z.number().min(0).max(1).default(0).describe('Per answer: an unsolicited line (RING, +CMTI, +CREG ...) between the echo and the final result code.'),
+      fragmentWrites: z.boolean().default(false).describe('The simulated modem writes its output in random small chunks.'),
     })
     .prefault({}),
 });

@@ -81,7 +81,7 @@ export class ModemProvider implements SmsProvider {
     this.pool.start();
     if (this.balances.length) {
       // Checked once a modem is up, then every `balanceEvery`.
-      this.balanceTimer = setInterval(() => void this.checkBalances(), 10_000);
+      this.balanceTimer = setInterval(() => void this.refreshBalances(), 10_000);
       this.balanceTimer.unref();
     }
   }
@@ -138,7 +138,8 @@ export class ModemProvider implements SmsProvider {
     return this.pool.ussd(code, opts.modemId);
   }
 
-  private async checkBalances(): Promise<void> {
+  /** Runs each modem's balance code that is due (every `balanceEvery`), on ready modems only. */
+  async refreshBalances(): Promise<void> {
     const now = this.clock.now();
     for (const b of this.balances) {
       if (b.at !== null && now - b.at < b.every * 1000) continue;

@@ -53,6 +53,9 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
     expect(incoming[0]).toMatchObject({ providerId: 'hat', modemId: 'hat', from: '+4915100000001', text: 'Credit low' });
     expect(await p.ussd('*100#', {})).toEqual({ modemId: 'hat', answer: 'Your balance is 12.34 EUR, valid until 2027-01-31.' });
     expect(p.status()).toMatchObject({ id: 'hat', type: 'simulator', health: 'ready', detail: { statusReports: true } });
+    await p.refreshBalances();
+    const m = (p.status().detail.modems as Array<{ balance?: { answer: string; ageSeconds: number } }>)[0]!;
+    expect(m.balance).toMatchObject({ code: '*100#', answer: 'Your balance is 12.34 EUR, valid until 2027-01-31.', error: null, ageSeconds: 0 });
   });
 
   it('statusReports: false sends without SRR', async () => {
