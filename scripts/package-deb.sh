@@ -82,6 +82,7 @@ install -m 0644 deploy/systemd/smsotpd.service "$root/usr/lib/systemd/system/sms
 install -m 0644 deploy/udev/90-smsotpd-modem.rules "$root/usr/lib/udev/rules.d/90-smsotpd-modem.rules"
 install -m 0755 deploy/debian/smsotpd-cli "$root/usr/bin/smsotpd"
 install -m 0644 README.md deploy/debian/config.example.md docs/*.md "$doc/"
+install -D -m 0644 deploy/prometheus/smsotpd-alerts.yml "$doc/examples/smsotpd-alerts.yml"
 [ -d docs/img ] && cp -r docs/img "$doc/" || true
 gzip -9n <deploy/debian/changelog >"$doc/changelog.gz"
 gzip -9n <deploy/debian/smsotpd.1 >"$root/usr/share/man/man1/smsotpd.1.gz"
