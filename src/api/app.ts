@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps) {
   const throttles = loginThrottles(deps);
   app.use('/auth', throttles.auth);
   app.use('/auth/*', throttles.auth);
-  for (const p of ['/token/*', '/user/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
     app.use(p, throttles.admin);
   }
   app.use('/sms/*', throttles.gateway);
@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps) {
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
+  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
     deps.logger.error({ err, path: c.req.path }, 'request failed');
