@@ -22,6 +22,8 @@ import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import type { Logger } from './util/logger.js';
+import type { TlsSummary } from './tls/certificate.js';
+import type { RealmSource } from './api/console/realms.js';
 
 export interface CoreOptions {
   config: Config;
@@ -32,6 +34,10 @@ export interface CoreOptions {
   clock?: Clock;
   secrets?: Secrets;
   audit?: AuditLog;
+  /** The listener's certificate, once it listens with TLS (serve sets it). */
+  tls?: () => TlsSummary | null;
+  /** Directory realms for the console (the local realm is always there). */
+  realms?: RealmSource;
 }
 
 export interface Core {
@@ -107,6 +113,9 @@ export function createCore(o: CoreOptions): Core {
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),
+    tls: o.tls,
+    providers: o.providers,
+    realms: o.realms,
   };
 
   return {

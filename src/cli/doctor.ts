@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { KEY_FILE } from '../token/secrets.js';
 import { callApi } from './client.js';
 import { describeError } from './errors.js';
+import { tlsChecks } from './tls.js';
 
 /**
  * `smsotpd doctor`: one line per check, each failure with the fix. The appliance's admin runs
@@ -176,6 +177,7 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
   }
   checks.push(...checkDataDir(cfg));
   checks.push(checkClock());
+  checks.push(...tlsChecks(cfg));
   checks.push(...(await checkDaemon(cfg)));
   return { checks, ok: checks.every((c) => c.verdict !== 'fail') };
 }

@@ -17,6 +17,7 @@ import { doctor, formatChecks } from './doctor.js';
 import { debugWanted, EXIT_USAGE, isUsageError, reportError } from './errors.js';
 import { commandHelp } from './help.js';
 import { importUsersFromCsv } from './user-import.js';
+import { tlsCommand } from './tls.js';
 
 const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
        smsotpd <command> --help | smsotpd --version   (--debug: the stack of an unexpected error)
@@ -40,7 +41,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
   pretty                                  JSON log lines on stdin to readable ones: journalctl -u smsotpd -o cat | smsotpd pretty
-${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
+${[...extraCommands, tlsCommand].map((c) => `  ${c.usage}`).join('\n')}
 ${deliveryCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
 
@@ -127,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const delivery = deliveryCommands.find((c) => c.name === `${cmd} ${sub ?? ''}`.trim());
   if (delivery) return delivery.run(pos.slice(2), o);
-  const extra = extraCommands.find((c) => c.name === cmd);
+  const extra = [...extraCommands, tlsCommand].find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
 
   const config = loadConfig(o.config);

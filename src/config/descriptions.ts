@@ -21,15 +21,10 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'token.prependPin': "In a one-shot pass (PIN and OTP together) the PIN comes first; false puts the OTP first (privacyIDEA's PrependPin).",
   'token.incFailCountOnFalsePin': 'A wrong PIN also counts as a failed attempt (privacyIDEA 3.11 IncFailCountOnFalsePin).',
   'token.failCounterClearTimeout':
-<<<<<<< HEAD
-    "Minutes after a token was locked when the next attempt clears its failcounter (privacyIDEA's failcounter_clear_timeout). privacyIDEA's default is 0 (only an admin reset unlocks), which lets anyone who knows a user name lock that user out.",
+    "Minutes after a token was locked when the next attempt clears its failcounter (privacyIDEA's failcounter_clear_timeout). Default 5, where privacyIDEA's is 0 (only an admin reset unlocks), which lets anyone who knows a user name lock that user out.",
   'token.countWindow':
     'How many earlier counters a replayed OTP is recognised in, to answer "wrong otp value. previous otp used again" as privacyIDEA does (is_previous_otp).',
   'token.hashlib': "HMAC hash of new tokens' HOTP (privacyIDEA's hashlib); per token with hashlib in POST /token/init.",
-=======
-    'Minutes after a token was locked when the next attempt clears its failcounter (privacyIDEA\'s failcounter_clear_timeout). Default 5, where privacyIDEA\'s is 0 (only an admin reset unlocks), which lets anyone who knows a user name lock that user out.',
-  'token.hashlib': 'HMAC hash of new tokens\' HOTP (privacyIDEA\'s hashlib); per token with hashlib in POST /token/init.',
->>>>>>> h-harden
   'token.defaultRealm': 'Realm of users given without one (`user` instead of `user@realm`).',
   'token.challengeText': "Message returned with a challenge (privacyIDEA's challenge text), shown to the user by the client.",
 

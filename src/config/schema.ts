@@ -186,7 +186,29 @@ export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
 export const configSchema = z
   .object({
     listen: z
-      .object({ host: z.string().min(1).max(255).default('127.0.0.1'), port: port.default(5000) })
+      .object({
+        host: z.string().min(1).max(255).default('127.0.0.1'),
+        port: port.default(5000),
+        /**
+         * HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at
+         * the first start in <dataDir>/tls/; or PEM files, the cert file may hold the chain after
+         * the leaf. Re-read on SIGHUP. Absent: plain HTTP (fine on 127.0.0.1 behind a proxy).
+         */
+        tls: z
+          .union([
+            z.literal('auto'),
+            z.object({ cert: z.string().min(1).max(1024), key: z.string().min(1).max(1024) }).strict(),
+          ])
+          .optional(),
+      })
+      .prefault({}),
+    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
+    console: z
+      .object({
+        idleMinutes: z.number().min(1).max(24 * 60).default(15),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8),
+        maxSessions: z.number().int().min(1).max(10_000).default(100),
+      })
       .prefault({}),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
@@ -253,7 +275,7 @@ export const configSchema = z
         retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
         /** Messages not yet final (queued, sending) at most; /sms/send refuses beyond (memory stays bounded). */
         maxQueued: z.number().int().min(10).max(1_000_000).default(10_000),
-        /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
+        /** Final messages stay queryable (GET /sms/<id>, the console) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
         /** A status report is matched to a message sent at most this long before it (TP-MR wraps at 256 per SIM). */
