@@ -62,6 +62,8 @@ find "$nm" -depth -type d -empty -delete
   const names = readdirSync('node_modules').filter((n) => !n.startsWith('.')).flatMap((n) => n.startsWith('@') ? readdirSync('node_modules/' + n).map((s) => n + '/' + s) : [n]);
   const native = /^(serialport|@serialport\\/(bindings-cpp|stream))\$/;
   let bad = 0;
+  // As src/tls/certificate.ts does: @peculiar/x509 (tsyringe) needs the Reflect polyfill first.
+  if (names.includes('reflect-metadata')) await import('reflect-metadata');
   for (const n of names) {
     if (native.test(n) && process.env.HOST_CPU_MATCHES !== '1') continue;
     if (/v11/.test(n)) continue;   // otplib's v11 compatibility presets: unused, and they print on load
