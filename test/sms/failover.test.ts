@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ModemPool } from '../../src/modem/pool.js';
+import type { ModemProvider } from '../../src/sms/providers/modem.js';
 import { enroll, makeHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness | null = null;
@@ -48,7 +48,7 @@ async function setup(simExtra: Record<string, unknown> = {}, token: Record<strin
     },
     { providers: 'from-config' },
   );
-  const pool = h.providers[0] as ModemPool;
+  const pool = h.providers[0] as ModemProvider;
   await until(() => pool.available());
   return { g, pool, sim: pool.simulators[0]! };
 }
