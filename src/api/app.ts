@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { PiError, internalError } from '../token/errors.js';
+import { DirectoryError } from '../directory/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorBody, fail } from './envelope.js';
@@ -8,6 +9,7 @@ import { authRoutes, systemRoutes } from './routes/system.js';
 import { smsRoutes } from './routes/sms.js';
 import { tokenRoutes } from './routes/token.js';
 import { userRoutes } from './routes/user.js';
+import { directoryRoutes } from './routes/directory.js';
 import { validateRoutes } from './routes/validate.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps) {
   app.route('/token', tokenRoutes(deps));
   app.use('/user/*', requireAdmin(deps));
   app.route('/user', userRoutes(deps));
+  app.use('/directory/*', requireAdmin(deps));
+  app.route('/directory', directoryRoutes(deps));
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
   app.route('/', systemRoutes(deps));
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => fail(c, new PiError(601, `ERR601: No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
+    if (err instanceof DirectoryError) return fail(c, new PiError(err.code, err.message, err.httpStatus));
     deps.logger.error({ err, path: c.req.path }, 'request failed');
     return fail(c, internalError('ERR-500: Internal error; see the server log.'));
   });

@@ -6,6 +6,8 @@ import type { Secrets } from '../token/secrets.js';
 import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import type { Directory } from '../directory/directory.js';
+import type { AutoEnroller } from '../directory/auto-enroll.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -31,6 +33,9 @@ export interface AppDeps {
   validator: Validator;
   tokenAdmin: TokenAdmin;
   users: UserDirectory;
+  /** Realms and resolvers (local table, LDAP/AD). */
+  directory: Directory;
+  autoEnroll: AutoEnroller;
   accounts: Accounts;
   dispatcher: Dispatcher;
   validateLimiter: RateLimiter;

@@ -152,6 +152,110 @@ export type HttpProviderConfig = z.infer<typeof httpProviderSchema>;
 export type SipgateProviderConfig = z.infer<typeof sipgateProviderSchema>;
 export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
 
+// ---- Directory: LDAP/AD resolvers, realms, PIN policy, auto-enrolment (contract 9, docs/directory.md) ----
+
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** privacyIDEA stores resolver booleans as "True"/"False" or "1"/"0": both copy over. */
+const piBool = z.union([z.boolean(), z.enum(['True', 'False', 'true', 'false', '1', '0'])]).transform((v) => v === true || v === 'True' || v === 'true' || v === '1');
+const ldapAttribute = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'an LDAP attribute name (letters, digits, -)');
+
+export const ldapResolverSchema = z.object({
+  type: z.literal('ldap'),
+  /** Server URIs, comma-separated, tried in order (failover): ldap://host[:389] or ldaps://host[:636]. */
+  LDAPURI: z.string().min(1).max(2048),
+  /** Search base of the users; entries outside it are unknown to this resolver. */
+  LDAPBASE: z.string().min(1).max(1024),
+  /** Service account DN the search connections bind as; empty = anonymous searches. */
+  BINDDN: z.string().max(1024).default(''),
+  /** Service account password. Never logged, never in /status. */
+  BINDPW: z.string().max(1024).default(''),
+  /** Attribute(s) the login name is matched against, comma-separated (`uid`; AD `sAMAccountName`). */
+  LOGINNAMEATTRIBUTE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}(\s*,\s*[A-Za-z][A-Za-z0-9-]{0,63}){0,7}$/, 'attribute names, comma-separated').default('uid'),
+  /** Extra filter ANDed with every user search, privacyIDEA style without the outer `&`: `(objectClass=inetOrgPerson)`. */
+  LDAPSEARCHFILTER: z.string().max(4096).default(''),
+  /** smsotpd field -> LDAP attribute (username, givenname, surname, mobile, phone, email), as an object or privacyIDEA's JSON string. */
+  USERINFO: z.union([z.record(z.string().max(64), ldapAttribute), z.string().max(8192)]).default({ givenname: 'givenName', surname: 'sn', mobile: 'mobile', phone: 'telephoneNumber', email: 'mail' }),
+  /** The stable user id tokens are bound to: `DN`, or an attribute such as `entryUUID` (OpenLDAP) or `objectGUID` (AD, binary, shown as a GUID string). */
+  UIDTYPE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/).default('DN'),
+  /** Seconds for connecting and for each operation. */
+  TIMEOUT: z.number().min(0.1).max(120).default(5),
+  /** Seconds a user look-up is cached; 0 = no cache. Password checks are never cached. */
+  CACHE_TIMEOUT: z.number().min(0).max(86_400).default(120),
+  /** Most entries a user list or an auto-enrolment pass reads from this directory. */
+  SIZELIMIT: z.number().int().min(1).max(100_000).default(500),
+  /** Upgrade ldap:// connections with StartTLS (ignored for ldaps://). */
+  START_TLS: piBool.default(false),
+  /** Verify the server certificate (and its name) on ldaps:// and StartTLS. Off only for tests. */
+  TLS_VERIFY: piBool.default(true),
+  /** PEM file with the CA(s) that signed the directory's certificate; default: the system's CAs. */
+  TLS_CA_FILE: z.string().min(1).max(1024).optional(),
+  /** Accepted for privacyIDEA compatibility: smsotpd never chases referrals, with or without it. */
+  NOREFERRALS: piBool.default(false),
+  /** Search connections kept open to the directory (user look-ups share them). */
+  POOL_SIZE: z.number().int().min(1).max(32).default(4),
+});
+
+export const realmSchema = z.object({
+  /** Resolvers asked in this order; the first that knows the login wins. `local` is the local user table. */
+  resolvers: z.array(z.string().regex(NAME_RE)).min(1).max(16),
+  /** First factor: `tokenpin` (the token's PIN), `userstore` (the directory password, checked by a bind), `none` (empty). */
+  otppin: z.enum(['tokenpin', 'userstore', 'none']).default('tokenpin'),
+  /** Give a group's members an SMS token (dynamic_phone) and disable the tokens of those who left. */
+  autoEnroll: z
+    .object({
+      /** DN of a groupOfNames / AD group; members are read from `member`. */
+      group: z.string().min(3).max(1024).optional(),
+      /** Or an LDAP filter (ANDed with the resolver's LDAPSEARCHFILTER) selecting the members. */
+      filter: z.string().min(3).max(4096).optional(),
+      /** Seconds between passes. */
+      every: seconds(900, 60, 7 * 86_400),
+      /** Nested groups: `walk` reads `member` recursively (OpenLDAP, AD); `inChain` asks AD's in-chain rule; `auto` = inChain for UIDTYPE objectGUID. */
+      nested: z.enum(['auto', 'walk', 'inChain']).default('auto'),
+      /** The LDAP resolver of this realm the group lives in; default the realm's first LDAP resolver. */
+      resolver: z.string().regex(NAME_RE).optional(),
+    })
+    .refine((a) => !!a.group !== !!a.filter, { message: 'autoEnroll needs either "group" (a DN) or "filter", not both' })
+    .optional(),
+});
+
+export type LdapResolverConfig = z.infer<typeof ldapResolverSchema>;
+export type RealmConfig = z.infer<typeof realmSchema>;
+
+const directoryKeys = {
+  /** LDAP/AD user stores by name, privacyIDEA's LDAP resolver options. `local` (the local user table) is built in. */
+  resolvers: z.record(z.string().regex(NAME_RE), ldapResolverSchema).default({}),
+  /** Realms by name: resolvers, PIN policy, auto-enrolment. A realm not listed here is a local-table realm with `tokenpin`. */
+  realms: z.record(z.string().regex(NAME_RE), realmSchema).default({}),
+  /** Realm of a user given without `@realm` or `realm`; unset = `token.defaultRealm` (the older key, default `default`). */
+  defaultRealm: z.string().regex(NAME_RE).optional(),
+};
+
+function checkDirectory(cfg: { resolvers: Record<string, LdapResolverConfig>; realms: Record<string, RealmConfig>; defaultRealm?: string | undefined; token: { defaultRealm: string } }, ctx: z.RefinementCtx): void {
+  const resolvers = new Map(Object.entries(cfg.resolvers));
+  if (resolvers.has('local')) ctx.addIssue({ code: 'custom', path: ['resolvers', 'local'], message: '"local" is the built-in local user table; give the LDAP resolver another name' });
+  for (const [name, realm] of Object.entries(cfg.realms)) {
+    realm.resolvers.forEach((r, i) => {
+      if (r !== 'local' && !resolvers.has(r)) ctx.addIssue({ code: 'custom', path: ['realms', name, 'resolvers', i], message: `no resolver "${r}" (define it under "resolvers", or use "local")` });
+    });
+    if (realm.otppin === 'userstore' && realm.resolvers.includes('local')) {
+      ctx.addIssue({ code: 'custom', path: ['realms', name, 'otppin'], message: 'otppin "userstore" checks the directory password: the local table has none, so a userstore realm takes LDAP resolvers only' });
+    }
+    const ae = realm.autoEnroll;
+    if (ae && realm.otppin === 'tokenpin') {
+      ctx.addIssue({ code: 'custom', path: ['realms', name, 'autoEnroll'], message: 'auto-enrolled tokens have no PIN: with otppin "tokenpin" the SMS alone would log in. Use otppin "userstore" (the directory password), or "none" if one factor is meant' });
+    }
+    if (ae) {
+      const ldap = realm.resolvers.filter((r) => r !== 'local');
+      if (ae.resolver ? !ldap.includes(ae.resolver) : ldap.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['realms', name, 'autoEnroll'], message: ae.resolver ? `autoEnroll.resolver "${ae.resolver}" is not an LDAP resolver of this realm` : 'autoEnroll needs an LDAP resolver in the realm' });
+      }
+    }
+  }
+  if (cfg.defaultRealm && cfg.token.defaultRealm !== 'default' && cfg.token.defaultRealm !== cfg.defaultRealm) {
+    ctx.addIssue({ code: 'custom', path: ['defaultRealm'], message: `defaultRealm "${cfg.defaultRealm}" and token.defaultRealm "${cfg.token.defaultRealm}" disagree: keep only defaultRealm` });
+  }
+}
+
 export const configSchema = z
   .object({
     listen: z
@@ -177,6 +281,7 @@ export const configSchema = z
         /** HOTP look-ahead for PIN+OTP in one pass. */
         countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
+        /** Older name of the top-level `defaultRealm`, still honoured when that is unset. */
         defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
         /** Message shown to the user with a challenge. */
         challengeText: z.string().max(256).default('Enter the OTP from the SMS:'),
@@ -230,8 +335,10 @@ export const configSchema = z
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .prefault({}),
+    ...directoryKeys,
   })
   .superRefine((cfg, ctx) => {
+    checkDirectory(cfg, ctx);
     const seen = new Set<string>();
     cfg.sms.providers.forEach((p, i) => {
       if (seen.has(p.id)) {

@@ -5,6 +5,7 @@ import { notFoundError, parameterError, tokenAdminError } from './errors.js';
 import { SEED_BYTES } from './hotp.js';
 import type { TokenContext } from './registry.js';
 import { normalisePhone } from './users.js';
+import type { LoginDirectory } from '../directory/directory.js';
 
 export const SERIAL_PREFIX = 'PISM';
 const SERIAL_RE = /^[A-Za-z0-9_.:-]{1,40}$/;
@@ -38,6 +39,8 @@ export interface ListParams {
 
 export interface TokenAdminDeps extends TokenContext {
   config: Pick<Config, 'token'>;
+  /** Realms and directory users (src/directory): a directory user's token is bound to their stable id. */
+  directory?: LoginDirectory;
 }
 
 export function checkPin(pin: string): string {
@@ -116,7 +119,9 @@ export class TokenAdmin {
 
     let user: string | null = null;
     let realm: string | null = null;
-    if (p.user) {
+    if (p.user && this.d.directory) {
+      ({ id: user, realm } = await this.d.directory.requireOwner(p.user, p.realm));
+    } else if (p.user) {
       const name = this.d.users.resolveName(p.user, p.realm);
       this.d.users.require(name.login, name.realm);
       ({ login: user, realm } = name);
@@ -170,9 +175,16 @@ export class TokenAdmin {
     });
   }
 
-  list(p: ListParams) {
+  async list(p: ListParams) {
     let rows = this.d.tokens.all();
-    if (p.user) {
+    if (p.user && this.d.directory) {
+      const o = await this.d.directory.requireOwner(p.user, p.realm).catch((err) => {
+        // An unknown user has no tokens; a directory that is down is still an error.
+        if ((err as { code?: number }).code === 904) return null;
+        throw err;
+      });
+      rows = o ? this.d.tokens.ofUser(o.id, o.realm) : [];
+    } else if (p.user) {
       const { login, realm } = this.d.users.resolveName(p.user, p.realm);
       rows = this.d.tokens.ofUser(login, realm);
     } else if (p.realm) rows = rows.filter((t) => t.realm === p.realm);

@@ -86,6 +86,8 @@ export function systemRoutes(deps: AppDeps) {
       clock: clockView(deps),
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
+      // Health only: BINDPW and the rest of the resolver config never leave the process.
+      directory: deps.directory.health(),
     });
   });
 

@@ -3,7 +3,8 @@ import { parameterError } from '../../token/errors.js';
 import type { UserInput } from '../../token/users.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
-import { opt, readParams, req } from '../params.js';
+import { int, opt, readParams, req, type Params } from '../params.js';
+import type { DirectoryUser } from '../../directory/types.js';
 
 const IMPORT_MAX_USERS = 100_000;
 
@@ -72,6 +73,12 @@ export function userRoutes(deps: AppDeps) {
     const p = await readParams(c);
     const realm = opt(p, 'realm') || undefined;
     const login = opt(p, 'username') ?? opt(p, 'user');
+    // A directory realm is listed from the directory: paged, capped at the resolvers' SIZELIMIT.
+    if (realm && deps.directory.hasDirectory(realm)) {
+      const r = await directoryUsers(deps, realm, login, p);
+      if (r.more) c.header('X-More-Users', 'true');
+      return ok(c, r.users);
+    }
     return ok(c, deps.users.list({ realm, login }).map(view));
   });
 
@@ -87,4 +94,33 @@ export function userRoutes(deps: AppDeps) {
   });
 
   return app;
+}
+
+/** privacyIDEA's user dict for a directory user (userid = the stable id tokens are bound to). */
+function directoryView(u: DirectoryUser, realm: string) {
+  return {
+    username: u.login,
+    userid: u.uid,
+    realm,
+    resolver: u.resolver,
+    givenname: u.givenname,
+    surname: u.surname,
+    mobile: u.mobile ?? '',
+    phone: u.phone,
+    email: u.email,
+    description: '',
+    editable: false,
+  };
+}
+
+async function directoryUsers(deps: AppDeps, realm: string, login: string | undefined, p: Params) {
+  if (login) {
+    const u = await deps.directory.find(login, realm);
+    return { users: u ? [directoryView(u, deps.directory.realm(realm).name)] : [], more: false };
+  }
+  const page = int(p, 'page', 1, 1, 10_000);
+  const pagesize = int(p, 'pagesize', 100, 1, 1000);
+  const r = await deps.directory.listUsers(realm, page, pagesize);
+  // privacyIDEA answers a plain list; that there are more (next page, or beyond SIZELIMIT) goes in a header.
+  return { users: r.users.map((u) => directoryView(u, r.realm)), more: r.truncated };
 }
