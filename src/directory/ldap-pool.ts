@@ -40,6 +40,12 @@ export class Connector {
     private readonly health: HealthRecorder,
   ) {}
 
+  /** TLS options for one server; the name checked is the URI's host (an IP is checked against IP SANs). */
+  private servername(uri: string): import('node:tls').ConnectionOptions {
+    const host = new URL(uri).hostname.replace(/^\[|\]$/g, '');
+    return /^[\d.]+$|:/.test(host) ? { ...this.o.tls } : { ...this.o.tls, servername: host };
+  }
+
   /** Servers in config order, those that failed lately last. */
   order(): string[] {
     const now = this.clock.now();
@@ -55,9 +61,10 @@ export class Connector {
     let last: unknown = null;
     for (const uri of this.order()) {
       const secure = uri.startsWith('ldaps:');
-      const client = new Client({ url: uri, timeout: this.o.timeoutMs, connectTimeout: this.o.timeoutMs, tlsOptions: this.o.tls, strictDN: false });
+      // ldapts speaks TLS from the first byte whenever tlsOptions is given: only ldaps:// gets them here.
+      const client = new Client({ url: uri, timeout: this.o.timeoutMs, connectTimeout: this.o.timeoutMs, ...(secure ? { tlsOptions: this.servername(uri) } : {}), strictDN: false });
       try {
-        if (this.o.startTls && !secure) await client.startTLS(this.o.tls);
+        if (this.o.startTls && !secure) await client.startTLS(this.servername(uri));
         if (dn) await client.bind(dn, password);
         else if (!client.isConnected) await client.search('', { scope: 'base', attributes: ['1.1'], sizeLimit: 1 }).catch((e) => {
           if (isConnectionError(e)) throw e;
