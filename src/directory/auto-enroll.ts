@@ -192,11 +192,11 @@ export class AutoEnroller {
       }
     }
     const list = [...disabled].filter((s) => this.d.tokens.all().some((t) => t.serial === s && !t.active));
-    if (list.length !== before || actions.some((a) => a.action !== 'skip')) await this.d.store.commit([{ c: 'meta', k: DISABLED_KEY, v: list }]);
+    if (list.length !== before || actions.some((a) => a.action !== 'skip')) await this.d.store.commit([{ c: 'meta', k: DISABLED_KEY, v: { serials: list } }]);
   }
 
   private disabledList(): string[] {
-    const v = this.d.store.get('meta', DISABLED_KEY);
+    const v = (this.d.store.get('meta', DISABLED_KEY) as { serials?: unknown } | undefined)?.serials;
     return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
   }
 }
