@@ -64,6 +64,8 @@ const SCRIPT = `
     for (const p of v.providers) for (const m of (p.detail.modems || [])) modems.push(m);
     fill('#modems', modems.length ? modems.map((m) => row([m.id, pill(m.state, stateClass(m.state)), m.signalDbm === null || m.signalDbm === undefined ? '–' : m.signalDbm + ' dBm', spark((v.signalHistory || {})[m.id] || []), m.operator || '', m.registration || '', m.queue ?? '', m.sent ?? ''])) : [row(['no modems configured', '', '', '', '', '', '', ''])]);
     fill('#providers', v.providers.map((p) => row([p.id, p.type, pill(p.health, stateClass(p.health)), pill(p.breaker.state, stateClass(p.breaker.state)), p.sent, p.failures.temporary + p.failures.permanent + p.failures.unavailable + p.failures.ambiguous, p.lastError || ''])));
+    const dirs = v.directory || []; $('#directory').hidden = dirs.length === 0;
+    fill('#directories', dirs.map((d) => row([d.resolver, pill(d.up === null ? 'not asked yet' : d.up ? 'up' : 'down', d.up === null ? 'warn' : d.up ? 'ok' : 'bad'), (d.uri || '') + (d.failover ? ' (failover)' : ''), d.lastSuccess ? ago(d.lastSuccess / 1000) : '–', d.lastError ? ago(d.lastError.t / 1000) + ': ' + d.lastError.message : ''])));
     fill('#recent', v.recent.length ? v.recent.map((m) => row([ago(m.created), m.to, pill(m.state, stateClass(m.state)), m.provider || '', m.attempts, m.duplicates || '', m.error || ''])) : [row(['no messages yet', '', '', '', '', '', ''])]);
   }
   async function poll() {
@@ -107,6 +109,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <section><h2>Enrolment</h2><div class="kv"><div><span>tokens</span><b class="big" id="n-tokens">–</b></div><div><span>users</span><b class="big" id="n-users">–</b></div></div></section>
 <section class="wide"><h2>Modems</h2>${table('modems', ['modem', 'state', 'signal', 'last hour', 'operator', 'registration', 'queue', 'sent'])}</section>
 <section class="wide"><h2>Providers</h2>${table('providers', ['provider', 'type', 'health', 'circuit', 'sent', 'failures', 'last error'])}</section>
+<section class="wide" id="directory" hidden><h2>Directory</h2>${table('directories', ['resolver', 'state', 'server', 'last success', 'last error'])}</section>
 <section class="wide"><h2>Last sends</h2>${table('recent', ['when', 'to', 'state', 'provider', 'attempts', 'duplicates', 'error'])}</section>
 </main></div>
 <script>${SCRIPT}</script>

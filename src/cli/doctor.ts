@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { KEY_FILE } from '../token/secrets.js';
 import { callApi } from './client.js';
+import { directoryChecks } from './directory.js';
 
 /**
  * `smsotpd doctor`: one line per check, each failure with the fix. The appliance's admin runs
@@ -160,6 +161,7 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
   checks.push(...checkDataDir(cfg));
   checks.push(checkClock());
   checks.push(...(await checkDaemon(cfg)));
+  checks.push(...(await directoryChecks(cfg)));
   return { checks, ok: checks.every((c) => c.verdict !== 'fail') };
 }
 

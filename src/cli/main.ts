@@ -8,7 +8,10 @@ import { parseUserCsv } from '../token/users.js';
 import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
-import { extraCommands } from './extra.js';
+import { extraCommands as baseCommands } from './extra.js';
+import { directoryCommand } from './directory.js';
+
+const extraCommands = [...baseCommands, directoryCommand];
 import { backup, restore } from './backup.js';
 import { doctor, formatChecks } from './doctor.js';
 
@@ -19,7 +22,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   admin list | admin delete NAME
   user add NAME [--mobile N] [--realm R] [--givenname G] [--surname S]
   user import FILE.csv                    columns: user,realm,mobile,givenname,surname (header row)
-  user list [--realm R] | user delete NAME [--realm R]
+  user list [--realm R] [--page N] | user delete NAME [--realm R]   (a directory realm lists the directory)
   token init --user NAME [--realm R] (--phone N | --dynamic-phone) [--pin-stdin] [--serial S]
              [--otplen 6|8] [--description D]
   token list [--user NAME] [--realm R]
@@ -83,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'submit-ms': { type: 'string' },
       json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      page: { type: 'string' },
     },
   });
   const [cmd, sub] = pos;
@@ -143,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'user list':
-      print(await api('GET', `/user/${q({ realm: o.realm })}`));
+      print(await api('GET', `/user/${q({ realm: o.realm, page: o.page, pagesize: o.page ? '100' : undefined })}`));
       return 0;
     case 'user delete':
       print((await api('DELETE', `/user/${encodeURIComponent(need(pos, 2, 'user name'))}${q({ realm: o.realm })}`)) ? 'deleted' : 'no such user');

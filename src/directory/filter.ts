@@ -35,6 +35,8 @@ export function checkLoginName(login: string): string {
 export function parseSearchFilter(text: string): Filter[] {
   const t = text.trim();
   if (!t) return [];
+  // ldapts' parser forgives a missing ")"; a resolver filter that is not what the admin meant must not load.
+  if (!t.startsWith('(') || !balanced(t)) throw new Error(`LDAPSEARCHFILTER "${text}" is not a valid LDAP filter: unbalanced parentheses`);
   const wrapped = t.startsWith('(&') && balancedWhole(t) ? t : `(&${t})`;
   try {
     const f = FilterParser.parseString(wrapped);
@@ -42,6 +44,16 @@ export function parseSearchFilter(text: string): Filter[] {
   } catch (err) {
     throw new Error(`LDAPSEARCHFILTER "${text}" is not a valid LDAP filter: ${(err as Error).message}`);
   }
+}
+
+function balanced(t: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] === '\\') i += 2;
+    else if (t[i] === '(') depth++;
+    else if (t[i] === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 /** `(a)(b)` is two parts; `(&(a)(b))` one whole filter. */

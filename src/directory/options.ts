@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Filter } from 'ldapts';
 import type { LdapResolverConfig } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
 import { parseSearchFilter } from './filter.js';
 
 /** The smsotpd fields a USERINFO map may name; free keys are kept and shown by `directory test`. */
@@ -32,9 +33,8 @@ export interface LdapOptions {
   poolSize: number;
 }
 
-export class ResolverConfigError extends Error {
-  override name = 'ResolverConfigError';
-}
+/** A resolver definition the schema let through but that cannot work; a ConfigError, so the CLI prints it plainly. */
+export class ResolverConfigError extends ConfigError {}
 
 /**
  * LDAPURI as privacyIDEA takes it: comma-separated, each `ldap://host[:port]`, `ldaps://host[:port]`
@@ -81,6 +81,15 @@ export function parseUserInfo(v: LdapResolverConfig['USERINFO']): Map<string, st
 }
 
 export function ldapOptions(name: string, c: LdapResolverConfig): LdapOptions {
+  try {
+    return build(name, c);
+  } catch (err) {
+    if (err instanceof ResolverConfigError) throw new ResolverConfigError(`invalid configuration: resolvers.${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+function build(name: string, c: LdapResolverConfig): LdapOptions {
   const uris = parseUris(c.LDAPURI);
   const loginAttributes = c.LOGINNAMEATTRIBUTE.split(',').map((s) => s.trim()).filter(Boolean);
   const userInfo = parseUserInfo(c.USERINFO);
