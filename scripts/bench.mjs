@@ -12,6 +12,7 @@ const benches = [
   { id: 'api', title: 'Logins: step 1 and step 2 through the HTTP API (issue 2)', script: 'scripts/bench-api.mjs' },
   { id: 'modem', title: 'Modems: throughput, latency, faults (issue 3)', script: 'scripts/bench-modem.mjs' },
   { id: 'failover', title: 'Failover and the gateway role (issue 4)', script: 'scripts/bench-failover.mjs' },
+  { id: 'directory', title: 'Directory logins: otppin userstore against OpenLDAP (issue 14)', script: 'scripts/bench-directory.mjs' },
 ];
 
 const docFile = path.join(root, 'docs/BENCHMARKS.md');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Attribute, Change, Client } from 'ldapts';
 import { makeHarness, type Harness } from '../helpers/harness.js';
-import { GROUPS, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { GROUPS, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
 import { parseConfig } from '../../src/config/load.js';
 
 describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Attribute, Change, Client } from 'ldapts';
 import { enroll, lastOtp, makeHarness, type Harness } from '../helpers/harness.js';
-import { BASE, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, freePort, type Slapd } from '../helpers/slapd.js';
+import { BASE, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, freePort, type Slapd } from '../helpers/slapd.mjs';
 import { ManualClock } from '../../src/util/clock.js';
 import type { LdapResolver } from '../../src/directory/ldap-resolver.js';
 
@@ -157,6 +157,15 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
     expect(step1.body.detail.serial).toBe(serial);
     const old = await h.call('POST', '/validate/check', { user: 'bob', realm: 'corp', pass: 'bob-pw' });
     expect(old.body.result.error.code).toBe(904);
+  });
+
+  it('refuses local users in a directory-only realm, and changes nothing', async () => {
+    const auth = { Authorization: await h.adminToken() };
+    const before = Object.keys(h.store.data.users).length;
+    const r = await h.call('POST', '/user/', { user: 'mallory', realm: 'corp', mobile: '+4917600000009' }, { headers: auth });
+    expect(r.status).toBe(400);
+    expect(r.body.result.error.message).toMatch(/takes its users from the directory/);
+    expect(Object.keys(h.store.data.users)).toHaveLength(before);
   });
 
   it('the metrics name the resolver and say it is up', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHarness, type Harness } from '../helpers/harness.js';
-import { PEOPLE, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { PEOPLE, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
 
 /** The directory server stops in the middle of a run, and comes back. */
 describe.skipIf(!!slapdMissing)('directory outage', () => {

@@ -31,6 +31,7 @@ export function userRoutes(deps: AppDeps) {
       const v = opt(p, k);
       if (v) input[k] = v;
     }
+    localTableRealm(deps, input.realm);
     const u = await deps.users.upsert(input);
     deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/', client: c.get('client'), user: u.login, realm: u.realm, result: true });
     return ok(c, true);
@@ -64,6 +65,7 @@ export function userRoutes(deps: AppDeps) {
       }
       return input;
     });
+    for (const i of inputs) localTableRealm(deps, i.realm);
     const n = await deps.users.upsertMany(inputs);
     deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/import', client: c.get('client'), result: true, reason: `${n} users` });
     return ok(c, n);
@@ -123,4 +125,12 @@ async function directoryUsers(deps: AppDeps, realm: string, login: string | unde
   const r = await deps.directory.listUsers(realm, page, pagesize);
   // privacyIDEA answers a plain list; that there are more (next page, or beyond SIZELIMIT) goes in a header.
   return { users: r.users.map((u) => directoryView(u, r.realm)), more: r.truncated };
+}
+
+/** Local users only go to realms that list the local table: elsewhere they could never log in. */
+function localTableRealm(deps: AppDeps, realm: string | undefined): void {
+  const r = deps.directory.realm(realm || deps.users.defaultRealm);
+  if (!r.resolvers.includes('local')) {
+    throw parameterError(`ERR905: Realm "${r.name}" takes its users from the directory (resolvers: ${r.resolvers.join(', ')}); add "local" to its resolvers to keep local users there too.`);
+  }
 }

@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+// Plain JavaScript so the directory benchmark (scripts/bench-directory.mjs) starts the same server.
 /**
  * A real OpenLDAP slapd for tests: mdb backend in a temp dir, loopback only, ldap:// and ldaps://
  * on ports probed free, a throwaway CA and server certificate (SAN IP:127.0.0.1) made with openssl.
@@ -14,7 +15,7 @@ import path from 'node:path';
 export const SLAPD_BIN = ['/usr/sbin/slapd', '/usr/local/libexec/slapd'].find((p) => existsSync(p));
 export const SLAPADD_BIN = ['/usr/sbin/slapadd', '/usr/local/sbin/slapadd'].find((p) => existsSync(p));
 /** Why the directory tests are skipped, or null when slapd is here to run them. */
-export const slapdMissing: string | null =
+export const slapdMissing =
   SLAPD_BIN && SLAPADD_BIN && existsSync('/etc/ldap/schema/inetorgperson.schema')
     ? null
     : 'slapd is not installed (apt-get install slapd ldap-utils): the directory tests need a real OpenLDAP server';
@@ -27,19 +28,9 @@ export const SERVICE_PW = 'service-secret';
 export const ROOT_DN = `cn=admin,${BASE}`;
 export const ROOT_PW = 'root-secret';
 
-export interface TestUser {
-  uid: string;
-  password: string;
-  mobile?: string[];
-  givenName?: string;
-  sn?: string;
-  /** Put outside ou=people (outside LDAPBASE). */
-  outside?: boolean;
-  /** Not an inetOrgPerson match for the resolver filter (employeeType=robot). */
-  robot?: boolean;
-}
 
-export const DEFAULT_USERS: TestUser[] = [
+/** @type {import('./slapd.d.mts').TestUser[]} */
+export const DEFAULT_USERS = [
   { uid: 'alice', password: 'alice-pw', mobile: ['+49 170 1111111', '+491702222222'], givenName: 'Alice', sn: 'Archer' },
   { uid: 'bob', password: 'bob-pw', mobile: ['+491703333333'], givenName: 'Bob', sn: 'Baker' },
   { uid: 'carol', password: 'carol-pw', mobile: ['+491704444444'], givenName: 'Carol', sn: 'Cook' },
@@ -49,34 +40,34 @@ export const DEFAULT_USERS: TestUser[] = [
   { uid: 'a*b', password: 'star-pw', mobile: ['+491707777777'] },
 ];
 
-export async function freePort(): Promise<number> {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
+      const port = s.address().port;
       s.close(() => resolve(port));
     });
   });
 }
 
-function userDn(u: TestUser): string {
+function userDn(u) {
   return u.outside ? `uid=${escapeRdn(u.uid)},ou=elsewhere,${BASE}` : `uid=${escapeRdn(u.uid)},${PEOPLE}`;
 }
 
 /** RFC 4514 for the few characters test names use. */
-function escapeRdn(v: string): string {
+function escapeRdn(v) {
   return v.replace(/([,+"\\<>;=])/g, '\\$1');
 }
 
-export function dnOf(uid: string, users = DEFAULT_USERS): string {
+export function dnOf(uid, users = DEFAULT_USERS) {
   const u = users.find((x) => x.uid === uid);
   if (!u) throw new Error(`no test user ${uid}`);
   return userDn(u);
 }
 
-function ldif(users: TestUser[], groups: Record<string, string[]>): string {
-  const e: string[] = [];
+function ldif(users, groups) {
+  const e = [];
   e.push(`dn: ${BASE}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example`);
   for (const ou of ['people', 'groups', 'service', 'elsewhere']) e.push(`dn: ou=${ou},${BASE}\nobjectClass: organizationalUnit\nou: ${ou}`);
   e.push(`dn: ${SERVICE_DN}\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\ncn: smsotpd\nuserPassword: ${SERVICE_PW}`);
@@ -94,9 +85,9 @@ function ldif(users: TestUser[], groups: Record<string, string[]>): string {
   return `${e.join('\n\n')}\n`;
 }
 
-function makeCerts(dir: string): { caFile: string; otherCaFile: string; certFile: string; keyFile: string } {
-  const f = (n: string) => path.join(dir, n);
-  const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+function makeCerts(dir) {
+  const f = (n) => path.join(dir, n);
+  const ossl = (args) => execFileSync('openssl', args, { stdio: 'pipe' });
   for (const ca of ['ca', 'other-ca']) {
     ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=smsotpd test ${ca}`,
       '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
@@ -107,22 +98,8 @@ function makeCerts(dir: string): { caFile: string; otherCaFile: string; certFile
   return { caFile: f('ca.pem'), otherCaFile: f('other-ca.pem'), certFile: f('server.pem'), keyFile: f('server.key') };
 }
 
-export interface Slapd {
-  dir: string;
-  port: number;
-  tlsPort: number;
-  url: string;
-  tlsUrl: string;
-  caFile: string;
-  otherCaFile: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Stops and removes the temp dir. */
-  destroy(): Promise<void>;
-  running(): boolean;
-}
 
-export async function startSlapd(opts: { users?: TestUser[]; groups?: Record<string, string[]> } = {}): Promise<Slapd> {
+export async function startSlapd(opts = {}) {
   if (slapdMissing) throw new Error(slapdMissing);
   const users = opts.users ?? DEFAULT_USERS;
   const groups = opts.groups ?? {
@@ -163,13 +140,13 @@ export async function startSlapd(opts: { users?: TestUser[]; groups?: Record<str
   );
   const ldifFile = path.join(dir, 'data.ldif');
   writeFileSync(ldifFile, ldif(users, groups));
-  execFileSync(SLAPADD_BIN!, ['-f', conf, '-l', ldifFile], { stdio: 'pipe' });
+  execFileSync(SLAPADD_BIN, ['-f', conf, '-l', ldifFile], { stdio: 'pipe' });
 
   const port = await freePort();
   const tlsPort = await freePort();
-  let child: ChildProcess | null = null;
+  let child = null;
 
-  const s: Slapd = {
+  const s = {
     dir,
     port,
     tlsPort,
@@ -180,9 +157,9 @@ export async function startSlapd(opts: { users?: TestUser[]; groups?: Record<str
     running: () => child !== null,
     async start() {
       if (child) return;
-      const proc = spawn(SLAPD_BIN!, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', conf, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn(SLAPD_BIN, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', conf, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
-      proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      proc.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
       child = proc;
       proc.once('exit', () => {
         if (child === proc) child = null;
@@ -198,7 +175,7 @@ export async function startSlapd(opts: { users?: TestUser[]; groups?: Record<str
     async stop() {
       const proc = child;
       if (!proc) return;
-      await new Promise<void>((resolve) => {
+      await new Promise((resolve) => {
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
         setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
@@ -214,15 +191,13 @@ export async function startSlapd(opts: { users?: TestUser[]; groups?: Record<str
   return s;
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(port) {
   return new Promise((resolve) => {
-    import('node:net').then(({ connect }) => {
-      const c = connect({ host: '127.0.0.1', port });
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
+    const c = connect({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
     });
+    c.once('error', () => resolve(false));
   });
 }
