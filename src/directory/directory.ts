@@ -46,6 +46,8 @@ export interface LoginScope {
 export interface LoginDirectory {
   scope(p: { user?: string | undefined; realm?: string | undefined; serial?: string | undefined }, tokens: TokenLookup): Promise<LoginScope>;
   requireOwner(user: string, realm?: string): Promise<Owner>;
+  /** Login and resolver of a token owner, for token lists; undefined when unknown or the directory is down. */
+  ownerName(uid: string, realm: string): Promise<{ login: string; resolver: string } | undefined>;
 }
 
 export interface TokenLookup {
@@ -164,6 +166,15 @@ export class Directory implements LoginDirectory {
     const u = await this.find(login, realm);
     if (!u) throw unknownUser();
     return this.owner(u, realm);
+  }
+
+  async ownerName(uid: string, realmName: string): Promise<{ login: string; resolver: string } | undefined> {
+    try {
+      const u = await this.findById(uid, realmName);
+      return u ? { login: u.login, resolver: u.resolver } : undefined;
+    } catch {
+      return undefined; // a token list must not fail because the directory is down
+    }
   }
 
   /**

@@ -92,6 +92,11 @@ export function tokenView(t: TokenRecord) {
   };
 }
 
+/** A directory user's token shows the login and resolver (user_id stays the stable id it is bound to). */
+function ownerNamed<V extends { username: string; resolver: string }>(v: V, owner: { login: string; resolver: string } | undefined): V {
+  return owner ? { ...v, username: owner.login, resolver: owner.resolver } : v;
+}
+
 export class TokenAdmin {
   constructor(private readonly d: TokenAdminDeps) {}
 
@@ -196,12 +201,19 @@ export class TokenAdmin {
     const pages = Math.max(1, Math.ceil(count / p.pagesize));
     const start = (p.page - 1) * p.pagesize;
     return {
-      tokens: rows.slice(start, start + p.pagesize).map(tokenView),
+      tokens: await this.views(rows.slice(start, start + p.pagesize)),
       count,
       current: p.page,
       prev: p.page > 1 ? p.page - 1 : null,
       next: p.page < pages ? p.page + 1 : null,
     };
+  }
+
+  /** One owner look-up at a time: a page of 1,000 directory tokens must not flood the directory's pool. */
+  private async views(rows: TokenRecord[]) {
+    const out = [];
+    for (const t of rows) out.push(ownerNamed(tokenView(t), t.user && t.realm ? await this.d.directory?.ownerName(t.user, t.realm) : undefined));
+    return out;
   }
 
   private require(serial: string): TokenRecord {

@@ -157,6 +157,10 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
     expect(step1.body.detail.serial).toBe(serial);
     const old = await h.call('POST', '/validate/check', { user: 'bob', realm: 'corp', pass: 'bob-pw' });
     expect(old.body.result.error.code).toBe(904);
+    // Token lists show the current login; user_id is the entryUUID the token is bound to.
+    const list = await h.call('GET', '/token/', { serial }, { headers: { Authorization: await h.adminToken() } });
+    expect(list.body.result.value.tokens[0]).toMatchObject({ username: 'robert', resolver: 'corp', user_realm: 'corp' });
+    expect(list.body.result.value.tokens[0].user_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses local users in a directory-only realm, and changes nothing', async () => {
