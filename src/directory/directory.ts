@@ -133,10 +133,18 @@ export class Directory implements LoginDirectory {
   async find(login: string, realmName: string): Promise<DirectoryUser | null> {
     const realm = this.realm(realmName);
     checkLoginName(login);
+    let invalid: unknown = null;
     for (const name of realm.resolvers) {
-      const u = await this.resolver(name).findByLogin(login, realm.name);
-      if (u) return u;
+      try {
+        const u = await this.resolver(name).findByLogin(login, realm.name);
+        if (u) return u;
+      } catch (err) {
+        // The local table's stricter name rule (ERR905) must not hide a directory user called `a*b`.
+        if (name !== 'local' || (err as { code?: number }).code !== 905) throw err;
+        invalid = err;
+      }
     }
+    if (invalid && realm.resolvers.length === 1) throw invalid;
     return null;
   }
 

@@ -26,7 +26,7 @@ function resolver(s: Slapd, extra: Record<string, unknown> = {}) {
 function config(s: Slapd, extra: Record<string, unknown> = {}, realm: Record<string, unknown> = {}) {
   return {
     resolvers: { corp: resolver(s, extra) },
-    realms: { corp: { resolvers: ['corp'], otppin: 'userstore', ...realm } },
+    realms: { corp: { resolvers: ['corp'], otppin: 'userstore', ...realm }, mixed: { resolvers: ['local', 'corp'] } },
   };
 }
 
@@ -170,6 +170,17 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
     expect(r.status).toBe(400);
     expect(r.body.result.error.message).toMatch(/takes its users from the directory/);
     expect(Object.keys(h.store.data.users)).toHaveLength(before);
+  });
+
+  it('a realm of the local table and the directory asks them in order', async () => {
+    const auth = { Authorization: await h.adminToken() };
+    expect((await h.call('POST', '/user/', { user: 'alice', realm: 'mixed', mobile: '+4917600000042' }, { headers: auth })).status).toBe(200);
+    const d = h.core.deps.directory;
+    expect(await d.find('alice', 'mixed')).toMatchObject({ resolver: 'local', mobile: '+4917600000042' });
+    // `a*b` is no valid local login, but a directory user of that name is found.
+    expect(await d.find('a*b', 'mixed')).toMatchObject({ resolver: 'corp', login: 'a*b' });
+    expect(await d.find('carol', 'mixed')).toMatchObject({ resolver: 'corp' });
+    expect(await d.find('nobody', 'mixed')).toBeNull();
   });
 
   it('the metrics name the resolver and say it is up', async () => {
