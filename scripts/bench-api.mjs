@@ -209,7 +209,7 @@ async function benchSize(n) {
     const ready = tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
     let k = 0;
     let ok = 0;
-    let tFirst = null;
+    let tFirst = /** @type {number | null} */ (null);
     let tLast = 0;
     const res = await run({
       amount: ready.length,
@@ -231,7 +231,7 @@ async function benchSize(n) {
     });
     tids.fill(null);
     // From the first request sent to the last answer: autocannon's own start and stop are not the server's time.
-    return { res, ok, seconds: (tLast - tFirst) / 1000 };
+    return { res, ok, seconds: (tLast - (tFirst ?? tLast)) / 1000 };
   };
 
   // Warm-up, not measured: rounds of a few seconds of logins and the answers to them, so the

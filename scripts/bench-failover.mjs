@@ -17,10 +17,10 @@ const lines = [];
     arrived.set(new URL(req.url, 'http://x').searchParams.get('text'), performance.now());
     res.end('0: Accepted for delivery');
   });
-  await new Promise((r) => gw.listen(0, '127.0.0.1', r));
+  await new Promise((r) => gw.listen(0, '127.0.0.1', () => r(undefined)));
   const { store, providers, queue, close } = await benchCore([
     { id: 'hat', type: 'simulator', submitMs: 50 },
-    { id: 'kannel', type: 'http', URL: `http://127.0.0.1:${gw.address().port}/cgi-bin/sendsms`, SMS_PHONENUMBER_KEY: 'to', SMS_TEXT_KEY: 'text', RETURN_SUCCESS: 'Accepted' },
+    { id: 'kannel', type: 'http', URL: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (gw.address()).port}/cgi-bin/sendsms`, SMS_PHONENUMBER_KEY: 'to', SMS_TEXT_KEY: 'text', RETURN_SUCCESS: 'Accepted' },
   ]);
   const pool = providers[0];
   await until(() => pool.available(), 20_000);

@@ -99,7 +99,7 @@ gid=$(dbg -R 'cat /etc/group' "$fs" | awk -F: '$1=="smsotpd"{print $3}')
 # The verification config: the package's defaults, with the modem the guest gets from QEMU.
 cat >"$work/config.json" <<'JSON'
 {
-  "listen": { "host": "0.0.0.0", "port": 5000 },
+  "listen": { "host": "0.0.0.0", "port": 443 },
   "dataDir": "/var/lib/smsotpd",
   "token": { "otpLength": 6, "challengeValidity": 300, "maxFail": 10 },
   "sms": {
@@ -134,7 +134,7 @@ fail() { echo "VERIFY FAIL $*"; exit 1; }
 # HTTP/1.0 on the loopback with bash alone: the image has no curl, and node starts slowly here.
 http() { # METHOD PATH [FORM]
   local body=${3:-}
-  ( exec 3<>/dev/tcp/127.0.0.1/5000 || exit 1
+  ( exec 3<>/dev/tcp/127.0.0.1/443 || exit 1
     printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
     cat <&3 ) 2>/dev/null
 }
@@ -164,6 +164,25 @@ say "ssh ok: host keys made at first boot; the file ssh on the boot partition tu
 root_mb=$(df -BM --output=size / | tail -n1 | tr -dc 0-9)
 [ "$root_mb" -gt 2500 ] || fail "root file system not grown to the disk: ${root_mb} MB"
 say "grow ok: root file system ${root_mb} MB"
+
+# The hardened unit, as installed: its exposure score, and that its sandbox still reaches what
+# smsotpd needs (port 443 is proven by every request here; the modem by the login the host makes).
+score=$(systemd-analyze security smsotpd.service 2>/dev/null | sed -n 's/.*Overall exposure level for smsotpd.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || fail "systemd-analyze security smsotpd.service gave no score"
+awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "smsotpd.service exposure $score > 2.0"
+[ "$(systemctl show -p User --value smsotpd)" = smsotpd ] || fail "smsotpd.service does not run as the smsotpd user"
+say "unit ok: exposure $score (systemd-analyze security), user smsotpd, listening on 443 with CAP_NET_BIND_SERVICE only"
+# GPIO (a modem's power key): the same unit file with gpioinfo as its program, so the same sandbox.
+if ls /dev/gpiochip* >/dev/null 2>&1; then
+  sed -e 's|^ExecStart=.*|ExecStart=/usr/bin/gpioinfo|' -e 's|^Type=.*|Type=oneshot|' -e '/^Restart/d' \
+    /usr/lib/systemd/system/smsotpd.service >/run/systemd/system/smsotpd-gpiocheck.service
+  systemctl daemon-reload
+  systemctl start smsotpd-gpiocheck.service || fail "gpioinfo in smsotpd's sandbox: $(journalctl -u smsotpd-gpiocheck --no-pager -n 5 2>&1)"
+  lines=$(journalctl -u smsotpd-gpiocheck --no-pager -o cat | grep -c 'line ')
+  say "gpio ok: gpioinfo under smsotpd.service's sandbox read $lines lines of $(ls /dev/gpiochip* | tr '\n' ' ')"
+else
+  say "gpio skipped: this guest has no /dev/gpiochip*"
+fi
 
 # Restart.
 pid1=$(systemctl show -p MainPID --value smsotpd)
@@ -238,7 +257,7 @@ qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nodefaults -display 
   -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
   -append "root=LABEL=RASPIROOT rw console=ttyAMA0 net.ifnames=0 systemd.wants=smsotpd-verify.service" \
   -drive file="$work/disk.qcow2",format=qcow2,if=virtio -snapshot \
-  -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:"$http_port"-:5000 -device virtio-net-pci,netdev=net0 \
+  -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:"$http_port"-:443 -device virtio-net-pci,netdev=net0 \
   -device virtio-rng-pci \
   -device qemu-xhci -chardev socket,id=modem,host=127.0.0.1,port="$modem_port",server=off -device usb-serial,chardev=modem \
   -serial file:"$work/console.log" >"$work/qemu.log" 2>&1 &
@@ -280,6 +299,9 @@ say "first-boot banner with both logins shown on the console"
 wait_console '^VERIFY firstboot ok' 600 | sed 's/^/  guest: /'
 wait_console '^VERIFY ssh ok' 60 | sed 's/^/  guest: /'
 wait_console '^VERIFY grow ok' 60 | sed 's/^/  guest: /'
+line=$(wait_console '^VERIFY unit ok' 120); echo "  guest: $line"
+exposure=$(echo "$line" | sed -n 's/.*exposure \([0-9.]*\).*/\1/p')
+wait_console '^VERIFY gpio (ok|skipped)' 120 | sed 's/^/  guest: /'
 line=$(wait_console '^VERIFY restart ok' 600); echo "  guest: $line"
 t_restart=$(echo "$line" | sed -n 's/.*restart ok \([0-9]*\) ms.*/\1/p')
 curl -fsS -o /dev/null --max-time 10 "$api/healthz" || die "no 200 from $api/healthz after the restart"
@@ -323,3 +345,4 @@ echo "verify-image: PASS ($image, kernel $kver)"
 printf '  %-28s %s\n' "$build_label" "$(secs $t_build)" "extract + guest disk" "$(secs $t_extract)" \
   "boot to /healthz 200" "$(secs $t_healthz)" "systemctl restart -> 200" "$(secs "${t_restart:-0}")" \
   "doctor green" "$(secs "${t_doctor:-0}")" "OTP login via modem" "$(secs $t_login)" "total" "$(secs $total)"
+echo "  unit exposure (systemd-analyze security, in the guest): $exposure"

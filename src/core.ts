@@ -15,6 +15,9 @@ import { AutoEnroller } from './directory/auto-enroll.js';
 import { registerDirectoryMetrics } from './directory/metrics.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue } from './sms/outbox.js';
+import { Inbox } from './sms/inbox.js';
+import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -55,8 +58,16 @@ export function createCore(o: CoreOptions): Core {
   const mutex = new KeyedMutex();
   const tokens = new TokenRegistry(store);
   // `defaultRealm` (contract 9) wins; `token.defaultRealm` is its older name.
-  const users = new UserDirectory(store, clock, config.defaultRealm ?? config.token.defaultRealm);
-  const directory = new Directory({ config, table: users, clock, logger: logger.child({ part: 'directory' }), normalisePhone: (n) => normalisePhone(n, 'mobile'), checkLocalLogin: checkLogin });
+  const users = new UserDirectory(store, clock, config.defaultRealm ?? config.token.defaultRealm, config.sms.defaultRegion);
+  const directory = new Directory({
+    config,
+    table: users,
+    clock,
+    logger: logger.child({ part: 'directory' }),
+    // Directory numbers are normalised like every number (E.164, sms.defaultRegion for national ones).
+    normalisePhone: (n) => normalisePhone(n, 'mobile', config.sms.defaultRegion),
+    checkLocalLogin: checkLogin,
+  });
   registerDirectoryMetrics(metrics.registry, directory);
   const policyOf = (id: string) => {
     const p = config.sms.providers.find((x) => x.id === id);
@@ -74,10 +85,14 @@ export function createCore(o: CoreOptions): Core {
     retentionMs: config.sms.keepFinalHours * 3600_000,
     retentionMax: config.sms.keepFinalMax,
     maxQueued: config.sms.maxQueued,
+    reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  metrics.attach(dispatcher);
+  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
+  metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config, directory });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config, directory });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config, directory });
   const autoEnroll = new AutoEnroller({ directory, tokens, tokenAdmin, store, audit, clock, logger: logger.child({ part: 'auto-enroll' }) });
   const accounts = new Accounts(store, secrets, clock);
@@ -97,6 +112,9 @@ export function createCore(o: CoreOptions): Core {
     autoEnroll,
     accounts,
     dispatcher,
+    enqueue,
+    inbox,
+    ussd: new Ussd(o.providers),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),

@@ -8,6 +8,9 @@ import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Directory } from '../directory/directory.js';
 import type { AutoEnroller } from '../directory/auto-enroll.js';
+import type { Enqueue } from '../sms/outbox.js';
+import type { Inbox } from '../sms/inbox.js';
+import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -17,11 +20,8 @@ import type { Metrics } from './metrics.js';
 import type { SignalHistory } from './signal-history.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
-export interface Identity {
-  role: 'admin' | 'gateway';
-  username: string;
-  via: 'jwt' | 'local' | 'apikey';
-}
+export type { Identity } from './middleware/auth.js';
+import type { Identity } from './middleware/auth.js';
 
 export interface AppDeps {
   config: Config;
@@ -38,6 +38,11 @@ export interface AppDeps {
   autoEnroll: AutoEnroller;
   accounts: Accounts;
   dispatcher: Dispatcher;
+  /** The outbox's one way in (sms/outbox.ts createEnqueue). */
+  enqueue: Enqueue;
+  /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
+  inbox: Inbox;
+  ussd: Ussd;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;

@@ -21,9 +21,12 @@ export function ok(c: Context, value: unknown, opts: { detail?: Detail; authenti
   return c.json(body, 200);
 }
 
-/** privacyIDEA's error envelope: `ERR<code>: <text>`, no versionnumber, HTTP status per error class. */
+/**
+ * privacyIDEA's error envelope: the code in `error.code`, the text alone in `error.message`
+ * (privacyIDEA 3.11 sends no `ERR<code>: ` prefix there), no versionnumber.
+ */
 export function errorBody(err: PiError) {
-  const message = /^ERR-?\d+: /.test(err.message) ? err.message : `ERR${err.code}: ${err.message}`;
+  const message = err.message.replace(/^ERR-?\d+: /, '');
   return {
     id: 1,
     jsonrpc: '2.0',

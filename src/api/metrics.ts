@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { threadPoolSize } from '../util/thread-pool.js';
 import type { Store } from '../store/types.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import { REPORT_OUTCOMES } from '../sms/delivery.js';
+import type { Inbox } from '../sms/inbox.js';
 
 /**
  * Prometheus metrics. Request and login counters are counted as they happen; SMS, queue,
@@ -13,7 +15,7 @@ export interface Metrics {
   request(endpoint: string, result: string): void;
   /** Wraps a store so every commit's latency (including the group-commit wait) is observed. */
   instrumentStore(store: Store): Store;
-  attach(dispatcher: Dispatcher): void;
+  attach(dispatcher: Dispatcher, inbox?: Inbox): void;
 }
 
 const FAILURE_KINDS = ['temporary', 'permanent', 'unavailable', 'ambiguous'] as const;
@@ -23,6 +25,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'smsotpd_process_' });
   let dispatcher: Dispatcher | null = null;
+  let inbox: Inbox | null = null;
 
   const requests = new Counter({ name: 'smsotpd_http_requests_total', help: 'HTTP requests by endpoint and result', labelNames: ['endpoint', 'result'], registers: [registry] });
   const storeWrite = new Histogram({
@@ -92,13 +95,38 @@ export function createMetrics(): Metrics {
     for (const m of modemsOf(dispatcher)) for (const s of MODEM_STATES) set({ modem: m.id, state: s }, m.state === s ? 1 : 0);
   });
 
+  // Delivery reports (contract 8): the delivery ratio is
+  // delivery_outcomes_total{outcome="delivered"} / reports_requested_total.
+  derivedCounter('smsotpd_sms_delivery_reports_total', 'Status reports by what became of them (one per part)', ['outcome'], (set) => {
+    const r = dispatcher?.delivery.counters.reports;
+    if (r) for (const k of REPORT_OUTCOMES) set({ outcome: k }, r[k]);
+  });
+  derivedCounter('smsotpd_sms_reports_requested_total', 'Messages sent with a status report requested', [], (set) => set({}, dispatcher?.delivery.counters.requested ?? 0));
+  derivedCounter('smsotpd_sms_delivery_outcomes_total', 'Messages a status report settled, by outcome', ['outcome'], (set) => {
+    const c = dispatcher?.delivery.counters;
+    if (!c) return;
+    set({ outcome: 'delivered' }, c.delivered);
+    set({ outcome: 'undelivered' }, c.undelivered);
+  });
+  const queuedToHandset = new Histogram({
+    name: 'smsotpd_sms_queued_to_delivered_seconds',
+    help: 'From queueing a message to the handset having it (TP-DT of the last part report, or its arrival)',
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 21600],
+    registers: [registry],
+  });
+  derivedCounter('smsotpd_sms_received_total', 'SMS received and stored in the inbox', [], (set) => set({}, inbox?.counters.received ?? 0));
+
   return {
     registry,
     request(endpoint, result) {
       requests.inc({ endpoint, result });
     },
-    attach(d) {
+    attach(d, i) {
       dispatcher = d;
+      inbox = i ?? null;
+      d.delivery.onSettled((e) => {
+        if (e.state === 'delivered') queuedToHandset.observe(e.queuedToHandsetMs / 1000);
+      });
     },
     instrumentStore(store) {
       return {

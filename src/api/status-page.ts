@@ -27,7 +27,7 @@ const SCRIPT = `
   const $ = (s) => document.querySelector(s);
   const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; };
   const pill = (text, cls) => el('span', text, 'pill ' + cls);
-  const stateClass = (s) => ['ready','sent','closed','ok','registered'].includes(s) ? 'ok' : ['down','failed','open','expired','sim-locked'].includes(s) ? 'bad' : 'warn';
+  const stateClass = (s) => ['ready','sent','delivered','closed','ok','registered'].includes(s) ? 'ok' : ['down','failed','open','expired','undelivered','sim-locked'].includes(s) ? 'bad' : 'warn';
   const ago = (t) => { if (!t) return ''; const s = Math.round(Date.now() / 1000 - t); return s < 60 ? s + ' s ago' : s < 3600 ? Math.round(s / 60) + ' min ago' : Math.round(s / 3600) + ' h ago'; };
   let timer = null;
 
@@ -59,6 +59,7 @@ const SCRIPT = `
     $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('#q-depth').textContent = v.queue.depth; $('#q-age').textContent = v.queue.oldestAgeSeconds + ' s';
     $('#c-sent').textContent = v.sms.sent; $('#c-dup').textContent = v.sms.duplicates; $('#c-exp').textContent = v.sms.expired + v.sms.failed;
+    $('#c-dlv').textContent = v.sms.delivered ?? 0; $('#c-undlv').textContent = v.sms.undelivered ?? 0;
     $('#n-tokens').textContent = v.tokens; $('#n-users').textContent = v.users;
     const modems = [];
     for (const p of v.providers) for (const m of (p.detail.modems || [])) modems.push(m);
@@ -105,7 +106,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <div id="app" hidden>
 <header><h1>smsotpd</h1><span class="muted" id="updated"></span><span class="sp"></span><button id="logout" type="button">Log out</button></header>
 <main>
-<section><h2>Queue</h2><div class="kv"><div><span>waiting</span><b class="big" id="q-depth">–</b></div><div><span>oldest</span><b class="big" id="q-age">–</b></div><div><span>sent</span><b class="big" id="c-sent">–</b></div><div><span>duplicates</span><b class="big" id="c-dup">–</b></div><div><span>expired / failed</span><b class="big" id="c-exp">–</b></div></div></section>
+<section><h2>Queue</h2><div class="kv"><div><span>waiting</span><b class="big" id="q-depth">–</b></div><div><span>oldest</span><b class="big" id="q-age">–</b></div><div><span>sent</span><b class="big" id="c-sent">–</b></div><div><span>duplicates</span><b class="big" id="c-dup">–</b></div><div><span>expired / failed</span><b class="big" id="c-exp">–</b></div><div><span>delivered</span><b class="big" id="c-dlv">–</b></div><div><span>undelivered</span><b class="big" id="c-undlv">–</b></div></div></section>
 <section><h2>Enrolment</h2><div class="kv"><div><span>tokens</span><b class="big" id="n-tokens">–</b></div><div><span>users</span><b class="big" id="n-users">–</b></div></div></section>
 <section class="wide"><h2>Modems</h2>${table('modems', ['modem', 'state', 'signal', 'last hour', 'operator', 'registration', 'queue', 'sent'])}</section>
 <section class="wide"><h2>Providers</h2>${table('providers', ['provider', 'type', 'health', 'circuit', 'sent', 'failures', 'last error'])}</section>

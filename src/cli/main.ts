@@ -9,6 +9,7 @@ import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
 import { extraCommands as baseCommands } from './extra.js';
+import { deliveryCommands } from './delivery-commands.js';
 import { directoryCommand } from './directory.js';
 
 const extraCommands = [...baseCommands, directoryCommand];
@@ -36,6 +37,7 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
 ${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
+${deliveryCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
 
 async function readStdinLine(what: string): Promise<string> {
@@ -86,8 +88,10 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'submit-ms': { type: 'string' },
       json: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
       page: { type: 'string' },
+      pagesize: { type: 'string' },
+      timeout: { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   const [cmd, sub] = pos;
@@ -104,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     print(o.json ? r : formatChecks(r.checks));
     return r.ok ? 0 : 1;
   }
+  const delivery = deliveryCommands.find((c) => c.name === `${cmd} ${sub ?? ''}`.trim());
+  if (delivery) return delivery.run(pos.slice(2), o);
   const extra = extraCommands.find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
 
@@ -148,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'user list':
-      print(await api('GET', `/user/${q({ realm: o.realm, page: o.page, pagesize: o.page ? '100' : undefined })}`));
+      print(await api('GET', `/user/${q({ realm: o.realm, page: o.page, pagesize: o.pagesize ?? (o.page ? '100' : undefined) })}`));
       return 0;
     case 'user delete':
       print((await api('DELETE', `/user/${encodeURIComponent(need(pos, 2, 'user name'))}${q({ realm: o.realm })}`)) ? 'deleted' : 'no such user');

@@ -1,23 +1,28 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema, type Config } from './schema.js';
+import { describeUnknownKey, findUnknownKeys } from './strict.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 /** Formats zod issues as `path.to.key: message` lines an admin can act on. */
-function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
-    .map((i) => `  ${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`)
-    .join('\n');
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string[] {
+  return issues.map((i) => `  ${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`);
 }
 
-/** Validates a parsed config object and fills in every default. `source` names it in errors. */
+/**
+ * Validates a parsed config object and fills in every default. `source` names it in errors.
+ * Unknown keys are errors too (with a "did you mean"), listed before the other problems.
+ */
 export function parseConfig(raw: unknown, source = 'config'): Config {
-  const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    throw new ConfigError(`invalid configuration in ${source}:\n${describeIssues(result.error.issues)}`);
+  const input = raw ?? {};
+  const unknown = findUnknownKeys(configSchema, input).map(describeUnknownKey);
+  const result = configSchema.safeParse(input);
+  const problems = [...unknown, ...(result.success ? [] : describeIssues(result.error.issues))];
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(`invalid configuration in ${source}:\n${problems.join('\n')}`);
   }
   return result.data;
 }

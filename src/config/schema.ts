@@ -1,10 +1,39 @@
 import { z } from 'zod';
+import { isPhoneRegion, PhoneNumberError, toE164 } from '../util/phone.js';
+import { describeKeys } from './introspect.js';
+import { keyDescriptions } from './descriptions.js';
 
 /**
  * The whole configuration of smsotpd, every default in this one file.
  * Provider option names for http/sipgate/smtp are privacyIDEA's own (upper case), so a gateway
  * definition can be copied from privacyIDEA unchanged.
+ *
+ * Adding a key: every object here is strict (an unknown key stops start-up with "did you mean"),
+ * and docs/config.md is generated from this schema. So describe each new key, as the last call of
+ * its chain: `balanceEvery: seconds(86_400, 60, 2_592_000).describe('Seconds between balance checks.')`
+ * (one sentence or two: what it does, its unit, and why one would change it), then run
+ * `npm run docs:config` and commit docs/config.md. A key without a description fails
+ * test/config/reference.test.ts. Keys defined before this rule have their text in descriptions.ts.
+ * A key that must go: `name: removedKey('why, and what to do instead')` keeps a clear error.
  */
+
+/** A key that no longer exists: setting it stops start-up with `reason`, which says what to do. */
+const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
+
+/** An international number (the SMSC's), stored in E.164 whatever separators were typed. */
+const internationalNumber = z
+  .string()
+  .max(64)
+  .transform((v, ctx) => {
+    try {
+      return toE164(v);
+    } catch (err) {
+      if (!(err instanceof PhoneNumberError)) throw err;
+      const why = err.rule === 'needs-region' ? 'write it with the country code (+49...)' : err.message;
+      ctx.issues.push({ code: 'custom', input: v, message: `not an international number: ${why}` });
+      return z.NEVER;
+    }
+  });
 
 const port = z.number().int().min(0).max(65535);
 const seconds = (def: number, min = 1, max = 86_400) => z.number().min(min).max(max).default(def);
@@ -45,9 +74,11 @@ export const modemProviderSchema = z.object({
   baudRate: z.number().int().min(300).max(4_000_000).default(115200),
   simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
   /** Service centre number override; normally the SIM's own is used. */
-  smsc: z.string().regex(/^\+?\d{3,20}$/).optional(),
-  /** Text mode is for broken firmware only: PDU mode cannot be injected into. */
-  mode: z.enum(['pdu', 'text']).default('pdu'),
+  smsc: internationalNumber.optional(),
+  /** PDU mode only: in text mode a Ctrl-Z or ESC inside the text ends or cancels the command. */
+  mode: z
+    .literal('pdu', { error: 'only "pdu": text mode is not supported (a Ctrl-Z or ESC in the text would end or cancel AT+CMGS); remove the key' })
+    .default('pdu'),
   healthPollSeconds: seconds(30, 1, 3600),
   maxAttempts: z.number().int().min(1).max(100).default(5),
 }).refine((m) => !!m.device !== !!m.modems, { message: 'a modem provider needs either "device" or "modems" (a list), not both' });
@@ -160,74 +191,48 @@ const piBool = z.union([z.boolean(), z.enum(['True', 'False', 'true', 'false', '
 const ldapAttribute = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'an LDAP attribute name (letters, digits, -)');
 
 export const ldapResolverSchema = z.object({
-  type: z.literal('ldap'),
-  /** Server URIs, comma-separated, tried in order (failover): ldap://host[:389] or ldaps://host[:636]. */
-  LDAPURI: z.string().min(1).max(2048),
-  /** Search base of the users; entries outside it are unknown to this resolver. */
-  LDAPBASE: z.string().min(1).max(1024),
-  /** Service account DN the search connections bind as; empty = anonymous searches. */
-  BINDDN: z.string().max(1024).default(''),
-  /** Service account password. Never logged, never in /status. */
-  BINDPW: z.string().max(1024).default(''),
-  /** Attribute(s) the login name is matched against, comma-separated (`uid`; AD `sAMAccountName`). */
-  LOGINNAMEATTRIBUTE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}(\s*,\s*[A-Za-z][A-Za-z0-9-]{0,63}){0,7}$/, 'attribute names, comma-separated').default('uid'),
-  /** Extra filter ANDed with every user search, privacyIDEA style without the outer `&`: `(objectClass=inetOrgPerson)`. */
-  LDAPSEARCHFILTER: z.string().max(4096).default(''),
-  /** smsotpd field -> LDAP attribute (username, givenname, surname, mobile, phone, email), as an object or privacyIDEA's JSON string. */
-  USERINFO: z.union([z.record(z.string().max(64), ldapAttribute), z.string().max(8192)]).default({ givenname: 'givenName', surname: 'sn', mobile: 'mobile', phone: 'telephoneNumber', email: 'mail' }),
-  /** The stable user id tokens are bound to: `DN`, or an attribute such as `entryUUID` (OpenLDAP) or `objectGUID` (AD, binary, shown as a GUID string). */
-  UIDTYPE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/).default('DN'),
-  /** Seconds for connecting and for each operation. */
-  TIMEOUT: z.number().min(0.1).max(120).default(5),
-  /** Seconds a user look-up is cached; 0 = no cache. Password checks are never cached. */
-  CACHE_TIMEOUT: z.number().min(0).max(86_400).default(120),
-  /** Most entries a user list or an auto-enrolment pass reads from this directory. */
-  SIZELIMIT: z.number().int().min(1).max(100_000).default(500),
-  /** Upgrade ldap:// connections with StartTLS (ignored for ldaps://). */
-  START_TLS: piBool.default(false),
-  /** Verify the server certificate (and its name) on ldaps:// and StartTLS. Off only for tests. */
-  TLS_VERIFY: piBool.default(true),
-  /** PEM file with the CA(s) that signed the directory's certificate; default: the system's CAs. */
-  TLS_CA_FILE: z.string().min(1).max(1024).optional(),
-  /** Accepted for privacyIDEA compatibility: smsotpd never chases referrals, with or without it. */
-  NOREFERRALS: piBool.default(false),
-  /** Search connections kept open to the directory (user look-ups share them). */
-  POOL_SIZE: z.number().int().min(1).max(32).default(4),
+  type: z.literal('ldap').describe('An LDAP or Active Directory user store (privacyIDEA\'s LDAP resolver options follow). See docs/directory.md.'),
+  LDAPURI: z.string().min(1).max(2048).describe('Server URIs, comma-separated, tried in order (failover): ldap://host[:389] or ldaps://host[:636].'),
+  LDAPBASE: z.string().min(1).max(1024).describe('Search base of the users; entries outside it are unknown to this resolver.'),
+  BINDDN: z.string().max(1024).default('').describe('Service account DN the search connections bind as; empty = anonymous searches.'),
+  BINDPW: z.string().max(1024).default('').describe('Service account password. Never logged, never in /status.'),
+  LOGINNAMEATTRIBUTE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}(\s*,\s*[A-Za-z][A-Za-z0-9-]{0,63}){0,7}$/, 'attribute names, comma-separated').default('uid').describe('Attribute(s) the login name is matched against, comma-separated (`uid`; AD `sAMAccountName`).'),
+  LDAPSEARCHFILTER: z.string().max(4096).default('').describe('Extra filter ANDed with every user search, privacyIDEA style without the outer `&`: `(objectClass=inetOrgPerson)`.'),
+  USERINFO: z.union([z.record(z.string().max(64), ldapAttribute), z.string().max(8192)]).default({ givenname: 'givenName', surname: 'sn', mobile: 'mobile', phone: 'telephoneNumber', email: 'mail' }).describe('smsotpd field -> LDAP attribute (username, givenname, surname, mobile, phone, email), as an object or privacyIDEA\'s JSON string.'),
+  UIDTYPE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/).default('DN').describe('The stable user id tokens are bound to: `DN`, or an attribute such as `entryUUID` (OpenLDAP) or `objectGUID` (AD, binary, shown as a GUID string).'),
+  TIMEOUT: z.number().min(0.1).max(120).default(5).describe('Seconds for connecting and for each operation.'),
+  CACHE_TIMEOUT: z.number().min(0).max(86_400).default(120).describe('Seconds a user look-up is cached; 0 = no cache. Password checks are never cached.'),
+  SIZELIMIT: z.number().int().min(1).max(100_000).default(500).describe('Most entries a user list or an auto-enrolment pass reads from this directory.'),
+  START_TLS: piBool.default(false).describe('Upgrade ldap:// connections with StartTLS (ignored for ldaps://).'),
+  TLS_VERIFY: piBool.default(true).describe('Verify the server certificate (and its name) on ldaps:// and StartTLS. Off only for tests.'),
+  TLS_CA_FILE: z.string().min(1).max(1024).optional().describe('PEM file with the CA(s) that signed the directory\'s certificate; default: the system\'s CAs.'),
+  NOREFERRALS: piBool.default(false).describe('Accepted for privacyIDEA compatibility: smsotpd never chases referrals, with or without it.'),
+  POOL_SIZE: z.number().int().min(1).max(32).default(4).describe('Search connections kept open to the directory (user look-ups share them).'),
 });
 
 export const realmSchema = z.object({
-  /** Resolvers asked in this order; the first that knows the login wins. `local` is the local user table. */
-  resolvers: z.array(z.string().regex(NAME_RE)).min(1).max(16),
-  /** First factor: `tokenpin` (the token's PIN), `userstore` (the directory password, checked by a bind), `none` (empty). */
-  otppin: z.enum(['tokenpin', 'userstore', 'none']).default('tokenpin'),
-  /** Give a group's members an SMS token (dynamic_phone) and disable the tokens of those who left. */
+  resolvers: z.array(z.string().regex(NAME_RE)).min(1).max(16).describe('Resolvers asked in this order; the first that knows the login wins. `local` is the local user table.'),
+  otppin: z.enum(['tokenpin', 'userstore', 'none']).default('tokenpin').describe('First factor: `tokenpin` (the token\'s PIN), `userstore` (the directory password, checked by a bind), `none` (empty).'),
   autoEnroll: z
     .object({
-      /** DN of a groupOfNames / AD group; members are read from `member`. */
-      group: z.string().min(3).max(1024).optional(),
-      /** Or an LDAP filter (ANDed with the resolver's LDAPSEARCHFILTER) selecting the members. */
-      filter: z.string().min(3).max(4096).optional(),
-      /** Seconds between passes. */
-      every: seconds(900, 60, 7 * 86_400),
-      /** Nested groups: `walk` reads `member` recursively (OpenLDAP, AD); `inChain` asks AD's in-chain rule; `auto` = inChain for UIDTYPE objectGUID. */
-      nested: z.enum(['auto', 'walk', 'inChain']).default('auto'),
-      /** The LDAP resolver of this realm the group lives in; default the realm's first LDAP resolver. */
-      resolver: z.string().regex(NAME_RE).optional(),
+      group: z.string().min(3).max(1024).optional().describe('DN of a groupOfNames / AD group; members are read from `member`.'),
+      filter: z.string().min(3).max(4096).optional().describe('Or an LDAP filter (ANDed with the resolver\'s LDAPSEARCHFILTER) selecting the members.'),
+      every: seconds(900, 60, 7 * 86_400).describe('Seconds between passes.'),
+      nested: z.enum(['auto', 'walk', 'inChain']).default('auto').describe('Nested groups: `walk` reads `member` recursively (OpenLDAP, AD); `inChain` asks AD\'s in-chain rule; `auto` = inChain for UIDTYPE objectGUID.'),
+      resolver: z.string().regex(NAME_RE).optional().describe('The LDAP resolver of this realm the group lives in; default the realm\'s first LDAP resolver.'),
     })
     .refine((a) => !!a.group !== !!a.filter, { message: 'autoEnroll needs either "group" (a DN) or "filter", not both' })
-    .optional(),
+    .optional()
+    .describe('Give a group\'s members an SMS token (dynamic_phone, no PIN) and disable, never delete, the tokens of those who left, were disabled or vanished. See docs/directory.md.'),
 });
 
 export type LdapResolverConfig = z.infer<typeof ldapResolverSchema>;
 export type RealmConfig = z.infer<typeof realmSchema>;
 
 const directoryKeys = {
-  /** LDAP/AD user stores by name, privacyIDEA's LDAP resolver options. `local` (the local user table) is built in. */
-  resolvers: z.record(z.string().regex(NAME_RE), ldapResolverSchema).default({}),
-  /** Realms by name: resolvers, PIN policy, auto-enrolment. A realm not listed here is a local-table realm with `tokenpin`. */
-  realms: z.record(z.string().regex(NAME_RE), realmSchema).default({}),
-  /** Realm of a user given without `@realm` or `realm`; unset = `token.defaultRealm` (the older key, default `default`). */
-  defaultRealm: z.string().regex(NAME_RE).optional(),
+  resolvers: z.record(z.string().regex(NAME_RE), ldapResolverSchema).default({}).describe('LDAP/AD user stores by name, privacyIDEA\'s LDAP resolver options. `local` (the local user table) is built in.'),
+  realms: z.record(z.string().regex(NAME_RE), realmSchema).default({}).describe('Realms by name: resolvers, PIN policy, auto-enrolment. A realm not listed here is a local-table realm with `tokenpin`.'),
+  defaultRealm: z.string().regex(NAME_RE).optional().describe('Realm of a user given without `@realm` or `realm`; unset = `token.defaultRealm` (the older key, default `default`).'),
 };
 
 function checkDirectory(cfg: { resolvers: Record<string, LdapResolverConfig>; realms: Record<string, RealmConfig>; defaultRealm?: string | undefined; token: { defaultRealm: string } }, ctx: z.RefinementCtx): void {
@@ -276,9 +281,12 @@ export const configSchema = z
         prependPin: z.boolean().default(true),
         /** A wrong PIN increments the failcounter (privacyIDEA 3.11 IncFailCountOnFalsePin). */
         incFailCountOnFalsePin: z.boolean().default(true),
-        /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
-        failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
-        /** HOTP look-ahead for PIN+OTP in one pass. */
+        /**
+         * Minutes after lockout when the next attempt clears the failcounter; 0 = never (privacyIDEA's
+         * default, which lets anyone who knows a user name lock that user out until an admin resets it).
+         */
+        failCounterClearTimeout: z.number().min(0).max(100_000).default(5),
+        /** How many earlier counters a replayed OTP is recognised in ("wrong otp value. previous otp used again", as privacyIDEA's is_previous_otp). */
         countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
         /** Older name of the top-level `defaultRealm`, still honoured when that is unset. */
@@ -291,10 +299,26 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
+        /**
+         * Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name:
+         * after `freeFailures` failures answers are delayed (0.5 s doubling to 4 s), after
+         * `blockAfterFailures` refused with 429 until `failureWindow` seconds after the last failure.
+         */
+        freeFailures: z.number().int().min(1).max(1000).default(3),
+        blockAfterFailures: z.number().int().min(1).max(100_000).default(10),
+        failureWindow: seconds(900, 1, 86_400),
       })
       .prefault({}),
     sms: z
       .object({
+        defaultRegion: z
+          .string()
+          .refine(isPhoneRegion, 'a two-letter ISO 3166 region code in capitals, such as "DE"')
+          .optional()
+          .describe(
+            'Region (ISO 3166 code, e.g. "DE") for phone numbers written nationally, such as "0176 12345678". ' +
+              'Without it, national numbers are refused and only international ones (+49...) are accepted. See docs/config.md, "Phone numbers".',
+          ),
         /** Template; tags {otp} {serial} {user} {username} {givenname} {surname} {userrealm} {time} {date} {challenge}. */
         text: z.string().min(1).max(480).default('Your login code is {otp}'),
         providers: z
@@ -311,6 +335,10 @@ export const configSchema = z
         /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
+        /** A status report is matched to a message sent at most this long before it (TP-MR wraps at 256 per SIM). */
+        reportWindowHours: z.number().min(0.1).max(720).default(24),
+        /** Received SMS kept (GET /sms/inbox); beyond it the oldest go. */
+        inboxMax: z.number().int().min(1).max(100_000).default(1_000),
       })
       .prefault({}),
     limits: z
@@ -352,3 +380,6 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+// Meaning of the keys that predate inline descriptions (see the comment at the top).
+describeKeys(configSchema, keyDescriptions);

@@ -2,7 +2,7 @@ import type { Config, LdapResolverConfig, RealmConfig } from '../config/schema.j
 import type { TokenRecord, UserRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { DirectoryError, invalidUser, unknownRealm, unknownUser } from './errors.js';
+import { DirectoryError, unknownRealm, unknownUser } from './errors.js';
 import { checkLoginName } from './filter.js';
 import { LdapResolver, type PhoneNormaliser } from './ldap-resolver.js';
 import { LocalResolver, type LocalUserTable } from './local-resolver.js';
@@ -27,6 +27,8 @@ export interface Owner {
   id: string;
   realm: string;
   resolver: string;
+  /** The realm's PIN policy. */
+  otppin: PinPolicy;
   /** For SMS text tags, audit and views: login as the directory spells it, names, fresh mobile. */
   record: UserRecord;
   user: DirectoryUser;
@@ -162,6 +164,7 @@ export class Directory implements LoginDirectory {
       id: u.uid,
       realm,
       resolver: u.resolver,
+      otppin: this.realm(realm).otppin,
       user: u,
       record: { login: u.login, realm, mobile: u.mobile, givenname: u.givenname, surname: u.surname, createdAt: 0 },
     };
@@ -169,7 +172,6 @@ export class Directory implements LoginDirectory {
 
   /** The user, or privacyIDEA's 904. */
   async requireOwner(user: string, realmParam?: string): Promise<Owner> {
-    if (user.includes('%')) throw invalidUser();
     const { login, realm } = this.split(user, realmParam);
     const u = await this.find(login, realm);
     if (!u) throw unknownUser();

@@ -23,8 +23,8 @@ export function escapeFilterBytes(bytes: Uint8Array): string {
  * a value at an escaped NUL (`u000\00xyz` matches u000), so escaping alone is not enough there.
  */
 export function checkLoginName(login: string): string {
-  if (login.length === 0 || login.length > LOGIN_MAX) throw invalidUser(`Invalid user: 1 to ${LOGIN_MAX} characters.`);
-  if (/[\u0000-\u001f\u007f]/.test(login)) throw invalidUser('Invalid user: control characters are not allowed.');
+  if (login.length === 0 || login.length > LOGIN_MAX) throw invalidUser(`A user name has 1 to ${LOGIN_MAX} characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(login)) throw invalidUser('A user name cannot contain control characters.');
   return login;
 }
 

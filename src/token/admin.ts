@@ -4,11 +4,12 @@ import type { TokenRecord } from '../store/types.js';
 import { notFoundError, parameterError, tokenAdminError } from './errors.js';
 import { SEED_BYTES } from './hotp.js';
 import type { TokenContext } from './registry.js';
+import { checkName } from './names.js';
+import { choosePin } from './policies/pin.js';
 import { normalisePhone } from './users.js';
 import type { LoginDirectory } from '../directory/directory.js';
 
 export const SERIAL_PREFIX = 'PISM';
-const SERIAL_RE = /^[A-Za-z0-9_.:-]{1,40}$/;
 const PIN_MAX = 64;
 const DESCRIPTION_MAX = 80;
 
@@ -20,6 +21,8 @@ export interface InitParams {
   phone?: string | undefined;
   dynamicPhone?: boolean;
   pin?: string | undefined;
+  /** A token without a PIN, asked for explicitly (`nopin=1`). */
+  noPin?: boolean;
   otplen?: number | undefined;
   hashlib?: string | undefined;
   description?: string | undefined;
@@ -49,10 +52,7 @@ export function checkPin(pin: string): string {
   return pin;
 }
 
-export function checkSerial(serial: string): string {
-  if (!SERIAL_RE.test(serial)) throw parameterError('ERR905: Invalid serial number: 1-40 of A-Z a-z 0-9 _ . : -');
-  return serial;
-}
+export const checkSerial = (serial: string): string => checkName('serial', serial);
 
 /** privacyIDEA's token dict, as GET /token/ lists it. */
 export function tokenView(t: TokenRecord) {
@@ -120,24 +120,32 @@ export class TokenAdmin {
     if (!['sha1', 'sha256', 'sha512'].includes(hashlib)) throw parameterError('ERR905: hashlib must be sha1, sha256 or sha512.');
     const description = p.description ?? '';
     if (description.length > DESCRIPTION_MAX) throw parameterError(`ERR905: description is limited to ${DESCRIPTION_MAX} characters.`);
-    const pin = p.pin === undefined ? '' : checkPin(p.pin);
-
     let user: string | null = null;
     let realm: string | null = null;
+    let noPin = p.noPin;
     if (p.user && this.d.directory) {
-      ({ id: user, realm } = await this.d.directory.requireOwner(p.user, p.realm));
+      const owner = await this.d.directory.requireOwner(p.user, p.realm);
+      ({ id: user, realm } = owner);
+      // otppin userstore/none: the realm never asks a token PIN, so none is stored.
+      if (owner.otppin !== 'tokenpin') {
+        if (p.pin) throw parameterError(`ERR905: Realm "${owner.realm}" has otppin ${owner.otppin}: a token PIN would never be asked, so none is set.`);
+        noPin = true;
+      }
     } else if (p.user) {
       const name = this.d.users.resolveName(p.user, p.realm);
       this.d.users.require(name.login, name.realm);
       ({ login: user, realm } = name);
     }
+    const choice = choosePin({ pin: p.pin, noPin });
+    if ('error' in choice) throw parameterError(choice.error);
+    const pin = choice.pin === null ? null : checkPin(choice.pin);
     const dynamicPhone = !!p.dynamicPhone;
     let phone: string | null = null;
     if (dynamicPhone) {
       if (!user) throw parameterError('ERR905: dynamic_phone needs a user whose mobile number is used.');
     } else {
       if (!p.phone) throw parameterError("ERR905: Missing parameter: 'phone'");
-      phone = normalisePhone(p.phone);
+      phone = normalisePhone(p.phone, 'phone', this.d.users.defaultRegion);
     }
 
     let seedHex: string;
@@ -161,7 +169,8 @@ export class TokenAdmin {
         hashlib,
         otpLength: otpLength as 6 | 8,
         counter: 0,
-        pinHash: pin === '' ? null : await this.d.secrets.hash(pin),
+        pinHash: pin === null ? null : await this.d.secrets.hash(pin),
+        ...(pin === null ? { noPin: true } : {}),
         phone,
         dynamicPhone,
         active: true,
@@ -256,9 +265,15 @@ export class TokenAdmin {
     return true;
   }
 
-  async setPin(serial: string, pin: string): Promise<number> {
-    checkPin(pin);
-    await this.update(serial, async (t) => ({ ...t, pinHash: pin === '' ? null : await this.d.secrets.hash(pin) }));
+  /** A new PIN, or none with `noPin` (explicitly: an empty PIN alone is refused). */
+  async setPin(serial: string, pin: string | undefined, noPin = false): Promise<number> {
+    const choice = choosePin({ pin, noPin });
+    if ('error' in choice) throw parameterError(choice.error.replace("'pin'", "'otppin'"));
+    const next = choice.pin === null ? null : checkPin(choice.pin);
+    await this.update(serial, async (t) => {
+      const { noPin: _drop, ...rest } = t;
+      return next === null ? { ...rest, pinHash: null, noPin: true } : { ...rest, pinHash: await this.d.secrets.hash(next) };
+    });
     return 1;
   }
 

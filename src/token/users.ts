@@ -1,33 +1,29 @@
 import type { Store, UserRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import { PhoneNumberError, toE164 } from '../util/phone.js';
 import { parameterError, userError } from './errors.js';
+import { checkName } from './names.js';
 
 /** Store key of a user: realm and login cannot contain NUL, so the pair is unambiguous. */
 export const userKey = (realm: string, login: string) => `${realm}\u0000${login}`;
 
-const LOGIN_RE = /^[A-Za-z0-9._@+-]{1,100}$/;
-const REALM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
-/** E.164 with '+', or national digits; separators are an input convenience only. */
-const PHONE_RE = /^\+?[0-9]{3,20}$/;
-
-export function normalisePhone(raw: string, field = 'phone'): string {
-  const compact = raw.replace(/[\s\-/().]/g, '');
-  if (!PHONE_RE.test(compact)) {
-    throw parameterError(`ERR905: Invalid ${field} number: use digits with an optional leading +, 3 to 20 digits.`);
+/**
+ * E.164 (`+4917612345678`) from what an admin or a client typed; the rules are in util/phone.ts.
+ * `region` is sms.defaultRegion, for national input. The error names the broken rule (ERR905).
+ */
+export function normalisePhone(raw: string, field = 'phone', region?: string): string {
+  try {
+    return toE164(raw, { region });
+  } catch (err) {
+    if (err instanceof PhoneNumberError) throw parameterError(`ERR905: Invalid ${field} number: ${err.message}.`);
+    throw err;
   }
-  return compact;
 }
 
-export function checkLogin(login: string): string {
-  // privacyIDEA rejects '%' in user names; we accept a conservative character set.
-  if (!LOGIN_RE.test(login)) throw parameterError('ERR905: Invalid user.');
-  return login;
-}
+/** privacyIDEA rejects '%' in user names; we accept a conservative character set (names.ts). */
+export const checkLogin = (login: string): string => checkName('user', login);
 
-export function checkRealm(realm: string): string {
-  if (!REALM_RE.test(realm)) throw parameterError('ERR905: Invalid realm.');
-  return realm;
-}
+export const checkRealm = (realm: string): string => checkName('realm', realm);
 
 export interface UserInput {
   login: string;
@@ -44,6 +40,8 @@ export class UserDirectory {
     private readonly store: Store,
     private readonly clock: Clock,
     readonly defaultRealm: string,
+    /** sms.defaultRegion: national mobile numbers are read in this region. */
+    readonly defaultRegion?: string,
   ) {}
 
   /** Splits `user@realm` when no realm is given; the realm defaults to the default realm. */
@@ -88,7 +86,7 @@ export class UserDirectory {
     return {
       login,
       realm,
-      mobile: input.mobile ? normalisePhone(input.mobile, 'mobile') : (existing?.mobile ?? null),
+      mobile: input.mobile ? normalisePhone(input.mobile, 'mobile', this.defaultRegion) : (existing?.mobile ?? null),
       givenname: input.givenname ?? existing?.givenname ?? '',
       surname: input.surname ?? existing?.surname ?? '',
       createdAt: existing?.createdAt ?? this.clock.now(),
