@@ -54,15 +54,20 @@ export class LdapResolver implements Resolver {
     private readonly normalisePhone: PhoneNormaliser,
   ) {
     this.name = o.name;
+    // Changes of state are logged (down, back, another server), not every failed request.
     const health: HealthRecorder = {
       ok: (uri) => {
+        if (this.state.up === false) this.logger.info({ resolver: this.name, uri }, 'directory answers again');
+        else if (this.state.uri !== null && uri !== this.state.uri) this.logger.warn({ resolver: this.name, uri, was: this.state.uri }, 'directory failover: now using another server of LDAPURI');
         this.state.up = true;
         this.state.lastSuccess = this.clock.now();
         this.state.uri = uri;
       },
       fail: (uri, err) => {
         this.counters.errors++;
-        this.state.lastError = { t: this.clock.now(), message: `${uri ?? ''} ${describe(err)}`.trim() };
+        const message = `${uri ?? ''} ${describe(err)}`.trim();
+        if (this.state.lastError?.message !== message) this.logger.warn({ resolver: this.name, uri, err: describe(err) }, 'directory server does not answer');
+        this.state.lastError = { t: this.clock.now(), message };
         if (uri === this.state.uri || this.state.uri === null) this.state.up = false;
       },
     };

@@ -93,6 +93,21 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
     expect(tokensOf().filter((t) => t.active)).toHaveLength(2);
   });
 
+  it('autoEnroll by filter: the members are who the filter (and LDAPSEARCHFILTER) select', async () => {
+    const h2 = await makeHarness({
+      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' } },
+      realms: { robots: { resolvers: ['corp'], otppin: 'none', autoEnroll: { filter: '(employeeType=robot)', every: 900 } } },
+    });
+    try {
+      const r = await h2.core.deps.autoEnroll.sync('robots');
+      expect(r.actions.map((a) => `${a.action} ${a.user}`)).toEqual(['enroll robo']);
+      expect(r.actions[0]!.reason).toBe('matches the autoEnroll filter');
+      expect(Object.values(h2.store.data.tokens)).toHaveLength(1);
+    } finally {
+      await h2.close();
+    }
+  });
+
   it('an unknown group is a clear error and changes nothing', async () => {
     const h2 = await makeHarness({
       resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID' } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FilterParser } from 'ldapts';
-import { checkLoginName, escapeFilterValue, loginFilter, parseSearchFilter } from '../../src/directory/filter.js';
+import { checkLoginName, escapeFilterValue, inChainMemberFilter, loginFilter, parseSearchFilter } from '../../src/directory/filter.js';
 import { guidToBytes, guidToString } from '../../src/directory/guid.js';
 import { parseUris, parseUserInfo } from '../../src/directory/options.js';
 
@@ -23,6 +23,10 @@ describe('RFC 4515 escaping', () => {
   it('login values travel as octet strings, never parsed as filter text', () => {
     const f = loginFilter(parseSearchFilter('(objectClass=person)'), ['uid', 'mail'], '*)(uid=*');
     expect(f.toString()).toContain('(uid=\\2a\\29\\28uid=\\2a)');
+  });
+  it('nested AD groups: the in-chain matching rule on memberOf, within the resolver filter', () => {
+    const f = inChainMemberFilter(parseSearchFilter('(objectCategory=person)'), 'CN=VPN Users,OU=Groups,DC=corp,DC=example');
+    expect(f.toString()).toBe('(&(objectCategory=person)(memberOf:1.2.840.113556.1.4.1941:=CN=VPN Users,OU=Groups,DC=corp,DC=example))');
   });
   it('refuses control characters and over-long names before any query', () => {
     expect(() => checkLoginName('a\u0000')).toThrow(/cannot contain control characters/);

@@ -221,6 +221,43 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
     }
   });
 
+  it('START_TLS upgrades ldap:// with the site CA; with a wrong CA it fails with ERR907', async () => {
+    const good = await makeHarness(config(s, { START_TLS: true, TLS_CA_FILE: s.caFile }));
+    try {
+      expect((await good.core.deps.directory.find('bob', 'corp'))?.login).toBe('bob');
+      await initDirectoryToken(good, 'bob');
+      const r = await good.call('POST', '/validate/check', { user: 'bob', realm: 'corp', pass: 'bob-pw' });
+      expect(r.body.result.authentication).toBe('CHALLENGE');
+    } finally {
+      await good.close();
+    }
+    const bad = await makeHarness(config(s, { START_TLS: 'True', TLS_CA_FILE: s.otherCaFile }));
+    try {
+      await expect(bad.core.deps.directory.find('bob', 'corp')).rejects.toMatchObject({ code: 907 });
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('otppin none: an empty pass sends the SMS, the OTP alone logs in; a non-empty PIN part is refused', async () => {
+    const h = await makeHarness(config(s, {}, { otppin: 'none' }));
+    try {
+      const serial = await initDirectoryToken(h, 'carol');
+      const withPin = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: 'carol-pw' });
+      expect(withPin.body.result.value).toBe(false);
+      expect(withPin.body.result.authentication).toBe('REJECT');
+      const step1 = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: '' });
+      expect(step1.body.result.authentication).toBe('CHALLENGE');
+      await h.sms.waitForSent(1);
+      const step2 = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: lastOtp(h), transaction_id: step1.body.detail.transaction_id });
+      expect(step2.body.result.value).toBe(true);
+      expect(step2.body.detail.serial).toBe(serial);
+      expect(ldapOf(h).counters.binds).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('TLS_VERIFY is on by default: ldaps without the CA fails', async () => {
     const h = await makeHarness(config(s, { LDAPURI: s.tlsUrl }));
     try {
