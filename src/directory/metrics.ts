@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Directory } from './directory.js';
 
 /**
@@ -43,16 +43,16 @@ export function registerDirectoryMetrics(registry: Registry, directory: Director
       }
     },
   });
-  // Counters kept by the resolver, exposed as gauges that only grow (prom-client counters cannot be set).
+  // Counts kept by the resolver, copied at scrape time into counters (reset, then the running total).
   const counter = (name: string, help: string, pick: (r: ReturnType<typeof resolvers>[number]) => number) =>
-    new Gauge({
+    new Counter({
       name,
       help,
       labelNames: ['resolver'],
       registers: [registry],
       collect() {
         this.reset();
-        for (const r of resolvers()) this.set({ resolver: r.name }, pick(r));
+        for (const r of resolvers()) this.inc({ resolver: r.name }, pick(r));
       },
     });
   counter('smsotpd_directory_searches_total', 'Searches sent to the LDAP resolver', (r) => r.counters.searches);
