@@ -6,7 +6,7 @@ import { TtlCache } from './cache.js';
 import { invalidUser, resolverError } from './errors.js';
 import { and, checkLoginName, equalityFilter, escapeFilterValue, inChainMemberFilter, loginFilter, parseSearchFilter } from './filter.js';
 import { guidToBytes, guidToString, isGuid } from './guid.js';
-import { Connector, describe, isConnectionError, SearchPool, type HealthRecorder } from './ldap-pool.js';
+import { Connector, describe, SearchPool, type HealthRecorder } from './ldap-pool.js';
 import type { LdapOptions } from './options.js';
 import type { DirectoryUser, ListPage, Resolver, ResolverHealth } from './types.js';
 
@@ -388,4 +388,3 @@ export function isUnder(dn: string, base: string): boolean {
   return d === b || d.endsWith(`,${b}`);
 }
 
-export { isConnectionError };

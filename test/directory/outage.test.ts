@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHarness, type Harness } from '../helpers/harness.js';
+import { lastOtp, makeHarness, type Harness } from '../helpers/harness.js';
 import { PEOPLE, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
 
 /** The directory server stops in the middle of a run, and comes back. */
@@ -51,5 +51,28 @@ describe.skipIf(!!slapdMissing)('directory outage', () => {
     const back = await h.call('POST', '/validate/check', { user: 'alice', pass: 'alice-pw' });
     expect(back.body.result.authentication).toBe('CHALLENGE');
     expect(h.core.deps.directory.health()[0]!.up).toBe(true);
+  });
+  it('a user who got the SMS before the directory went down answers from the look-up cache', async () => {
+    const h2 = await makeHarness({
+      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', TIMEOUT: 2, CACHE_TIMEOUT: 120 } },
+      realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
+      defaultRealm: 'corp',
+    });
+    try {
+      const init = await h2.call('POST', '/token/init', { type: 'sms', user: 'bob', dynamic_phone: '1' }, { headers: { Authorization: await h2.adminToken() } });
+      expect(init.status).toBe(200);
+      const step1 = await h2.call('POST', '/validate/check', { user: 'bob', pass: 'bob-pw' });
+      expect(step1.body.result.authentication).toBe('CHALLENGE');
+      await h2.sms.waitForSent(1);
+      await s.stop();
+      const step2 = await h2.call('POST', '/validate/check', { user: 'bob', pass: lastOtp(h2), transaction_id: step1.body.detail.transaction_id });
+      expect(step2.body.result.value).toBe(true);
+      // A new login needs the password checked by the directory: that one is ERR907.
+      const again = await h2.call('POST', '/validate/check', { user: 'bob', pass: 'bob-pw' });
+      expect(again.body.result.error.code).toBe(907);
+    } finally {
+      await s.start();
+      await h2.close();
+    }
   });
 });
