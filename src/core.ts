@@ -10,12 +10,15 @@ import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
 import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { checkLogin, normalisePhone, UserDirectory } from './token/users.js';
+import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Directory } from './directory/directory.js';
 import { AutoEnroller } from './directory/auto-enroll.js';
 import { registerDirectoryMetrics } from './directory/metrics.js';
+import { consoleRealms } from './directory/realm-source.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
-import { createEnqueue } from './sms/outbox.js';
+import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { makeBackup } from './token/backup.js';
 import { Inbox } from './sms/inbox.js';
 import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -23,6 +26,8 @@ import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import type { Logger } from './util/logger.js';
+import type { TlsSummary } from './tls/certificate.js';
+import type { RealmSource } from './api/console/realms.js';
 
 export interface CoreOptions {
   config: Config;
@@ -33,6 +38,10 @@ export interface CoreOptions {
   clock?: Clock;
   secrets?: Secrets;
   audit?: AuditLog;
+  /** The listener's certificate, once it listens with TLS (serve sets it). */
+  tls?: () => TlsSummary | null;
+  /** Directory realms for the console (the local realm is always there). */
+  realms?: RealmSource;
 }
 
 export interface Core {
@@ -113,6 +122,8 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     enqueue,
+    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    backup: () => makeBackup(store, secrets, clock.now()),
     inbox,
     ussd: new Ussd(o.providers),
     metrics,
@@ -120,12 +131,17 @@ export function createCore(o: CoreOptions): Core {
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),
+    tls: o.tls,
+    providers: o.providers,
+    // The console's realm view; directory realms come from the resolvers.
+    realms: o.realms ?? (directory.configuredRealms().length ? consoleRealms(directory) : undefined),
   };
 
   return {
     app: createApp(deps),
     deps,
     async start() {
+      await normaliseStoredPhones(store, config.sms.defaultRegion, logger, clock.now());
       await dispatcher.start();
       for (const p of o.providers) {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { PiError, internalError } from '../token/errors.js';
 import { DirectoryError } from '../directory/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
+import { routeLabel } from './metrics.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { fail } from './envelope.js';
 import { loginThrottles } from './login-throttle.js';
@@ -15,7 +16,7 @@ import { tokenRoutes } from './routes/token.js';
 import { IMPORT_MAX_BYTES, userRoutes } from './routes/user.js';
 import { directoryRoutes } from './routes/directory.js';
 import { validateRoutes } from './routes/validate.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import { CSP as CONSOLE_CSP, consoleRoutes } from './console/index.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
@@ -29,19 +30,19 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('*', async (c, next) => {
+    const t0 = performance.now();
     c.set('bodyLimit', c.req.path === '/user/import' ? IMPORT_MAX_BYTES : deps.config.limits.bodyBytes);
     await next();
-    // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
-    const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
-    deps.metrics.request(`${c.req.method} ${endpoint}`, c.get('result') ?? String(c.res.status));
+    const seconds = (performance.now() - t0) / 1000;
+    deps.metrics.request({ method: c.req.method, route: routeLabel(c), status: c.res.status, seconds, authentication: c.get('result') });
   });
-  app.use('*', securityHeaders({ csp: STATUS_PAGE_CSP }));
+  app.use('*', securityHeaders({ csp: CONSOLE_CSP }));
 
   // Every login path is throttled per client address (and per admin or API key name).
   const throttles = loginThrottles(deps);
   app.use('/auth', throttles.auth);
   app.use('/auth/*', throttles.auth);
-  for (const p of ['/token/*', '/user/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
     app.use(p, throttles.admin);
   }
   app.use('/sms/*', throttles.gateway);
@@ -69,16 +70,14 @@ export function createApp(deps: AppDeps) {
   app.use('/modem/*', requireAdmin(deps));
   app.route('/modem', modemRoutes(deps));
   app.route('/', systemRoutes(deps));
-  app.get('/', (c) => {
-    c.header('Content-Security-Policy', STATUS_PAGE_CSP);
-    return c.html(STATUS_PAGE_HTML);
-  });
+  // The web console at `/` and `/console/*` (contract 11).
+  app.route('/', consoleRoutes(deps, { throttle: throttles.state }));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
+  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
     if (err instanceof DirectoryError) return fail(c, new PiError(err.code, err.message, err.httpStatus));

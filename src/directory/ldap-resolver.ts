@@ -1,5 +1,5 @@
 import type { Client, Entry } from 'ldapts';
-import { InvalidCredentialsError, NoSuchObjectError, ResultCodeError, SizeLimitExceededError } from 'ldapts';
+import { InvalidCredentialsError, NoSuchObjectError, OrFilter, ResultCodeError, SizeLimitExceededError, SubstringFilter } from 'ldapts';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { TtlCache } from './cache.js';
@@ -341,6 +341,18 @@ export class LdapResolver implements Resolver {
     };
     await visit(groupDn, 0, true);
     return people;
+  }
+
+  /**
+   * Users whose login, given name or surname contains `query` (the console's search), at most
+   * `limit`. The query is an octet string inside substring filters, never filter text.
+   */
+  async searchUsers(query: string, limit: number): Promise<DirectoryUser[]> {
+    checkLoginName(query);
+    const attrs = new Set([...this.o.loginAttributes, this.o.userInfo.get('givenname') ?? 'givenName', this.o.userInfo.get('surname') ?? 'sn']);
+    const any = new OrFilter({ filters: [...attrs].map((attribute) => new SubstringFilter({ attribute, any: [query] })) });
+    const entries = await this.paged(this.o.base, and([...this.o.searchFilter, any]), Math.min(limit, this.o.sizeLimit));
+    return entries.map((e) => this.toUser(e)?.user).filter((u): u is DirectoryUser => !!u).slice(0, limit).sort((a, b) => a.login.localeCompare(b.login));
   }
 
   /** For `directory test`: the filter a login look-up sends, in RFC 4515 text. */

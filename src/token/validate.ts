@@ -143,7 +143,7 @@ export class Validator {
   }
 
   private async selectTokens(p: CheckParams): Promise<{ owner: UserRecord | undefined; tokens: TokenRecord[]; firstFactor?: FirstFactor | undefined }> {
-    if (!p.user && !p.serial) throw parameterError('ERR905: You need to specify a serial, user or credential_id.');
+    if (!p.user && !p.serial) throw parameterError('You need to specify a serial, user or credential_id.');
     // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
     // the name rules (names.ts) refuse those and more, and say which characters are allowed.
     if (p.serial !== undefined && p.serial !== '') checkName('serial', p.serial);
@@ -157,7 +157,7 @@ export class Validator {
       tokens = this.d.tokens.ofUser(login, realm);
       if (p.serial !== undefined) {
         tokens = tokens.filter((t) => t.serial === p.serial);
-        if (tokens.length === 0) throw parameterError('ERR905: Given serial does not belong to given user!');
+        if (tokens.length === 0) throw parameterError('Given serial does not belong to given user!');
       }
     } else {
       const t = this.d.tokens.get(p.serial!);
