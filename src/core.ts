@@ -10,9 +10,11 @@ import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
 import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
+import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
-import { createEnqueue } from './sms/outbox.js';
+import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { makeBackup } from './token/backup.js';
 import { Inbox } from './sms/inbox.js';
 import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -102,6 +104,8 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     enqueue,
+    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    backup: () => makeBackup(store, secrets, clock.now()),
     inbox,
     ussd: new Ussd(o.providers),
     metrics,
@@ -118,6 +122,7 @@ export function createCore(o: CoreOptions): Core {
     app: createApp(deps),
     deps,
     async start() {
+      await normaliseStoredPhones(store, config.sms.defaultRegion, logger, clock.now());
       await dispatcher.start();
       for (const p of o.providers) {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));

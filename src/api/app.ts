@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { PiError, internalError } from '../token/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
+import { routeLabel } from './metrics.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { fail } from './envelope.js';
 import { loginThrottles } from './login-throttle.js';
@@ -27,11 +28,11 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('*', async (c, next) => {
+    const t0 = performance.now();
     c.set('bodyLimit', c.req.path === '/user/import' ? IMPORT_MAX_BYTES : deps.config.limits.bodyBytes);
     await next();
-    // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
-    const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
-    deps.metrics.request(`${c.req.method} ${endpoint}`, c.get('result') ?? String(c.res.status));
+    const seconds = (performance.now() - t0) / 1000;
+    deps.metrics.request({ method: c.req.method, route: routeLabel(c), status: c.res.status, seconds, authentication: c.get('result') });
   });
   app.use('*', securityHeaders({ csp: CONSOLE_CSP }));
 
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps) {
   const throttles = loginThrottles(deps);
   app.use('/auth', throttles.auth);
   app.use('/auth/*', throttles.auth);
-  for (const p of ['/token/*', '/user/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
     app.use(p, throttles.admin);
   }
   app.use('/sms/*', throttles.gateway);
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps) {
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
+  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
     deps.logger.error({ err, path: c.req.path }, 'request failed');

@@ -7,6 +7,8 @@ import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Enqueue } from '../sms/outbox.js';
+import type { Backup } from '../store/backup.js';
+import type { OutboxRecord } from '../store/types.js';
 import type { Inbox } from '../sms/inbox.js';
 import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
@@ -38,6 +40,10 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   /** The outbox's one way in (sms/outbox.ts createEnqueue). */
   enqueue: Enqueue;
+  /** The newest outbox records (status page). */
+  recentMessages(n: number): OutboxRecord[];
+  /** A consistent backup of the state with its key (GET /backup). */
+  backup(): Backup;
   /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
   inbox: Inbox;
   ussd: Ussd;

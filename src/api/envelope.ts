@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { PiError } from '../token/errors.js';
+import type { PiError } from '../token/errors.js';
+import { httpStatusOf } from './error-status.js';
 
 /** The privacyIDEA API level we emulate; clients parse it as major.minor and switch features on it. */
 export const API_LEVEL = '3.13';
@@ -38,5 +39,5 @@ export function errorBody(err: PiError) {
 }
 
 export function fail(c: Context, err: PiError) {
-  return c.json(errorBody(err), err.httpStatus as 400);
+  return c.json(errorBody(err), httpStatusOf(err) as 400);
 }

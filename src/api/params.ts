@@ -28,13 +28,13 @@ const DEFAULT_MAX = 256;
 const MAX_PARAMS = 50;
 
 const unsupported = (type: string) =>
-  new PiError(905, `ERR905: Unsupported content type "${type}": send application/x-www-form-urlencoded or application/json.`, 415);
+  new PiError(905, `Unsupported content type "${type}": send application/x-www-form-urlencoded or application/json.`, 'unsupportedMedia');
 
 function add(out: Params, key: string, value: string): void {
-  if (out.has(key)) throw parameterError(`ERR905: Parameter '${key}' given more than once.`);
-  if (out.size >= MAX_PARAMS) throw parameterError(`ERR905: Too many parameters (at most ${MAX_PARAMS}).`);
+  if (out.has(key)) throw parameterError(`Parameter '${key}' given more than once.`);
+  if (out.size >= MAX_PARAMS) throw parameterError(`Too many parameters (at most ${MAX_PARAMS}).`);
   const max = MAX_LEN.get(key) ?? DEFAULT_MAX;
-  if (value.length > max) throw parameterError(`ERR905: Parameter '${key}' is too long (at most ${max} characters).`);
+  if (value.length > max) throw parameterError(`Parameter '${key}' is too long (at most ${max} characters).`);
   out.set(key, value);
 }
 
@@ -52,7 +52,7 @@ function parseUrlEncoded(text: string, out: Params): void {
       key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
       value = decodeURIComponent(rawVal.replace(/\+/g, ' '));
     } catch {
-      throw parameterError('ERR905: Malformed form data: invalid percent-encoding or not UTF-8.');
+      throw parameterError('Malformed form data: invalid percent-encoding or not UTF-8.');
     }
     add(out, key, value);
   }
@@ -71,12 +71,12 @@ function scalar(key: string, v: unknown): string {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v === null) return '';
-  throw parameterError(`ERR905: Parameter '${key}' must be a string, number or boolean.`);
+  throw parameterError(`Parameter '${key}' must be a string, number or boolean.`);
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-export const bodyTooLarge = (max: number) => new PiError(905, `ERR905: Request body too large (at most ${max} bytes).`, 413);
+export const bodyTooLarge = (max: number) => new PiError(905, `Request body too large (at most ${max} bytes).`, 'tooLarge');
 
 /**
  * The request body, at most `limit` bytes (the app puts limits.bodyBytes in the context). On the
@@ -104,7 +104,7 @@ export async function readBody(c: Context): Promise<Uint8Array> {
     }
     return Buffer.concat(parts);
   } catch (err) {
-    if (err instanceof PiError && err.httpStatus === 413) c.header('Connection', 'close');
+    if (err instanceof PiError && err.kind === 'tooLarge') c.header('Connection', 'close');
     throw err;
   }
 }
@@ -172,11 +172,11 @@ async function parseParams(c: Context): Promise<Params> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    throw parameterError('ERR905: The request body is not valid UTF-8.');
+    throw parameterError('The request body is not valid UTF-8.');
   }
   if (type === 'application/json') {
     const body = parseJsonBody(text);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parameterError('ERR905: The JSON body must be an object.');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parameterError('The JSON body must be an object.');
     for (const [k, v] of Object.entries(body)) add(out, k, scalar(k, v));
   } else if (type === 'application/x-www-form-urlencoded' || type === '') {
     parseUrlEncoded(text.trim(), out);
@@ -190,7 +190,7 @@ export const opt = (p: Params, key: string): string | undefined => p.get(key);
 
 export function req(p: Params, key: string): string {
   const v = p.get(key);
-  if (v === undefined) throw parameterError(`ERR905: Missing parameter: '${key}'`);
+  if (v === undefined) throw parameterError(`Missing parameter: '${key}'`);
   return v;
 }
 
@@ -204,8 +204,8 @@ export function flag(p: Params, key: string): boolean {
 export function int(p: Params, key: string, def: number, min: number, max: number): number {
   const v = p.get(key);
   if (v === undefined || v === '') return def;
-  if (!/^-?\d+$/.test(v)) throw parameterError(`ERR905: Parameter '${key}' must be an integer.`);
+  if (!/^-?\d+$/.test(v)) throw parameterError(`Parameter '${key}' must be an integer.`);
   const n = Number(v);
-  if (n < min || n > max) throw parameterError(`ERR905: Parameter '${key}' must be between ${min} and ${max}.`);
+  if (n < min || n > max) throw parameterError(`Parameter '${key}' must be between ${min} and ${max}.`);
   return n;
 }

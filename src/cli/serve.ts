@@ -1,5 +1,6 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { Server } from 'node:http';
 import { loadConfig } from '../config/load.js';
 import { createCore } from '../core.js';
@@ -10,6 +11,7 @@ import { createLogger } from '../util/logger.js';
 import { AdjustableClock } from '../util/clock.js';
 import { keepTime } from '../time-keeper.js';
 import { CliError, socketPath } from './client.js';
+import { describeError } from './errors.js';
 import { threadPoolSize } from '../util/thread-pool.js';
 import { createListener, type ListenerTls } from '../tls/server.js';
 import { TlsError } from '../tls/certificate.js';
@@ -24,6 +26,24 @@ function listen(server: Server, ...args: [number, string] | [string]): Promise<v
   });
 }
 
+/** The data dir, made 0700 if missing; a refusal says which directory and how to fix it. */
+function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const who = userInfo().username;
+    if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') {
+      throw new CliError(
+        `the data directory ${dir} is not writable for ${who} (${describeError(e)}): ` +
+          `sudo install -d -o ${who} -m 0700 ${dir}, or set dataDir in the config to a directory ${who} owns`,
+      );
+    }
+    throw new CliError(`cannot use the data directory ${dir}: ${describeError(e)}`);
+  }
+}
+
 /**
  * `smsotpd serve`: the daemon. Order matters: the data-dir lock first (one writer), then the
  * store (a corrupt file stops here, untouched), then HTTP, then the providers in the background.
@@ -31,7 +51,7 @@ function listen(server: Server, ...args: [number, string] | [string]): Promise<v
 export async function serve(configFile?: string): Promise<void> {
   const config = loadConfig(configFile);
   const logger = createLogger({ level: config.log.level });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  makeDataDir(config.dataDir);
   const lock = acquireLock(config.dataDir);
   const clock = new AdjustableClock();
   let store;

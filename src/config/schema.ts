@@ -18,7 +18,7 @@ import { keyDescriptions } from './descriptions.js';
  */
 
 /** A key that no longer exists: setting it stops start-up with `reason`, which says what to do. */
-const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
+export const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
 
 /** An international number (the SMSC's), stored in E.164 whatever separators were typed. */
 const internationalNumber = z
@@ -242,14 +242,14 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
-        /**
-         * Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name:
-         * after `freeFailures` failures answers are delayed (0.5 s doubling to 4 s), after
-         * `blockAfterFailures` refused with 429 until `failureWindow` seconds after the last failure.
-         */
-        freeFailures: z.number().int().min(1).max(1000).default(3),
-        blockAfterFailures: z.number().int().min(1).max(100_000).default(10),
-        failureWindow: seconds(900, 1, 86_400),
+        // Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name.
+        freeFailures: z
+          .number().int().min(1).max(1000).default(3)
+          .describe('Failed logins (per client address, and per admin or API key name) answered without delay; further ones wait 0.5 s, doubling up to 4 s.'),
+        blockAfterFailures: z
+          .number().int().min(1).max(100_000).default(10)
+          .describe('Failed logins after which further attempts are refused with 429 and Retry-After, until auth.failureWindow seconds after the last failure. The CLI is never throttled.'),
+        failureWindow: seconds(900, 1, 86_400).describe('Seconds after its last failure when a client address or name is forgotten by the login throttle (and a block ends).'),
       })
       .prefault({}),
     sms: z
@@ -260,7 +260,7 @@ export const configSchema = z
           .optional()
           .describe(
             'Region (ISO 3166 code, e.g. "DE") for phone numbers written nationally, such as "0176 12345678". ' +
-              'Without it, national numbers are refused and only international ones (+49...) are accepted. See docs/config.md, "Phone numbers".',
+              'Without it, national numbers are refused and only international ones (+49...) are accepted. The rules: docs/config.md, "Phone numbers".',
           ),
         /** Template; tags {otp} {serial} {user} {username} {givenname} {surname} {userrealm} {time} {date} {challenge}. */
         text: z.string().min(1).max(480).default('Your login code is {otp}'),
@@ -322,5 +322,6 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
-// Meaning of the keys that predate inline descriptions (see the comment at the top).
-describeKeys(configSchema, keyDescriptions);
+// Meaning of the keys that predate inline descriptions (see the comment at the top). Problems
+// (a stale path, a key described twice) fail test/config/reference.test.ts, not start-up.
+export const descriptionProblems = describeKeys(configSchema, keyDescriptions);

@@ -102,6 +102,13 @@ export function createEnqueue(d: EnqueueDeps): Enqueue {
   };
 }
 
+/** The newest `n` outbox records, newest first (the status page). */
+export function newestMessages(outbox: Readonly<Record<string, OutboxRecord>>, n: number): OutboxRecord[] {
+  return Object.values(outbox)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .slice(0, n);
+}
+
 /**
  * Status-report details: null when none was requested (or the provider cannot give them).
  * `status` is the TP-ST that settled the message (null while it is `sent`); `parts` the latest

@@ -30,8 +30,8 @@ export class Accounts {
 
   async addAdmin(username: string, password: string): Promise<{ created: boolean }> {
     checkName('admin', username);
-    if (password.length < PASSWORD_MIN) throw parameterError(`ERR905: The password must have at least ${PASSWORD_MIN} characters.`);
-    if (password.length > PASSWORD_MAX) throw parameterError(`ERR905: The password is too long (at most ${PASSWORD_MAX}).`);
+    if (password.length < PASSWORD_MIN) throw parameterError(`The password must have at least ${PASSWORD_MIN} characters.`);
+    if (password.length > PASSWORD_MAX) throw parameterError(`The password is too long (at most ${PASSWORD_MAX}).`);
     const existing = this.store.get('admins', username);
     const passwordHash = await this.secrets.hash(password);
     await this.store.commit([{ c: 'admins', k: username, v: { username, passwordHash, createdAt: existing?.createdAt ?? this.clock.now() } }]);
@@ -65,7 +65,7 @@ export class Accounts {
   /** Creates an API key; returns the secret, which is not stored and cannot be shown again. */
   async addApiKey(name: string): Promise<string> {
     checkName('apikey', name);
-    if (this.store.get('apikeys', name)) throw parameterError(`ERR905: An API key named "${name}" exists already; delete it first.`);
+    if (this.store.get('apikeys', name)) throw parameterError(`An API key named "${name}" exists already; delete it first.`);
     const secret = randomBytes(24).toString('base64url');
     await this.store.commit([{ c: 'apikeys', k: name, v: { name, secretHash: await this.secrets.hash(secret), createdAt: this.clock.now() } }]);
     return secret;

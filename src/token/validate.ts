@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Change, OutboxRecord, TokenRecord, UserRecord } from '../store/types.js';
+import type { Change, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
 import type { Enqueue, NewMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';
@@ -140,7 +140,7 @@ export class Validator {
   }
 
   private selectTokens(p: CheckParams): { owner: UserRecord | undefined; tokens: TokenRecord[] } {
-    if (!p.user && !p.serial) throw parameterError('ERR905: You need to specify a serial, user or credential_id.');
+    if (!p.user && !p.serial) throw parameterError('You need to specify a serial, user or credential_id.');
     // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
     // the name rules (names.ts) refuse those and more, and say which characters are allowed.
     if (p.serial !== undefined && p.serial !== '') checkName('serial', p.serial);
@@ -152,7 +152,7 @@ export class Validator {
       tokens = this.d.tokens.ofUser(login, realm);
       if (p.serial !== undefined) {
         tokens = tokens.filter((t) => t.serial === p.serial);
-        if (tokens.length === 0) throw parameterError('ERR905: Given serial does not belong to given user!');
+        if (tokens.length === 0) throw parameterError('Given serial does not belong to given user!');
       }
     } else {
       const t = this.d.tokens.get(p.serial!);

@@ -146,7 +146,7 @@ describe('POST /modem/<id>/ussd', () => {
     pool.ussdScript.set('*101#', 'hang');
     const slow = await h.call('POST', '/modem/m1/ussd', { code: '*101#', timeout: '1' }, { headers: auth });
     expect(slow.status).toBe(504);
-    expect(slow.body.result.error.message).toBe('ERR-504: no USSD answer from modem "m1" within 1 s');
+    expect(slow.body.result.error.message).toBe('no USSD answer from modem "m1" within 1 s');
     const refused = await h.call('POST', '/modem/m1/ussd', { code: '*999#' }, { headers: auth });
     expect(refused.status).toBe(502);
     expect(refused.body.result.error.message).toContain('+CUSD: 4');

@@ -165,7 +165,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect(r.body.detail.message).toBe('Failcounter exceeded');
     expect(h.sms.attempts).toHaveLength(0);
     const reset = await h.call('POST', '/token/reset', { serial }, { headers: { Authorization: await h.adminToken() } });
-    expect(reset.body.result.value).toBe(true);
+    expect(reset.body.result.value).toBe(1);
     expect((await check({ user: 'alice', pass: '1234' })).body.result.authentication).toBe('CHALLENGE');
   });
 

@@ -52,7 +52,7 @@ export async function identify(c: Context, h: AuthHooks): Promise<Identity | nul
 export function authenticate(h: AuthHooks): MiddlewareHandler {
   return async (c, next) => {
     const id = await identify(c, h);
-    if (!id) throw new PiError(4033, 'Authentication failure. Missing Authorization header.', 401);
+    if (!id) throw new PiError(4033, 'Authentication failure. Missing Authorization header.', 'auth');
     c.set('identity', id);
     await next();
   };

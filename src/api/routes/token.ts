@@ -58,9 +58,9 @@ export function tokenRoutes(deps: AppDeps) {
   const serialOf = (c: Context<AppEnv>, p: Params) => {
     const fromPath = c.req.param('serial');
     const fromParam = opt(p, 'serial');
-    if (fromPath && fromParam && fromPath !== fromParam) throw parameterError('ERR905: serial in path and parameter differ.');
+    if (fromPath && fromParam && fromPath !== fromParam) throw parameterError('serial in path and parameter differ.');
     const s = fromPath ?? fromParam;
-    if (!s) throw parameterError("ERR905: Missing parameter: 'serial'");
+    if (!s) throw parameterError("Missing parameter: 'serial'");
     return s;
   };
 

@@ -61,11 +61,11 @@ export function userRoutes(deps: AppDeps) {
       const str = (k: string) => {
         const v = Object.hasOwn(r, k) ? r[k] : undefined;
         if (v === undefined || v === null || v === '') return undefined;
-        if (typeof v !== 'string') throw parameterError(`ERR905: users[${i}].${k} must be a string.`);
+        if (typeof v !== 'string') throw parameterError(`users[${i}].${k} must be a string.`);
         return v;
       };
       const login = str('user');
-      if (!login) throw parameterError(`ERR905: users[${i}] has no user.`);
+      if (!login) throw parameterError(`users[${i}] has no user.`);
       const input: UserInput = { login };
       for (const k of ['realm', 'mobile', 'givenname', 'surname'] as const) {
         const v = str(k);

@@ -11,7 +11,7 @@ function transactionId(p: Params): string | undefined {
   const tid = opt(p, 'transaction_id');
   const state = opt(p, 'state');
   if (tid !== undefined && state !== undefined && tid !== state) {
-    throw parameterError("ERR905: 'transaction_id' and 'state' differ; send one of them.");
+    throw parameterError("'transaction_id' and 'state' differ; send one of them.");
   }
   const v = tid ?? state;
   // An empty transaction_id is what some clients send on the first leg: treat it as absent.

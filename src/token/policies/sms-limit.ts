@@ -40,12 +40,14 @@ export class PhoneWindow {
   }
 
   count(phone: string, now: number): number {
-    return inWindow(this.byPhone.get(phone) ?? [], now, this.limit.windowMs).length;
+    const times = this.byPhone.get(phone);
+    return times ? inWindow(times, now, this.limit.windowMs).length : 0;
   }
 
   add(phone: string, now: number): void {
     this.sweep(now);
-    this.byPhone.set(phone, recordSms(this.byPhone.get(phone) ?? [], now, this.limit));
+    const times = this.byPhone.get(phone);
+    this.byPhone.set(phone, times ? recordSms(times, now, this.limit) : [now]);
   }
 
   /** Numbers currently tracked (for tests and the status page). */

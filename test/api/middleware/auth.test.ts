@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { authenticate, type Identity } from '../../../src/api/middleware/auth.js';
 import type { PiError } from '../../../src/token/errors.js';
+import { httpStatusOf } from '../../../src/api/error-status.js';
 
 type Env = { Bindings: { local?: boolean }; Variables: { identity: Identity } };
 
@@ -13,7 +14,7 @@ function app(withKeys: boolean) {
     ...(withKeys ? { verifyApiKey: async (n: string, s: string) => n === 'pi' && s === 'secret' } : {}),
   }));
   a.get('/', (c) => c.json(c.get('identity')));
-  a.onError((err, c) => c.json({ code: (err as PiError).code, message: err.message }, (err as PiError).httpStatus as 401));
+  a.onError((err, c) => c.json({ code: (err as PiError).code, message: err.message }, httpStatusOf(err as PiError) as 401));
   return a;
 }
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { PiError } from '../../../src/token/errors.js';
+import type { PiError } from '../../../src/token/errors.js';
+import { httpStatusOf } from '../../../src/api/error-status.js';
 import { FailureThrottle, type ThrottlePolicy } from '../../../src/api/middleware/failure-throttle.js';
 import { throttle } from '../../../src/api/middleware/throttle.js';
 
@@ -18,7 +19,7 @@ function app(now: { t: number }) {
   }));
   a.post('/login', (c) => (c.req.query('pw') === 'right' ? c.text('ok') : c.text('no', 401)));
   a.post('/bad', (c) => c.text('bad', 400));
-  a.onError((err, c) => c.text(err.message, (err as PiError).httpStatus as 429));
+  a.onError((err, c) => c.text(err.message, httpStatusOf(err as PiError) as 429));
   const login = (pw: string, name = 'alice', addr = '1') => a.request(`/login?name=${name}&pw=${pw}`, { method: 'POST', headers: { 'x-addr': addr } });
   return { a, state, delays, blocked, login };
 }

@@ -1,6 +1,5 @@
 import { checkName } from '../../../token/names.js';
 import { PASSPHRASE_MIN, sealBackup } from '../../../util/sealed-backup.js';
-import { makeBackup } from '../../routes/system.js';
 import { auditConsole, done, errorText, fields, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { Action, Csrf, Layout, Pill, time } from '../ui.js';
@@ -162,7 +161,7 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
     const pass = f.str('passphrase', 256);
     if (pass !== f.str('again', 256)) return done(c, '/console/system', 'The two passphrases differ: no backup made.', 'bad');
     try {
-      const sealed = await sealBackup(JSON.stringify(makeBackup(deps)), pass);
+      const sealed = await sealBackup(JSON.stringify(deps.backup()), pass);
       auditConsole(c, deps, 'backup download', true);
       c.header('Content-Type', 'application/json');
       c.header('Content-Disposition', `attachment; filename="smsotpd-backup-${new Date(deps.clock.now()).toISOString().slice(0, 19).replace(/:/g, '')}.json"`);
