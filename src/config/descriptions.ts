@@ -30,10 +30,6 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
 
   auth: 'Admin authentication.',
   'auth.jwtValidity': "Seconds an admin JWT from POST /auth is valid (privacyIDEA's default is one hour).",
-  'auth.freeFailures':
-    'Login throttle (admin /auth, API keys, JWTs; per client address and per admin or key name): failures answered without delay; after them answers are delayed (0.5 s doubling to 4 s).',
-  'auth.blockAfterFailures': 'Login throttle: failures after which further attempts are refused with 429 and Retry-After.',
-  'auth.failureWindow': 'Login throttle: seconds after the last failure when the count starts again.',
 
   sms: 'SMS sending: text, providers, queue and retries.',
   'sms.text':
