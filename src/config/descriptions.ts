@@ -7,6 +7,14 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   listen: 'Where the HTTP API and the console listen.',
   'listen.host': 'Address to bind. The default serves only this machine; use the LAN address (or 0.0.0.0) to serve the network.',
   'listen.port': 'TCP port; 0 picks a free one (tests).',
+  'listen.tls':
+    'HTTPS on this port (it then speaks HTTPS only): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/, or {cert, key} names PEM files. Re-read on SIGHUP. Unset: plain HTTP (fine on 127.0.0.1 behind a proxy).',
+  'listen.tls.cert': 'PEM certificate file; it may hold the chain after the leaf.',
+  'listen.tls.key': 'PEM private key file of the certificate.',
+  console: 'The web console at `/`: session lifetimes and how many sessions at once.',
+  'console.idleMinutes': 'Minutes without a request after which a console session ends.',
+  'console.maxHours': 'Hours after login after which a console session ends, however busy.',
+  'console.maxSessions': 'Console sessions at once; the oldest ends when a new login would exceed it.',
   dataDir:
     "Directory for everything the daemon keeps: the state file, the encryption key (mode 0600), the audit log, the simulated modem's record. A relative path is resolved against the working directory.",
   trustedProxies:
@@ -30,10 +38,6 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
 
   auth: 'Admin authentication.',
   'auth.jwtValidity': "Seconds an admin JWT from POST /auth is valid (privacyIDEA's default is one hour).",
-  'auth.freeFailures':
-    'Login throttle (admin /auth, API keys, JWTs; per client address and per admin or key name): failures answered without delay; after them answers are delayed (0.5 s doubling to 4 s).',
-  'auth.blockAfterFailures': 'Login throttle: failures after which further attempts are refused with 429 and Retry-After.',
-  'auth.failureWindow': 'Login throttle: seconds after the last failure when the count starts again.',
 
   sms: 'SMS sending: text, providers, queue and retries.',
   'sms.text':
