@@ -29,7 +29,7 @@ class BenchPool {
   status() {
     return { id: this.id, type: this.type, health: 'ready', detail: { modems: [{ id: 'm1', state: 'ready' }] } };
   }
-  async send(msg) {
+  async send() {
     const references = [this.mr];
     this.mr = (this.mr + 1) % 256;
     return { ok: true, references, modemId: 'm1', reportRequested: true, ref: String(references[0]) };

@@ -10,6 +10,7 @@ import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
 import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
+import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
 import { createEnqueue, newestMessages } from './sms/outbox.js';
@@ -21,6 +22,8 @@ import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import type { Logger } from './util/logger.js';
+import type { TlsSummary } from './tls/certificate.js';
+import type { RealmSource } from './api/console/realms.js';
 
 export interface CoreOptions {
   config: Config;
@@ -31,6 +34,10 @@ export interface CoreOptions {
   clock?: Clock;
   secrets?: Secrets;
   audit?: AuditLog;
+  /** The listener's certificate, once it listens with TLS (serve sets it). */
+  tls?: () => TlsSummary | null;
+  /** Directory realms for the console (the local realm is always there). */
+  realms?: RealmSource;
 }
 
 export interface Core {
@@ -106,12 +113,16 @@ export function createCore(o: CoreOptions): Core {
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),
+    tls: o.tls,
+    providers: o.providers,
+    realms: o.realms,
   };
 
   return {
     app: createApp(deps),
     deps,
     async start() {
+      await normaliseStoredPhones(store, config.sms.defaultRegion, logger, clock.now());
       await dispatcher.start();
       for (const p of o.providers) {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));

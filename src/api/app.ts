@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { PiError, internalError } from '../token/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
+import { routeLabel } from './metrics.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { fail } from './envelope.js';
 import { loginThrottles } from './login-throttle.js';
@@ -13,7 +14,7 @@ import { modemRoutes } from './routes/modem.js';
 import { tokenRoutes } from './routes/token.js';
 import { IMPORT_MAX_BYTES, userRoutes } from './routes/user.js';
 import { validateRoutes } from './routes/validate.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import { CSP as CONSOLE_CSP, consoleRoutes } from './console/index.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
@@ -27,13 +28,13 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('*', async (c, next) => {
+    const t0 = performance.now();
     c.set('bodyLimit', c.req.path === '/user/import' ? IMPORT_MAX_BYTES : deps.config.limits.bodyBytes);
     await next();
-    // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
-    const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
-    deps.metrics.request(`${c.req.method} ${endpoint}`, c.get('result') ?? String(c.res.status));
+    const seconds = (performance.now() - t0) / 1000;
+    deps.metrics.request({ method: c.req.method, route: routeLabel(c), status: c.res.status, seconds, authentication: c.get('result') });
   });
-  app.use('*', securityHeaders({ csp: STATUS_PAGE_CSP }));
+  app.use('*', securityHeaders({ csp: CONSOLE_CSP }));
 
   // Every login path is throttled per client address (and per admin or API key name).
   const throttles = loginThrottles(deps);
@@ -65,10 +66,8 @@ export function createApp(deps: AppDeps) {
   app.use('/modem/*', requireAdmin(deps));
   app.route('/modem', modemRoutes(deps));
   app.route('/', systemRoutes(deps));
-  app.get('/', (c) => {
-    c.header('Content-Security-Policy', STATUS_PAGE_CSP);
-    return c.html(STATUS_PAGE_HTML);
-  });
+  // The web console at `/` and `/console/*` (contract 11).
+  app.route('/', consoleRoutes(deps, { throttle: throttles.state }));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());

@@ -18,6 +18,9 @@ import type { Params } from './params.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Metrics } from './metrics.js';
 import type { SignalHistory } from './signal-history.js';
+import type { SmsProvider } from '../sms/provider.js';
+import type { TlsSummary } from '../tls/certificate.js';
+import type { RealmSource } from './console/realms.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
 export type { Identity } from './middleware/auth.js';
@@ -50,6 +53,12 @@ export interface AppDeps {
   /** False until the providers are started; /healthz answers 503 meanwhile. */
   ready(): boolean;
   startedAt: number;
+  /** The certificate the listener serves now (null: plain HTTP, or no daemon listening). */
+  tls?: () => TlsSummary | null;
+  /** The providers in config order, for the console's modem actions (USSD balance, probe). */
+  providers?: readonly SmsProvider[];
+  /** Realms beyond the local table (the directory's), listed by the console. */
+  realms?: RealmSource;
 }
 
 export type AppEnv = {

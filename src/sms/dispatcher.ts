@@ -80,6 +80,12 @@ export class Dispatcher {
   private running = false;
   private housekeeping: NodeJS.Timeout | null = null;
   readonly counters: DispatcherCounters = { sent: 0, expired: 0, failed: 0, retries: 0, failovers: 0, duplicates: 0 };
+  private readonly finishedListeners: Array<(rec: Readonly<OutboxRecord>) => void> = [];
+
+  /** Called with each message that reached a final state, once it is on disk (metrics' histograms). */
+  onFinished(listener: (rec: Readonly<OutboxRecord>) => void): void {
+    this.finishedListeners.push(listener);
+  }
   private readonly maxInFlight: number;
   /** Status reports: sent messages become delivered or undelivered. */
   readonly delivery: DeliveryTracker;
@@ -508,6 +514,7 @@ export class Dispatcher {
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
     this.unfinished.delete(rec.id);
     if (state === 'sent') this.delivery.registered(done);
+    for (const l of this.finishedListeners) l(done);
     // Between the 10-minute sweeps, a busy gateway must not pile up final records without bound.
     if (++this.finishedSincePurge >= Math.max(100, this.o.retentionMax / 10)) this.sweep();
     this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });

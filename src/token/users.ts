@@ -154,7 +154,7 @@ export function parseUserCsv(text: string): UserInput[] {
   return out;
 }
 
-function parseCsvRows(text: string): string[][] {
+export function parseCsvRows(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';

@@ -243,8 +243,9 @@ describe('metrics', () => {
     const res = await h.core.app.request('/metrics');
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="CHALLENGE"\} 1/);
-    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="REJECT"\} 1/);
+    expect(text).toMatch(/smsotpd_validate_results_total\{route="\/validate\/check",result="CHALLENGE"\} 1/);
+    expect(text).toMatch(/smsotpd_validate_results_total\{route="\/validate\/check",result="REJECT"\} 1/);
+    expect(text).toMatch(/smsotpd_http_requests_total\{method="POST",route="\/validate\/check",status="200"\} 2/);
     expect(text).toMatch(/smsotpd_sms_attempts_total\{provider="rec",outcome="sent"\} 1/);
     expect(text).toMatch(/smsotpd_queue_depth \d+/);
     expect(text).toMatch(/smsotpd_store_commit_seconds_count \d+/);

@@ -101,7 +101,7 @@ export class ReportingProvider implements SmsProvider {
   /** Emits a received SMS; resolves with whether every listener stored it (a modem then deletes it from the SIM). */
   async receive(s: Partial<IncomingSms> & { from: string; text: string }): Promise<boolean> {
     const full: IncomingSms = { providerId: this.id, modemId: this.modemId, t: this.clock.now(), ...s };
-    const stored = await Promise.all(this.incomingListeners.map((l) => l(full)));
+    const stored = await Promise.all(this.incomingListeners.map(async (l) => l(full)));
     return stored.every((x) => x !== false);
   }
 

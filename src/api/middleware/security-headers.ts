@@ -13,7 +13,8 @@ export function securityHeaders(o: SecurityHeaderOptions = {}): MiddlewareHandle
   return async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
+    // The console sets `same-origin` itself: with `no-referrer` browsers send `Origin: null` on its form posts.
+    if (!c.res.headers.has('Referrer-Policy')) c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Frame-Options', 'DENY');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
     if (o.csp && (c.res.headers.get('Content-Type') ?? '').startsWith('text/html') && !c.res.headers.has('Content-Security-Policy')) {

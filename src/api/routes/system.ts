@@ -79,6 +79,7 @@ export function systemRoutes(deps: AppDeps) {
       clock: clockView(deps),
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
+      tls: deps.tls?.() ?? null,
     });
   });
 

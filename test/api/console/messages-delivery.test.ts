@@ -2,13 +2,13 @@ import { createAdaptorServer } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHarness, type Harness } from '../helpers/harness.js';
-import { ReportingProvider } from '../helpers/reporting-provider.js';
+import { makeHarness, type Harness } from '../../helpers/harness.js';
+import { ReportingProvider } from '../../helpers/reporting-provider.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 
-describe.skipIf(!haveChromium)('status page: delivery counts in headless Chromium', () => {
+describe.skipIf(!haveChromium)('console Messages: delivery states in headless Chromium', () => {
   let h: Harness;
   let server: Server;
   let base: string;
@@ -26,7 +26,7 @@ describe.skipIf(!haveChromium)('status page: delivery counts in headless Chromiu
     await h?.close();
   });
 
-  it('shows delivered and undelivered counts and states', async () => {
+  it('shows delivered and undelivered messages, and filters by state', async () => {
     const auth = { Authorization: await h.adminToken() };
     for (const phone of ['+4917612345678', '+4915199988877']) await h.call('POST', '/sms/send', { phone, text: 'hello' }, { headers: auth });
     await pool.waitForSent(2);
@@ -43,13 +43,15 @@ describe.skipIf(!haveChromium)('status page: delivery counts in headless Chromiu
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(base);
-      await page.fill('#user', 'admin');
-      await page.fill('#pass', 'correct horse battery');
-      await page.click('button[type=submit]');
-      await page.waitForSelector('#c-dlv:text("1")');
-      expect(await page.textContent('#c-undlv')).toBe('1');
-      expect(await page.getAttribute('#recent .pill:text-is("delivered")', 'class')).toBe('pill ok');
-      expect(await page.getAttribute('#recent .pill:text-is("undelivered")', 'class')).toBe('pill bad');
+      await page.getByLabel('User').fill('admin');
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('link', { name: 'Messages', exact: true }).click();
+      expect(await page.getAttribute('.pill:text-is("delivered")', 'class')).toBe('pill ok');
+      expect(await page.getAttribute('.pill:text-is("undelivered")', 'class')).toBe('pill bad');
+      await page.selectOption('select[name=state]', 'undelivered');
+      await page.locator('form:has(select[name=state]) button[type=submit]').first().click();
+      expect(await page.locator('tbody .pill').allTextContents()).toEqual(['undelivered']);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
