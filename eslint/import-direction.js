@@ -43,10 +43,8 @@ export const importDirection = {
       upward:
         '{{from}} ({{fromUnit}}) must not import {{to}} ({{toUnit}}): {{fromUnit}} may import only {{allowed}}. ' +
         'Imports point down (DESIGN.md, "The house"); to change the design, change the units map in eslint.config.js.',
-      staleException:
-        'the import-direction exception for {{from}} -> {{to}} ({{why}}) matches no import any more: remove it from eslint.config.js.',
-      unknownUnit:
-        '{{file}} is in a folder the layer map does not know: add its folder to the units map in eslint.config.js (what it may import).',
+      staleException: 'the import-direction exception for {{from}} -> {{to}} ({{why}}) matches no import any more: remove it from eslint.config.js.',
+      unknownUnit: '{{file}} is in a folder the layer map does not know: add its folder to the units map in eslint.config.js (what it may import).',
     },
   },
   create(context) {

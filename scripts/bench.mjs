@@ -10,8 +10,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 const benches = [
   { id: 'api', title: 'Logins: step 1 and step 2 through the HTTP API (issue 2)', script: 'scripts/bench-api.mjs' },
+  // Runs with `api` too: the login figures over HTTPS beside plain HTTP.
+  { id: 'api-tls', title: 'Logins over HTTPS beside plain HTTP (issue 15)', script: 'scripts/bench-api-tls.mjs', with: 'api' },
   { id: 'modem', title: 'Modems: throughput, latency, faults (issue 3)', script: 'scripts/bench-modem.mjs' },
   { id: 'failover', title: 'Failover and the gateway role (issue 4)', script: 'scripts/bench-failover.mjs' },
+  { id: 'delivery', title: 'Delivery reports and the inbox (issue 12)', script: 'scripts/bench-delivery.mjs' },
 ];
 
 const docFile = path.join(root, 'docs/BENCHMARKS.md');
@@ -19,10 +22,10 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${Math.ro
 const previous = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '';
 const sections = new Map();
 // Keep sections of benches not run this time, so `npm run bench -- modem` updates one part only.
-for (const m of previous.matchAll(/<!-- bench:(\w+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g)) sections.set(m[1], m[2]);
+for (const m of previous.matchAll(/<!-- bench:([\w-]+) -->\n([\s\S]*?)<!-- \/bench:\1 -->/g)) sections.set(m[1], m[2]);
 
 for (const b of benches) {
-  if (only.length && !only.includes(b.id)) continue;
+  if (only.length && !only.includes(b.id) && !(b.with && only.includes(b.with))) continue;
   if (!existsSync(path.join(root, b.script))) {
     console.error(`skip ${b.id}: ${b.script} not found`);
     continue;

@@ -10,13 +10,20 @@ import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
 import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
 import { UserDirectory } from './token/users.js';
+import { normaliseStoredPhones } from './token/phone-migration.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { makeBackup } from './token/backup.js';
+import { Inbox } from './sms/inbox.js';
+import { Ussd } from './sms/ussd.js';
 import type { SmsProvider } from './sms/provider.js';
 import { openAuditLog, type AuditLog } from './util/audit.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import type { Logger } from './util/logger.js';
+import type { TlsSummary } from './tls/certificate.js';
+import type { RealmSource } from './api/console/realms.js';
 
 export interface CoreOptions {
   config: Config;
@@ -27,6 +34,10 @@ export interface CoreOptions {
   clock?: Clock;
   secrets?: Secrets;
   audit?: AuditLog;
+  /** The listener's certificate, once it listens with TLS (serve sets it). */
+  tls?: () => TlsSummary | null;
+  /** Directory realms for the console (the local realm is always there). */
+  realms?: RealmSource;
 }
 
 export interface Core {
@@ -68,10 +79,14 @@ export function createCore(o: CoreOptions): Core {
     retentionMs: config.sms.keepFinalHours * 3600_000,
     retentionMax: config.sms.keepFinalMax,
     maxQueued: config.sms.maxQueued,
+    reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  metrics.attach(dispatcher);
+  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
+  metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: dispatcher, config });
+  const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
@@ -88,17 +103,26 @@ export function createCore(o: CoreOptions): Core {
     users,
     accounts,
     dispatcher,
+    enqueue,
+    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    backup: () => makeBackup(store, secrets, clock.now()),
+    inbox,
+    ussd: new Ussd(o.providers),
     metrics,
     signals,
     validateLimiter: new RateLimiter(config.limits.validatePerSecond, config.limits.validateBurst, () => clock.now()),
     ready: () => started,
     startedAt: clock.now(),
+    tls: o.tls,
+    providers: o.providers,
+    realms: o.realms,
   };
 
   return {
     app: createApp(deps),
     deps,
     async start() {
+      await normaliseStoredPhones(store, config.sms.defaultRegion, logger, clock.now());
       await dispatcher.start();
       for (const p of o.providers) {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));

@@ -41,11 +41,18 @@ cache=${SMSOTPD_IMAGE_APT_CACHE:-$here/out/apt-cache}
 boot_mb=256
 
 # --- tools ------------------------------------------------------------------------------------
+# Everything this script runs, installed when missing (a fresh Debian or Ubuntu machine has none
+# of it). Recommends stay off, so what mmdebstrap only recommends but needs here is named:
+# arch-test (foreign-architecture check), qemu-user-static + binfmt-support (running arm64 in the
+# chroot), the archive keyring, gpgv (the Release signatures), ca-certificates (https mirrors).
 need=()
-for pair in mmdebstrap:mmdebstrap qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support \
-            mkfs.vfat:dosfstools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs xz:xz-utils; do
+for pair in mmdebstrap:mmdebstrap arch-test:arch-test qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support \
+            gpgv:gpgv mkfs.vfat:dosfstools mcopy:mtools sfdisk:fdisk mkfs.ext4:e2fsprogs xz:xz-utils \
+            od:coreutils findmnt:mount; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
+[ -d /etc/ssl/certs ] && [ -n "$(ls -A /etc/ssl/certs 2>/dev/null)" ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   apt-get update -qq
@@ -57,6 +64,9 @@ fi
 # arm64 programs in the chroot (maintainer scripts, update-initramfs) run through qemu-user.
 mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc \
   || die "cannot mount binfmt_misc: arm64 emulation needs it"
+# qemu-user-static registers its formats with binfmt-support when that is installed first; either
+# order works with an explicit import.
+update-binfmts --import qemu-aarch64 >/dev/null 2>&1 || true
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 [ "$(cat /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null | head -n1)" = enabled ] \
   || die "qemu-aarch64 is not registered with binfmt_misc (update-binfmts --enable qemu-aarch64)"

@@ -1,43 +1,59 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { PiError, internalError } from '../token/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
+import { routeLabel } from './metrics.js';
 import type { AppDeps, AppEnv } from './context.js';
-import { errorBody, fail } from './envelope.js';
+import { fail } from './envelope.js';
+import { loginThrottles } from './login-throttle.js';
+import { clientAddress } from './middleware/client-address.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { authRoutes, systemRoutes } from './routes/system.js';
 import { smsRoutes } from './routes/sms.js';
+import { modemRoutes } from './routes/modem.js';
 import { tokenRoutes } from './routes/token.js';
-import { userRoutes } from './routes/user.js';
+import { IMPORT_MAX_BYTES, userRoutes } from './routes/user.js';
 import { validateRoutes } from './routes/validate.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
-
-const IMPORT_BODY_BYTES = 16 * 1024 * 1024;
-
-/** The client address: the socket peer, or X-Forwarded-For's last hop when the peer is a trusted proxy. */
-function clientAddress(c: import('hono').Context<AppEnv>, trusted: string[]): string {
-  if (c.env?.local) return 'local';
-  const peer = c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
-  if (trusted.includes(peer)) {
-    const fwd = c.req.header('X-Forwarded-For')?.split(',').map((s) => s.trim()).filter(Boolean);
-    if (fwd?.length) return fwd[fwd.length - 1]!.slice(0, 64);
-  }
-  return peer;
-}
+import { CSP as CONSOLE_CSP, consoleRoutes } from './console/index.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
 
+  app.use(
+    '*',
+    clientAddress({
+      isLocal: (c) => !!(c.env as AppEnv['Bindings'] | undefined)?.local,
+      peer: (c) => (c.env as AppEnv['Bindings'] | undefined)?.incoming?.socket?.remoteAddress ?? null,
+      trustedProxies: deps.config.trustedProxies,
+    }),
+  );
   app.use('*', async (c, next) => {
-    c.set('client', clientAddress(c, deps.config.trustedProxies));
-    c.set('bodyLimit', deps.config.limits.bodyBytes);
+    const t0 = performance.now();
+    c.set('bodyLimit', c.req.path === '/user/import' ? IMPORT_MAX_BYTES : deps.config.limits.bodyBytes);
     await next();
-    // routePath is the matched pattern (`/token/:serial`), so serials never become label values.
-    const endpoint = c.res.status === 404 && c.req.routePath === '*' ? 'unknown' : c.req.routePath;
-    deps.metrics.request(`${c.req.method} ${endpoint}`, c.get('result') ?? String(c.res.status));
+    const seconds = (performance.now() - t0) / 1000;
+    deps.metrics.request({ method: c.req.method, route: routeLabel(c), status: c.res.status, seconds, authentication: c.get('result') });
   });
-  const tooLarge = (max: number) => (c: import('hono').Context) =>
-    c.json(errorBody(new PiError(905, `ERR905: Request body too large (at most ${max} bytes).`, 413)), 413);
-  app.use('/user/import', bodyLimit({ maxSize: IMPORT_BODY_BYTES, onError: tooLarge(IMPORT_BODY_BYTES) }));
+  app.use('*', securityHeaders({ csp: CONSOLE_CSP }));
+
+  // Every login path is throttled per client address (and per admin or API key name).
+  const throttles = loginThrottles(deps);
+  app.use('/auth', throttles.auth);
+  app.use('/auth/*', throttles.auth);
+  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+    app.use(p, throttles.admin);
+  }
+  app.use('/sms/*', throttles.gateway);
+
+  const validateLimit = rateLimit<import('hono').Context<AppEnv>>({
+    take: (c) => deps.validateLimiter.take(c.get('client')),
+    who: (c) => c.get('client'),
+    onLimited: (c) => deps.audit.write({ action: `${c.req.method} ${c.req.path}`, client: c.get('client'), result: false, reason: 'rate limited' }),
+  });
+  app.use('/validate/check', validateLimit);
+  app.use('/validate/radiuscheck', validateLimit);
+  app.use('/validate/polltransaction', validateLimit);
+  app.use('/validate/polltransaction/*', validateLimit);
 
   app.route('/validate', validateRoutes(deps));
   app.route('/auth', authRoutes(deps));
@@ -47,24 +63,21 @@ export function createApp(deps: AppDeps) {
   app.route('/user', userRoutes(deps));
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
+  app.use('/modem/*', requireAdmin(deps));
+  app.route('/modem', modemRoutes(deps));
   app.route('/', systemRoutes(deps));
-  app.get('/', (c) => {
-    c.header('Content-Security-Policy', STATUS_PAGE_CSP);
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Cache-Control', 'no-store');
-    return c.html(STATUS_PAGE_HTML);
-  });
+  // The web console at `/` and `/console/*` (contract 11).
+  app.route('/', consoleRoutes(deps, { throttle: throttles.state }));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.notFound((c) => fail(c, new PiError(601, `ERR601: No such endpoint: ${c.req.method} ${c.req.path}`, 404)));
+  app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
     deps.logger.error({ err, path: c.req.path }, 'request failed');
-    return fail(c, internalError('ERR-500: Internal error; see the server log.'));
+    return fail(c, internalError('Internal error; see the server log.'));
   });
   return app;
 }

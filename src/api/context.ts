@@ -6,6 +6,11 @@ import type { Secrets } from '../token/secrets.js';
 import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import type { Enqueue } from '../sms/outbox.js';
+import type { Backup } from '../store/backup.js';
+import type { OutboxRecord } from '../store/types.js';
+import type { Inbox } from '../sms/inbox.js';
+import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -13,13 +18,13 @@ import type { Params } from './params.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Metrics } from './metrics.js';
 import type { SignalHistory } from './signal-history.js';
+import type { SmsProvider } from '../sms/provider.js';
+import type { TlsSummary } from '../tls/certificate.js';
+import type { RealmSource } from './console/realms.js';
 
 /** Who made the request, once authenticated. `local` = the CLI through the control socket or in-process. */
-export interface Identity {
-  role: 'admin' | 'gateway';
-  username: string;
-  via: 'jwt' | 'local' | 'apikey';
-}
+export type { Identity } from './middleware/auth.js';
+import type { Identity } from './middleware/auth.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,12 +38,27 @@ export interface AppDeps {
   users: UserDirectory;
   accounts: Accounts;
   dispatcher: Dispatcher;
+  /** The outbox's one way in (sms/outbox.ts createEnqueue). */
+  enqueue: Enqueue;
+  /** The newest outbox records (status page). */
+  recentMessages(n: number): OutboxRecord[];
+  /** A consistent backup of the state with its key (GET /backup). */
+  backup(): Backup;
+  /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */
+  inbox: Inbox;
+  ussd: Ussd;
   validateLimiter: RateLimiter;
   metrics: Metrics;
   signals: SignalHistory;
   /** False until the providers are started; /healthz answers 503 meanwhile. */
   ready(): boolean;
   startedAt: number;
+  /** The certificate the listener serves now (null: plain HTTP, or no daemon listening). */
+  tls?: () => TlsSummary | null;
+  /** The providers in config order, for the console's modem actions (USSD balance, probe). */
+  providers?: readonly SmsProvider[];
+  /** Realms beyond the local table (the directory's), listed by the console. */
+  realms?: RealmSource;
 }
 
 export type AppEnv = {

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { PiError } from '../token/errors.js';
+import type { PiError } from '../token/errors.js';
+import { httpStatusOf } from './error-status.js';
 
 /** The privacyIDEA API level we emulate; clients parse it as major.minor and switch features on it. */
 export const API_LEVEL = '3.13';
@@ -21,9 +22,12 @@ export function ok(c: Context, value: unknown, opts: { detail?: Detail; authenti
   return c.json(body, 200);
 }
 
-/** privacyIDEA's error envelope: `ERR<code>: <text>`, no versionnumber, HTTP status per error class. */
+/**
+ * privacyIDEA's error envelope: the code in `error.code`, the text alone in `error.message`
+ * (privacyIDEA 3.11 sends no `ERR<code>: ` prefix there), no versionnumber.
+ */
 export function errorBody(err: PiError) {
-  const message = /^ERR-?\d+: /.test(err.message) ? err.message : `ERR${err.code}: ${err.message}`;
+  const message = err.message.replace(/^ERR-?\d+: /, '');
   return {
     id: 1,
     jsonrpc: '2.0',
@@ -35,5 +39,5 @@ export function errorBody(err: PiError) {
 }
 
 export function fail(c: Context, err: PiError) {
-  return c.json(errorBody(err), err.httpStatus as 400);
+  return c.json(errorBody(err), httpStatusOf(err) as 400);
 }

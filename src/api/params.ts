@@ -1,39 +1,40 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { PiError, parameterError } from '../token/errors.js';
+import { parseJsonBody } from './json.js';
 
 export type Params = Map<string, string>;
 
 /** Longest accepted value per parameter; anything not listed gets DEFAULT_MAX. */
-const MAX_LEN: Record<string, number> = {
-  pass: 128,
-  user: 256,
-  username: 256,
-  password: 256,
-  realm: 64,
-  serial: 64,
-  transaction_id: 64,
-  state: 64,
-  pin: 64,
-  otppin: 64,
-  phone: 32,
-  mobile: 32,
-  description: 80,
-  challenge: 256,
-  text: 1530,
-  otpkey: 128,
-};
+const MAX_LEN: ReadonlyMap<string, number> = new Map([
+  ['pass', 128],
+  ['user', 256],
+  ['username', 256],
+  ['password', 256],
+  ['realm', 64],
+  ['serial', 64],
+  ['transaction_id', 64],
+  ['state', 64],
+  ['pin', 64],
+  ['otppin', 64],
+  ['phone', 32],
+  ['mobile', 32],
+  ['description', 80],
+  ['challenge', 256],
+  ['text', 1530],
+  ['otpkey', 128],
+]);
 const DEFAULT_MAX = 256;
 const MAX_PARAMS = 50;
 
 const unsupported = (type: string) =>
-  new PiError(905, `ERR905: Unsupported content type "${type}": send application/x-www-form-urlencoded or application/json.`, 415);
+  new PiError(905, `Unsupported content type "${type}": send application/x-www-form-urlencoded or application/json.`, 'unsupportedMedia');
 
 function add(out: Params, key: string, value: string): void {
-  if (out.has(key)) throw parameterError(`ERR905: Parameter '${key}' given more than once.`);
-  if (out.size >= MAX_PARAMS) throw parameterError(`ERR905: Too many parameters (at most ${MAX_PARAMS}).`);
-  const max = MAX_LEN[key] ?? DEFAULT_MAX;
-  if (value.length > max) throw parameterError(`ERR905: Parameter '${key}' is too long (at most ${max} characters).`);
+  if (out.has(key)) throw parameterError(`Parameter '${key}' given more than once.`);
+  if (out.size >= MAX_PARAMS) throw parameterError(`Too many parameters (at most ${MAX_PARAMS}).`);
+  const max = MAX_LEN.get(key) ?? DEFAULT_MAX;
+  if (value.length > max) throw parameterError(`Parameter '${key}' is too long (at most ${max} characters).`);
   out.set(key, value);
 }
 
@@ -51,45 +52,65 @@ function parseUrlEncoded(text: string, out: Params): void {
       key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
       value = decodeURIComponent(rawVal.replace(/\+/g, ' '));
     } catch {
-      throw parameterError('ERR905: Malformed form data: invalid percent-encoding or not UTF-8.');
+      throw parameterError('Malformed form data: invalid percent-encoding or not UTF-8.');
     }
     add(out, key, value);
   }
 }
 
+/**
+ * Secrets must arrive as JSON strings: a number loses leading zeros (`0123` is not valid JSON,
+ * `123` is not "0123"), so a numeric PIN or OTP would be checked, and counted, as something
+ * the user never typed. privacyIDEA refuses them too.
+ */
+const STRING_ONLY: ReadonlySet<string> = new Set(['pass', 'password', 'pin', 'otppin', 'otpkey', 'transaction_id', 'state']);
+
 function scalar(key: string, v: unknown): string {
   if (typeof v === 'string') return v;
+  if (STRING_ONLY.has(key)) throw parameterError(`Parameter '${key}' must be a string.`);
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v === null) return '';
-  throw parameterError(`ERR905: Parameter '${key}' must be a string, number or boolean.`);
+  throw parameterError(`Parameter '${key}' must be a string, number or boolean.`);
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-export const bodyTooLarge = (max: number) => new PiError(905, `ERR905: Request body too large (at most ${max} bytes).`, 413);
+export const bodyTooLarge = (max: number) => new PiError(905, `Request body too large (at most ${max} bytes).`, 'tooLarge');
 
 /**
  * The request body, at most `limit` bytes (the app puts limits.bodyBytes in the context). On the
  * Node server it is read straight from the socket's IncomingMessage: going through the web
  * Request object cost more than the whole login logic.
  */
-async function readBody(c: Context): Promise<Uint8Array> {
+export async function readBody(c: Context): Promise<Uint8Array> {
   const limit = (c.get('bodyLimit') as number | undefined) ?? DEFAULT_BODY_LIMIT;
   const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > limit) throw bodyTooLarge(limit);
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return readIncoming(incoming, limit);
-  if (!c.req.raw.body) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > limit) throw bodyTooLarge(limit);
-    parts.push(chunk);
+  // The client may still be sending: close the connection after the 413 instead of reading on.
+  if (declared > limit) {
+    c.header('Connection', 'close');
+    throw bodyTooLarge(limit);
   }
-  return Buffer.concat(parts);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  try {
+    if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return await readIncoming(incoming, limit);
+    if (!c.req.raw.body) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      if (size > limit) throw bodyTooLarge(limit);
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts);
+  } catch (err) {
+    if (err instanceof PiError && err.kind === 'tooLarge') c.header('Connection', 'close');
+    throw err;
+  }
 }
+
+/** What the client may still send after a 413 is read and dropped, up to this much, before the socket is cut. */
+const DISCARD_AFTER_LIMIT = 8 * 1024 * 1024;
 
 /** Events, not an async iterator: a login body is one chunk, and the iterator's machinery allocated more than the login logic. */
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
@@ -104,8 +125,16 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // A chunked body has no Content-Length to refuse up front. Answer 413 now and read the
+        // rest into nothing: destroying the socket here reset the connection before the client
+        // read the answer. A client that keeps sending far beyond is cut off.
         done(bodyTooLarge(limit));
-        incoming.destroy();
+        let dropped = 0;
+        incoming.on('data', (more: Buffer) => {
+          dropped += more.length;
+          if (dropped > DISCARD_AFTER_LIMIT) incoming.destroy();
+        });
+        incoming.on('error', () => {});
         return;
       }
       parts.push(chunk);
@@ -121,6 +150,15 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
  * but a name given twice (in one source or across both) is an error, not a silent pick.
  */
 export async function readParams(c: Context): Promise<Params> {
+  // Read once per request: a middleware (the login throttle keys on the admin name) may have.
+  const cached = c.get('params') as Params | undefined;
+  if (cached) return cached;
+  const out = await parseParams(c);
+  c.set('params', out);
+  return out;
+}
+
+async function parseParams(c: Context): Promise<Params> {
   const out: Params = new Map();
   const url = c.req.url;
   const q = url.indexOf('?');
@@ -134,16 +172,11 @@ export async function readParams(c: Context): Promise<Params> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    throw parameterError('ERR905: The request body is not valid UTF-8.');
+    throw parameterError('The request body is not valid UTF-8.');
   }
   if (type === 'application/json') {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw parameterError('ERR905: The request body is not valid JSON.');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parameterError('ERR905: The JSON body must be an object.');
+    const body = parseJsonBody(text);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parameterError('The JSON body must be an object.');
     for (const [k, v] of Object.entries(body)) add(out, k, scalar(k, v));
   } else if (type === 'application/x-www-form-urlencoded' || type === '') {
     parseUrlEncoded(text.trim(), out);
@@ -157,7 +190,7 @@ export const opt = (p: Params, key: string): string | undefined => p.get(key);
 
 export function req(p: Params, key: string): string {
   const v = p.get(key);
-  if (v === undefined) throw parameterError(`ERR905: Missing parameter: '${key}'`);
+  if (v === undefined) throw parameterError(`Missing parameter: '${key}'`);
   return v;
 }
 
@@ -171,8 +204,8 @@ export function flag(p: Params, key: string): boolean {
 export function int(p: Params, key: string, def: number, min: number, max: number): number {
   const v = p.get(key);
   if (v === undefined || v === '') return def;
-  if (!/^-?\d+$/.test(v)) throw parameterError(`ERR905: Parameter '${key}' must be an integer.`);
+  if (!/^-?\d+$/.test(v)) throw parameterError(`Parameter '${key}' must be an integer.`);
   const n = Number(v);
-  if (n < min || n > max) throw parameterError(`ERR905: Parameter '${key}' must be between ${min} and ${max}.`);
+  if (n < min || n > max) throw parameterError(`Parameter '${key}' must be between ${min} and ${max}.`);
   return n;
 }

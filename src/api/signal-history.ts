@@ -2,7 +2,7 @@ import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Clock } from '../util/clock.js';
 
 /**
- * Keeps each modem's recent signal readings for the status page chart: one sample per
+ * Keeps each modem's recent signal readings for the console's chart: one sample per
  * interval, a bounded window, so an hour of history costs a few kilobytes.
  */
 export class SignalHistory {

@@ -8,6 +8,19 @@ import { BACKUP_FORMAT, type Backup } from '../store/backup.js';
 import { KEY_FILE, secretsFromKey } from '../token/secrets.js';
 import { silentLogger } from '../util/logger.js';
 import { callApi, CliError, valueOf } from './client.js';
+import { isSealed, openSealedBackup } from '../util/sealed-backup.js';
+
+async function readPassphrase(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Backup passphrase: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw new CliError('the backup is sealed: give its passphrase on standard input or in SMSOTPD_BACKUP_PASSPHRASE');
+  return line;
+}
 
 const COLLECTIONS: CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta'];
 
@@ -47,6 +60,15 @@ export async function restore(config: Config, file: string): Promise<string> {
     b = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as Backup;
   } catch (err) {
     throw new CliError(`cannot read backup ${file}: ${(err as Error).message}`);
+  }
+  // A backup from the console is sealed with a passphrase: SMSOTPD_BACKUP_PASSPHRASE, or asked for.
+  if (isSealed(b)) {
+    const pass = process.env.SMSOTPD_BACKUP_PASSPHRASE ?? (await readPassphrase());
+    try {
+      b = JSON.parse(await openSealedBackup(b, pass)) as Backup;
+    } catch (err) {
+      throw new CliError(`cannot open ${file}: ${(err as Error).message}`);
+    }
   }
   if (b?.format !== BACKUP_FORMAT || b.formatVersion !== 1 || typeof b.secretKey !== 'string' || typeof b.state !== 'object') {
     throw new CliError(`${file} is not an smsotpd backup`);

@@ -102,6 +102,10 @@ export async function callApi(config: Config, method: string, urlPath: string, b
 export function valueOf(ans: ApiAnswer): any {
   const result = ans.body?.result;
   if (!result) throw new CliError(`unexpected answer (HTTP ${ans.status})`);
-  if (result.status === false) throw new CliError(result.error?.message ?? `request failed (HTTP ${ans.status})`);
+  if (result.status === false) {
+    // The API sends the code only in error.code (as privacyIDEA does); the CLI shows both.
+    const e = result.error;
+    throw new CliError(e?.message ? (typeof e.code === 'number' ? `ERR${e.code}: ${e.message}` : e.message) : `request failed (HTTP ${ans.status})`);
+  }
   return result.value;
 }

@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { KEY_FILE } from '../token/secrets.js';
 import { callApi } from './client.js';
+import { describeError } from './errors.js';
+import { tlsChecks } from './tls.js';
 
 /**
  * `smsotpd doctor`: one line per check, each failure with the fix. The appliance's admin runs
@@ -25,7 +28,14 @@ const EARLIEST_PLAUSIBLE = Date.UTC(2026, 0, 1);
 function checkDataDir(cfg: Config): Check[] {
   const out: Check[] = [];
   const dir = cfg.dataDir;
+  const me = userInfo().username;
   if (!existsSync(dir)) {
+    const parent = path.dirname(path.resolve(dir));
+    try {
+      accessSync(parent, constants.W_OK);
+    } catch {
+      return [{ name: 'data dir', verdict: 'fail', detail: `${dir} does not exist, and ${me} cannot create it in ${parent}`, fix: `sudo install -d -o ${me} -m 0700 ${dir}` }];
+    }
     return [{ name: 'data dir', verdict: 'warn', detail: `${dir} does not exist yet`, fix: 'it is created (0700) at the first start of `smsotpd serve`' }];
   }
   const st = statSync(dir);
@@ -38,7 +48,14 @@ function checkDataDir(cfg: Config): Check[] {
     writeFileSync(probe, 'x');
     rmSync(probe);
   } catch (err) {
-    out.push({ name: 'data dir writable', verdict: 'fail', detail: (err as Error).message, fix: `run as the user that owns ${dir} (on the appliance: sudo -u smsotpd smsotpd doctor)` });
+    // The CLI runs as the daemon's user (the package's wrapper switches to it), so a data dir it
+    // cannot write is one the daemon cannot write either: give it back to that user.
+    out.push({
+      name: 'data dir writable',
+      verdict: 'fail',
+      detail: `${me} cannot write in ${dir} (owner uid ${st.uid}): ${describeError(err)}`,
+      fix: `sudo chown -R ${me}: ${dir} && sudo chmod 700 ${dir}   (if the daemon runs as another user, run doctor as that user)`,
+    });
   }
   const key = path.join(dir, KEY_FILE);
   if (existsSync(key)) {
@@ -88,7 +105,8 @@ async function checkDaemon(cfg: Config): Promise<Check[]> {
   }
   if (!status) return [{ name: 'daemon', verdict: 'fail', detail: 'no status answer' }];
   const out: Check[] = [];
-  if (!status.ready) out.push({ name: 'daemon', verdict: 'warn', detail: 'not running: checked the data directly', fix: 'systemctl start smsotpd' });
+  // Nothing is sent and nobody can log in without it: a failure, not a warning.
+  if (!status.ready) out.push({ name: 'daemon', verdict: 'fail', detail: 'not running (the data was checked directly)', fix: 'sudo systemctl start smsotpd; if it stops again: journalctl -u smsotpd -b' });
   else out.push({ name: 'daemon', verdict: 'ok', detail: `running for ${status.uptime} s, ${status.tokens} tokens, ${status.users} users` });
   for (const p of status.providers ?? []) {
     if (!status.ready) break;
@@ -160,6 +178,7 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
   }
   checks.push(...checkDataDir(cfg));
   checks.push(checkClock());
+  checks.push(...tlsChecks(cfg));
   checks.push(...(await checkDaemon(cfg)));
   return { checks, ok: checks.every((c) => c.verdict !== 'fail') };
 }

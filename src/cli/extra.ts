@@ -2,6 +2,8 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { listSerialPorts, probeModem } from '../modem/probe.js';
 import { serveSimulator } from '../sim/serve.js';
+import { CliError } from './client.js';
+import { describeError } from './errors.js';
 
 /**
  * Commands that are not admin API calls (modem tools, the simulator server). Each owns its
@@ -27,20 +29,25 @@ export const extraCommands: ExtraCommand[] = [
         return 0;
       }
       if (args[0] === 'probe' && args[1]) {
-        const r = await probeModem(args[1], { baudRate: o.baud ? Number(o.baud) : undefined });
+        const r = await probeModem(args[1], { baudRate: o.baud ? Number(o.baud) : undefined }).catch((err: unknown) => {
+          const msg = describeError(err);
+          throw new CliError(msg.includes(args[1]!) ? msg : `modem probe ${args[1]}: ${msg}`);
+        });
         if (o.json) out(JSON.stringify(r, null, 2));
         else for (const [k, v] of Object.entries(r)) out(`${k.padEnd(17)} ${v ?? '-'}`);
         return 0;
       }
-      throw new Error('usage: smsotpd modem list | smsotpd modem probe DEVICE');
+      throw new CliError('usage: smsotpd modem list | smsotpd modem probe DEVICE');
     },
   },
   {
     name: 'sim',
-    usage: 'sim --listen tcp://127.0.0.1:PORT [--profile sim800] [--submit-ms 200] [--data-dir DIR]  serve a simulated modem',
+    usage: 'sim --listen tcp://127.0.0.1:PORT [--profile sim800] [--submit-ms 200] [--data-dir DIR]  serve a simulated modem\n             (its SMS go to DIR/sim-sms.jsonl; default <dataDir>/sim-listen, apart from serve\'s own simulator)',
     async run(_args, o) {
-      if (typeof o.listen !== 'string') throw new Error('sim needs --listen tcp://HOST:PORT');
-      const dataDir = typeof o['data-dir'] === 'string' ? o['data-dir'] : loadConfig(o.config as string | undefined).dataDir;
+      if (typeof o.listen !== 'string') throw new CliError('sim needs --listen tcp://HOST:PORT');
+      // Not the daemon's own data dir: a `serve` with the simulator provider records its SMS in
+      // <dataDir>/sim-sms.jsonl too, and two writers would mix one file.
+      const dataDir = typeof o['data-dir'] === 'string' ? o['data-dir'] : path.join(loadConfig(o.config as string | undefined).dataDir, 'sim-listen');
       const s = await serveSimulator({
         listen: o.listen,
         profile: typeof o.profile === 'string' ? o.profile : undefined,

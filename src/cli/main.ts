@@ -2,17 +2,25 @@
 // The CLI. Its entry is smsotpd.cjs, which also sizes the thread pool (see there); this file keeps
 // an interpreter line so that links made to it before (an npx cache, a site's own script) still run.
 import { readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { prettyStream } from '../util/pretty-log.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { parseUserCsv } from '../token/users.js';
 import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
 import { extraCommands } from './extra.js';
+import { deliveryCommands } from './delivery-commands.js';
 import { backup, restore } from './backup.js';
 import { doctor, formatChecks } from './doctor.js';
+import { debugWanted, EXIT_USAGE, isUsageError, reportError } from './errors.js';
+import { commandHelp } from './help.js';
+import { importUsersFromCsv } from './user-import.js';
+import { tlsCommand } from './tls.js';
 
 const USAGE = `usage: smsotpd <command> [options]   (every command takes --config FILE; SMSOTPD_CONFIG works too)
+       smsotpd <command> --help | smsotpd --version   (--debug: the stack of an unexpected error)
 
   serve                                   run the daemon
   admin add NAME                          create an admin (or change its password); password on stdin
@@ -20,19 +28,21 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   user add NAME [--mobile N] [--realm R] [--givenname G] [--surname S]
   user import FILE.csv                    columns: user,realm,mobile,givenname,surname (header row)
   user list [--realm R] | user delete NAME [--realm R]
-  token init --user NAME [--realm R] (--phone N | --dynamic-phone) [--pin-stdin] [--serial S]
-             [--otplen 6|8] [--description D]
+  token init --user NAME [--realm R] (--phone N | --dynamic-phone) (--pin-stdin | --no-pin)
+             [--serial S] [--otplen 6|8] [--description D]   a PIN-less token only with --no-pin
   token list [--user NAME] [--realm R]
   token delete|enable|disable|reset SERIAL
   token setpin SERIAL                     new PIN on stdin
   apikey add NAME | apikey list | apikey delete NAME
   sms send --to NUMBER --text TEXT        queue a test SMS through the outbox
   sms show ID
-  status                                  providers, modems, queue
+  status                                  providers, modems, queue; exits 3 when the daemon is not running
   doctor                                  config, data dir, disk, clock, daemon, modems: each line with a fix
   backup FILE                             consistent snapshot (state + key), safe while running
   restore FILE                            with the daemon stopped; current files are kept aside
-${extraCommands.map((c) => `  ${c.usage}`).join('\n')}
+  pretty                                  JSON log lines on stdin to readable ones: journalctl -u smsotpd -o cat | smsotpd pretty
+${[...extraCommands, tlsCommand].map((c) => `  ${c.usage}`).join('\n')}
+${deliveryCommands.map((c) => `  ${c.usage}`).join('\n')}
 `;
 
 async function readStdinLine(what: string): Promise<string> {
@@ -51,7 +61,7 @@ const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v 
 
 function need(positionals: string[], i: number, what: string): string {
   const v = positionals[i];
-  if (!v) throw new CliError(`missing ${what}\n\n${USAGE}`);
+  if (!v) throw new CliError(`missing ${what} (smsotpd ${positionals[0]} --help)`);
   return v;
 }
 
@@ -63,6 +73,9 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+      debug: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       mobile: { type: 'string' },
       realm: { type: 'string' },
       givenname: { type: 'string' },
@@ -83,23 +96,39 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'submit-ms': { type: 'string' },
       json: { type: 'boolean' },
+      page: { type: 'string' },
+      pagesize: { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
   const [cmd, sub] = pos;
+  if (o.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    print(`smsotpd ${pkg.version} (Node.js ${process.version})`);
+    return 0;
+  }
   if (o.help || !cmd) {
-    process.stdout.write(USAGE);
-    return cmd || o.help ? 0 : 2;
+    const help = cmd ? commandHelp(USAGE, cmd) : null;
+    if (cmd && !help) throw new CliError(`unknown command "${cmd}" (smsotpd --help lists them)`);
+    process.stdout.write(help ?? USAGE);
+    return cmd || o.help ? 0 : EXIT_USAGE;
   }
   if (cmd === 'serve') {
     await serve(o.config);
     return -1; // keeps running
+  }
+  if (cmd === 'pretty') {
+    await pipeline(process.stdin, prettyStream(process.stdout));
+    return 0;
   }
   if (cmd === 'doctor') {
     const r = await doctor(o.config);
     print(o.json ? r : formatChecks(r.checks));
     return r.ok ? 0 : 1;
   }
-  const extra = extraCommands.find((c) => c.name === cmd);
+  const delivery = deliveryCommands.find((c) => c.name === `${cmd} ${sub ?? ''}`.trim());
+  if (delivery) return delivery.run(pos.slice(2), o);
+  const extra = [...extraCommands, tlsCommand].find((c) => c.name === cmd);
   if (extra) return extra.run(pos.slice(1), o);
 
   const config = loadConfig(o.config);
@@ -132,14 +161,19 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'user add': {
       const name = need(pos, 2, 'user name');
+      // An empty value would be ignored and the old one kept while we said "saved": refuse it.
+      for (const k of ['mobile', 'realm', 'givenname', 'surname'] as const) {
+        if (o[k] !== undefined && o[k].trim() === '') {
+          throw new CliError(`--${k} is empty: give a value${k === 'mobile' ? ' (a user\'s number is changed, not removed, here: delete and add the user to drop it)' : ''}`);
+        }
+      }
       await api('POST', '/user/', { user: name, realm: o.realm, mobile: o.mobile, givenname: o.givenname, surname: o.surname });
       print(`user ${name} saved`);
       return 0;
     }
     case 'user import': {
       const file = need(pos, 2, 'CSV file');
-      const users = parseUserCsv(readFileSync(file, 'utf8')).map((u) => ({ user: u.login, realm: u.realm, mobile: u.mobile, givenname: u.givenname, surname: u.surname }));
-      print(`${await api('POST', '/user/import', { users })} users imported`);
+      print(`${await importUsersFromCsv(file, parseUserCsv, (users) => api('POST', '/user/import', { users }), config.sms.defaultRegion)} users imported`);
       return 0;
     }
     case 'user list':
@@ -150,10 +184,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'token init': {
       if (!o.user) throw new CliError('token init needs --user');
+      if (o['pin-stdin'] && o['no-pin']) throw new CliError('token init: --pin-stdin and --no-pin contradict each other');
+      if (!o['pin-stdin'] && !o['no-pin']) {
+        throw new CliError('token init needs a PIN: --pin-stdin (the PIN on standard input), or --no-pin for a token the OTP alone unlocks');
+      }
       const pin = o['pin-stdin'] ? await readStdinLine('PIN') : undefined;
       const ans = await callApi(config, 'POST', '/token/init', {
         type: 'sms', user: o.user, realm: o.realm, phone: o.phone, dynamic_phone: o['dynamic-phone'] ? '1' : undefined,
-        pin, serial: o.serial, otplen: o.otplen, description: o.description,
+        pin, nopin: o['no-pin'] ? '1' : undefined, serial: o.serial, otplen: o.otplen, description: o.description,
       });
       valueOf(ans);
       print(ans.body.detail.serial);
@@ -201,22 +239,28 @@ export async function main(argv: string[]): Promise<number> {
     case 'sms show':
       print(await api('GET', `/sms/${encodeURIComponent(need(pos, 2, 'message id'))}`));
       return 0;
-    case 'status':
-      print(await api('GET', '/status'));
-      return 0;
+    case 'status': {
+      const v = await api('GET', '/status');
+      print(v);
+      if (v?.ready) return 0;
+      // Without the daemon the answer came from the data on disk: providers and modems are not running.
+      process.stderr.write('smsotpd: the daemon is not running (the status above is read from the data directory): systemctl start smsotpd\n');
+      return 3;
+    }
 
     default:
-      throw new CliError(`unknown command "${pos.join(' ')}"\n\n${USAGE}`);
+      throw new CliError(`unknown command "${pos.join(' ')}" (smsotpd --help lists them)`);
   }
 }
 
+// Every failure is one line; --debug (or SMSOTPD_DEBUG=1) adds the stack.
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
-  (err) => {
-    const known = err instanceof CliError || err instanceof ConfigError || err instanceof PiError || err?.name === 'StoreError' || err?.name === 'StoreLockedError' || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err?.name === 'SecretError' || err?.name === 'ProfileError';
-    process.stderr.write(`smsotpd: ${known ? err.message : err?.stack ?? err}\n`);
-    process.exitCode = err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  (err: unknown) => {
+    const expected = err instanceof CliError || err instanceof ConfigError || err instanceof PiError;
+    process.stderr.write(reportError(err, debugWanted(process.argv), expected));
+    process.exitCode = isUsageError(err) ? EXIT_USAGE : 1;
   },
 );

@@ -7,7 +7,7 @@
 // its threads freed, so with one they are reused instead of held per arena (5-8 MB less at the
 // peak of the login bench; a hash makes three allocations, so threads hardly contend for it).
 // Live state at 10,000 tokens is about 25 MB. A site that needs more runs node
-// with its own flags: `node --max-old-space-size=1024 /opt/smsotpd/dist/cli/smsotpd.cjs serve`.
+// with its own flags: `node --max-old-space-size=1024 /usr/lib/smsotpd/dist/cli/smsotpd.cjs serve`.
 //
 // libuv's thread pool runs the PIN KDF. Its default, 4 threads, on a 2-core machine time-slices
 // 2.5 MiB scrypt working sets on each core, thrashing the caches: every hash then costs 7 % more

@@ -131,6 +131,13 @@ function visit(schema: ZodType, path: string, out: KeyInfo[]): void {
     walkObject(u.core, path, out);
   } else if (d.type === 'array' && d.element) {
     visitElement(d.element, `${path}[]`, out, info);
+  } else if (d.type === 'union' && !d.discriminator && d.options) {
+    // `"auto"` or `{cert, key}`: the one object option's keys are documented under this key.
+    const objects = d.options.filter((o) => defOf(unwrap(o).core).type === 'object');
+    if (objects.length === 1) {
+      info.section = true;
+      walkObject(objects[0]!, path, out);
+    }
   } else if (d.type === 'record' && d.valueType) {
     const v = unwrap(d.valueType);
     if (defOf(v.core).type === 'object') {
@@ -162,28 +169,36 @@ export function typeName(core: ZodType): string {
   switch (d.type) {
     case 'string': {
       const fmt = typeof s.format === 'string' && s.format !== 'regex' ? ` (${s.format})` : '';
-      const regex = d.checks?.map((c) => c._zod.def).find((c) => c.check === 'string_format' && c.pattern instanceof RegExp)?.pattern as RegExp | undefined;
+      const regex = d.checks?.map((c) => c._zod.def).find((c) => c.check === 'string_format' && c.pattern instanceof RegExp)?.pattern as
+        RegExp | undefined;
       const min = typeof s.minLength === 'number' && s.minLength > 0 ? s.minLength : null;
       const max = typeof s.maxLength === 'number' ? s.maxLength : null;
-      const len = min !== null && max !== null ? ` (${min}-${max} chars)` : max !== null ? ` (max ${max} chars)` : min !== null ? ` (min ${min} chars)` : '';
+      const len =
+        min !== null && max !== null ? ` (${min}-${max} chars)` : max !== null ? ` (max ${max} chars)` : min !== null ? ` (min ${min} chars)` : '';
       return `string${fmt}${regex ? ` matching \`${regex.source}\`` : len}`;
     }
     case 'number': {
       const int = s.isInt === true ? 'integer' : 'number';
       const min = finite(s.minValue);
       const max = finite(s.maxValue);
-      return min !== null && max !== null ? `${int} ${fmtNum(min)}-${fmtNum(max)}` : min !== null ? `${int} >= ${fmtNum(min)}` : max !== null ? `${int} <= ${fmtNum(max)}` : int;
+      return min !== null && max !== null
+        ? `${int} ${fmtNum(min)}-${fmtNum(max)}`
+        : min !== null
+          ? `${int} >= ${fmtNum(min)}`
+          : max !== null
+            ? `${int} <= ${fmtNum(max)}`
+            : int;
     }
     case 'boolean':
       return 'boolean';
     case 'enum':
       return Object.values(d.entries ?? {})
         .map((v) => JSON.stringify(v))
-        .join(' \\| ');
+        .join(' | ');
     case 'literal':
-      return (d.values ?? []).map((v) => JSON.stringify(v)).join(' \\| ');
+      return (d.values ?? []).map((v) => JSON.stringify(v)).join(' | ');
     case 'union':
-      return (d.discriminator ? ['object'] : (d.options ?? []).map((o) => typeName(unwrap(o).core))).join(' \\| ');
+      return (d.discriminator ? ['object'] : (d.options ?? []).map((o) => typeName(unwrap(o).core))).join(' | ');
     case 'array':
       return d.element ? `list of ${typeName(unwrap(d.element).core)}` : 'list';
     case 'record':
@@ -247,15 +262,27 @@ export function schemasAt(root: ZodType, path: string): ZodType[] {
 
 /**
  * Attaches descriptions kept outside schema.ts (zod's global registry, as `.describe()` does).
- * Throws for a path that does not exist or a key described twice, so the table cannot drift.
+ * Returns the table's problems (a path that does not exist, a key also described inline, where
+ * the inline text wins) instead of throwing: a stale doc table must not stop the daemon;
+ * test/config/reference.test.ts fails on them.
  */
-export function describeKeys(root: ZodType, table: Readonly<Record<string, string>>): void {
+export function describeKeys(root: ZodType, table: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
   for (const [path, description] of Object.entries(table)) {
-    for (const s of schemasAt(root, path)) {
+    let targets: ZodType[];
+    try {
+      targets = schemasAt(root, path);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    for (const s of targets) {
       if (unwrap(s).description !== undefined && globalRegistry.get(s)?.description !== description) {
-        throw new Error(`config path ${path} is described twice (inline in schema.ts and in descriptions.ts)`);
+        problems.push(`config path ${path} is described twice (inline in schema.ts and in descriptions.ts): delete its line in descriptions.ts`);
+        continue;
       }
       globalRegistry.add(s, { ...(globalRegistry.get(s) ?? {}), description });
     }
   }
+  return problems;
 }

@@ -18,7 +18,7 @@ import { keyDescriptions } from './descriptions.js';
  */
 
 /** A key that no longer exists: setting it stops start-up with `reason`, which says what to do. */
-const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
+export const removedKey = (reason: string) => z.never({ error: `removed: ${reason}` }).optional().meta({ removed: reason });
 
 /** An international number (the SMSC's), stored in E.164 whatever separators were typed. */
 const internationalNumber = z
@@ -210,8 +210,39 @@ export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
 export const configSchema = z
   .object({
     listen: z
-      .object({ host: z.string().min(1).max(255).default('127.0.0.1'), port: port.default(5000) })
+      .object({
+        host: z.string().min(1).max(255).default('127.0.0.1'),
+        port: port.default(5000),
+        /**
+         * HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at
+         * the first start in <dataDir>/tls/; or PEM files, the cert file may hold the chain after
+         * the leaf. Re-read on SIGHUP. Absent: plain HTTP (fine on 127.0.0.1 behind a proxy).
+         */
+        tls: z
+          .union([
+            z.literal('auto'),
+            z
+              .object({
+                cert: z.string().min(1).max(1024).describe('PEM certificate file; the chain may follow the leaf in the same file.'),
+                key: z.string().min(1).max(1024).describe('PEM private key file of that certificate (keep it mode 0600).'),
+              })
+              .strict(),
+          ])
+          .optional()
+          .describe(
+            'HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/, or {cert, key} PEM files. Re-read on SIGHUP. Absent: plain HTTP.',
+          ),
+      })
       .prefault({}),
+    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
+    console: z
+      .object({
+        idleMinutes: z.number().min(1).max(24 * 60).default(15).describe('Minutes without a request after which a console session ends.'),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, however active.'),
+        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at once; the oldest ends when a new login would exceed it.'),
+      })
+      .prefault({})
+      .describe('The web console at `/`: session lifetimes (idle and absolute) and how many at once.'),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
     trustedProxies: z.array(z.string().max(64)).max(64).default([]),
@@ -227,11 +258,13 @@ export const configSchema = z
         prependPin: z.boolean().default(true),
         /** A wrong PIN increments the failcounter (privacyIDEA 3.11 IncFailCountOnFalsePin). */
         incFailCountOnFalsePin: z.boolean().default(true),
-        /** Minutes after lockout when the next attempt clears the failcounter; 0 = never. */
-        failCounterClearTimeout: z.number().min(0).max(100_000).default(0),
-        countWindow: removedKey(
-          'an SMS OTP is checked only against the challenge that sent it (no HOTP look-ahead, which would reopen privacyIDEA issue 496); delete the key',
-        ),
+        /**
+         * Minutes after lockout when the next attempt clears the failcounter; 0 = never (privacyIDEA's
+         * default, which lets anyone who knows a user name lock that user out until an admin resets it).
+         */
+        failCounterClearTimeout: z.number().min(0).max(100_000).default(5),
+        /** How many earlier counters a replayed OTP is recognised in ("wrong otp value. previous otp used again", as privacyIDEA's is_previous_otp). */
+        countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
         defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
         /** Message shown to the user with a challenge. */
@@ -242,6 +275,14 @@ export const configSchema = z
       .object({
         /** Admin JWT lifetime in seconds (privacyIDEA's default is one hour). */
         jwtValidity: seconds(3600, 60, 7 * 86_400),
+        // Login throttle (admin /auth, API keys, JWTs), per client address and per admin or key name.
+        freeFailures: z
+          .number().int().min(1).max(1000).default(3)
+          .describe('Failed logins (per client address, and per admin or API key name) answered without delay; further ones wait 0.5 s, doubling up to 4 s.'),
+        blockAfterFailures: z
+          .number().int().min(1).max(100_000).default(10)
+          .describe('Failed logins after which further attempts are refused with 429 and Retry-After, until auth.failureWindow seconds after the last failure. The CLI is never throttled.'),
+        failureWindow: seconds(900, 1, 86_400).describe('Seconds after its last failure when a client address or name is forgotten by the login throttle (and a block ends).'),
       })
       .prefault({}),
     sms: z
@@ -252,7 +293,7 @@ export const configSchema = z
           .optional()
           .describe(
             'Region (ISO 3166 code, e.g. "DE") for phone numbers written nationally, such as "0176 12345678". ' +
-              'Without it, national numbers are refused and only international ones (+49...) are accepted. See docs/config.md, "Phone numbers".',
+              'Without it, national numbers are refused and only international ones (+49...) are accepted. The rules: docs/config.md, "Phone numbers".',
           ),
         /** Template; tags {otp} {serial} {user} {username} {givenname} {surname} {userrealm} {time} {date} {challenge}. */
         text: z.string().min(1).max(480).default('Your login code is {otp}'),
@@ -267,9 +308,13 @@ export const configSchema = z
         retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
         /** Messages not yet final (queued, sending) at most; /sms/send refuses beyond (memory stays bounded). */
         maxQueued: z.number().int().min(10).max(1_000_000).default(10_000),
-        /** Final messages stay queryable (GET /sms/<id>, status page) this long, and at most this many. */
+        /** Final messages stay queryable (GET /sms/<id>, the console) this long, and at most this many. */
         keepFinalHours: z.number().min(0.1).max(720).default(24),
         keepFinalMax: z.number().int().min(10).max(1_000_000).default(2_000),
+        /** A status report is matched to a message sent at most this long before it (TP-MR wraps at 256 per SIM). */
+        reportWindowHours: z.number().min(0.1).max(720).default(24),
+        /** Received SMS kept (GET /sms/inbox); beyond it the oldest go. */
+        inboxMax: z.number().int().min(1).max(100_000).default(1_000),
       })
       .prefault({}),
     limits: z
@@ -310,5 +355,6 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
-// Meaning of the keys that predate inline descriptions (see the comment at the top).
-describeKeys(configSchema, keyDescriptions);
+// Meaning of the keys that predate inline descriptions (see the comment at the top). Problems
+// (a stale path, a key described twice) fail test/config/reference.test.ts, not start-up.
+export const descriptionProblems = describeKeys(configSchema, keyDescriptions);

@@ -27,7 +27,15 @@ export function findUnknownKeys(schema: ZodType, value: unknown): UnknownKey[] {
     elsewhere: f.suggestion
       ? []
       : all
-          .filter((k) => !k.removed && k.path.split('.').at(-1)?.replace(/\[.*\]$/, '').toLowerCase() === f.key.toLowerCase())
+          .filter(
+            (k) =>
+              !k.removed &&
+              k.path
+                .split('.')
+                .at(-1)
+                ?.replace(/\[.*\]$/, '')
+                .toLowerCase() === f.key.toLowerCase(),
+          )
           .map((k) => k.path)
           .slice(0, 3),
   }));

@@ -1,12 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { SerialPort } from 'serialport';
+import type { Duplex } from 'node:stream';
+import * as nodePty from '@lydell/node-pty';
 import type { SimulatedModem } from './modem.js';
 
 /**
- * A simulated modem behind a real pseudo-terminal pair made by socat, so the driver opens
- * `hostPath` with the real serialport binding exactly as it would open /dev/ttyUSB2.
+ * A simulated modem behind a real pseudo-terminal, so the driver opens `hostPath` with the real
+ * serialport binding exactly as it would open /dev/ttyUSB2. The simulator talks to the master
+ * side; the driver opens the slave (`hostPath` links to /dev/pts/N). The pair comes from
+ * @lydell/node-pty's openpty (prebuilt binaries, nothing to install on the machine).
  */
 export interface PtyModem {
   hostPath: string;
@@ -15,44 +17,37 @@ export interface PtyModem {
   close(): Promise<void>;
 }
 
+/** node-pty's `open()` (openpty without a child process) is exported but missing from its typings. */
+interface OpenedPty {
+  readonly master: Duplex;
+  readonly slave: Duplex;
+  readonly ptsName: string;
+  on(event: 'error', listener: (err: Error) => void): void;
+}
+type OpenPty = (opt: { cols?: number; rows?: number; encoding?: string | null }) => OpenedPty;
+
 export async function attachToPty(sim: SimulatedModem, dir: string): Promise<PtyModem> {
-  const modemPath = path.join(dir, 'modem');
+  const open = (nodePty as unknown as { open?: OpenPty }).open;
+  if (typeof open !== 'function') throw new Error('@lydell/node-pty has no open(): pseudo-terminals are unavailable on this platform');
+  const term = open({ encoding: null });
+  // node-pty rethrows a master error unless someone listens; a closed pair is not an error here.
+  term.on('error', () => {});
+  // The slave stays open (but unread) for the pair's lifetime: when the driver closes its end
+  // the master then sees no EIO, as a real UART would not, and nothing competes for the driver's bytes.
+  term.slave.pause();
   const hostPath = path.join(dir, 'host');
-  let socat: ChildProcess;
-  try {
-    socat = spawn('socat', [`pty,raw,echo=0,link=${modemPath}`, `pty,raw,echo=0,link=${hostPath}`], { stdio: 'ignore' });
-  } catch (err) {
-    throw new Error(`socat is needed for pseudo-terminals (apt-get install socat): ${(err as Error).message}`);
-  }
-  const spawnError = new Promise<never>((_, reject) => socat.once('error', (e) => reject(new Error(`socat: ${e.message} (apt-get install socat)`))));
-  const deadline = Date.now() + 5000;
-  while (!(existsSync(modemPath) && existsSync(hostPath))) {
-    if (Date.now() > deadline) throw new Error('socat did not create the pseudo-terminals');
-    await Promise.race([new Promise((r) => setTimeout(r, 20)), spawnError]);
-  }
-  let port: SerialPort | null = null;
-  const open = () =>
-    new Promise<void>((resolve, reject) => {
-      const p = new SerialPort({ path: modemPath, baudRate: 115200, autoOpen: false });
-      p.open((err) => {
-        if (err) return reject(err);
-        port = p;
-        sim.attach(p);
-        resolve();
-      });
-    });
-  await open();
-  const closePort = () => new Promise<void>((resolve) => (port?.isOpen ? port.close(() => resolve()) : resolve()));
+  symlinkSync(term.ptsName, hostPath);
+  sim.attach(term.master);
   return {
     hostPath,
     async reattach() {
-      await closePort();
-      await open();
+      sim.detach();
+      sim.attach(term.master);
     },
     async close() {
       sim.shutdown();
-      await closePort();
-      socat.kill();
+      term.master.destroy();
+      term.slave.destroy();
     },
   };
 }

@@ -1,10 +1,12 @@
-import type { Change, OutboxHop, OutboxRecord, Store } from '../store/types.js';
+import type { Change, OutboxHop, OutboxRecord, OutboxReport, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { maskPhone, scrubDigits, type Logger } from '../util/logger.js';
 import type { AuditLog } from '../util/audit.js';
 import { CircuitBreaker } from './breaker.js';
 import { DueQueue } from './schedule.js';
 import { SendFailure, type FailureKind, type SmsProvider } from './provider.js';
+import { appendHop, isFinal } from './outbox.js';
+import { DeliveryTracker, reportTracking } from './delivery.js';
 
 export interface ProviderPolicy {
   maxAttempts: number;
@@ -32,9 +34,9 @@ export interface DispatcherOptions {
   maxQueued?: number;
   /** Grace for in-flight submits on stop() before they are aborted (and found ambiguous at restart). */
   stopGraceMs?: number;
+  /** How long after sending a status report may still match a message (sms.reportWindowHours). */
+  reportWindowMs?: number;
 }
-
-const HOPS_KEPT = 40;
 
 interface Slot {
   provider: SmsProvider;
@@ -78,7 +80,15 @@ export class Dispatcher {
   private running = false;
   private housekeeping: NodeJS.Timeout | null = null;
   readonly counters: DispatcherCounters = { sent: 0, expired: 0, failed: 0, retries: 0, failovers: 0, duplicates: 0 };
+  private readonly finishedListeners: Array<(rec: Readonly<OutboxRecord>) => void> = [];
+
+  /** Called with each message that reached a final state, once it is on disk (metrics' histograms). */
+  onFinished(listener: (rec: Readonly<OutboxRecord>) => void): void {
+    this.finishedListeners.push(listener);
+  }
   private readonly maxInFlight: number;
+  /** Status reports: sent messages become delivered or undelivered. */
+  readonly delivery: DeliveryTracker;
 
   constructor(private readonly o: DispatcherOptions) {
     this.slots = o.providers.map(({ provider, policy }) => ({
@@ -93,6 +103,15 @@ export class Dispatcher {
     }));
     this.maxInFlight = o.maxInFlightPerProvider ?? 64;
     for (const slot of this.slots) slot.provider.onRecovered?.(() => this.recovered(slot));
+    this.delivery = new DeliveryTracker({
+      store: o.store,
+      clock: o.clock,
+      logger: o.logger,
+      audit: o.audit,
+      windowMs: o.reportWindowMs ?? 24 * 3600_000,
+      inFlight: (id) => this.slots.some((s) => s.provider.id === id && s.inFlight > 0),
+    });
+    for (const slot of this.slots) slot.provider.onDeliveryReport?.(this.delivery.listener(slot.provider.id));
   }
 
   /** A provider that knows its health is back: close its breaker, retry what waits for it now. */
@@ -131,6 +150,7 @@ export class Dispatcher {
       await this.o.store.commit(changes);
       this.o.logger.warn({ count: changes.length }, 'outbox: messages interrupted mid-submit will be resent');
     }
+    this.delivery.start();
     this.running = true;
     for (const r of Object.values(this.o.store.data.outbox)) {
       if (r.state !== 'queued') continue;
@@ -154,6 +174,7 @@ export class Dispatcher {
     await Promise.race([all, timeout]);
     for (const ac of this.inFlight.values()) ac.abort(new Error('shutting down'));
     await all;
+    await this.delivery.drain();
   }
 
   /** Schedules a freshly committed message. */
@@ -205,7 +226,8 @@ export class Dispatcher {
     const now = this.o.clock.now();
     return {
       queue: { depth: this.queueDepth(), inFlight: this.inFlight.size, oldestAgeSeconds: Math.round(this.oldestQueuedAgeMs() / 1000) },
-      counters: { ...this.counters },
+      counters: { ...this.counters, delivered: this.delivery.counters.delivered, undelivered: this.delivery.counters.undelivered },
+      delivery: this.delivery.snapshot(),
       providers: this.slots.map((s) => ({
         ...s.provider.status(),
         breaker: s.breaker.snapshot(now),
@@ -403,7 +425,7 @@ export class Dispatcher {
         slot.sent++;
         this.counters.sent++;
         const t = this.o.clock.now();
-        await this.finish(current, 'sent', { t, provider: slot.provider.id, event: 'sent', detail: result.ref }, null, result.ref ?? null);
+        await this.finish(current, 'sent', { t, provider: slot.provider.id, event: 'sent', detail: result.ref }, null, result.ref ?? null, reportTracking(result, now));
       } finally {
         clearTimeout(expiryTimer);
       }
@@ -413,6 +435,7 @@ export class Dispatcher {
       if (!handedOver) slot.handingOver--;
       slot.inFlight--;
       this.inFlight.delete(rec.id);
+      this.delivery.settled(slot.provider.id);
       if (this.waiting.size) {
         this.freed++;
         this.pump();
@@ -465,7 +488,14 @@ export class Dispatcher {
     else this.armTimer();
   }
 
-  private async finish(rec: OutboxRecord, state: 'sent' | 'expired' | 'failed', hop: OutboxHop, error: string | null = rec.lastError, ref: string | null = rec.ref): Promise<void> {
+  private async finish(
+    rec: OutboxRecord,
+    state: 'sent' | 'expired' | 'failed',
+    hop: OutboxHop,
+    error: string | null = rec.lastError,
+    ref: string | null = rec.ref,
+    report: OutboxReport | null = null,
+  ): Promise<void> {
     if (state === 'expired') this.counters.expired++;
     if (state === 'failed') this.counters.failed++;
     const done: OutboxRecord = {
@@ -479,9 +509,12 @@ export class Dispatcher {
       progress: {},
       resend: false,
       hops: appendHop(rec.hops, hop),
+      report,
     };
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: done }]);
     this.unfinished.delete(rec.id);
+    if (state === 'sent') this.delivery.registered(done);
+    for (const l of this.finishedListeners) l(done);
     // Between the 10-minute sweeps, a busy gateway must not pile up final records without bound.
     if (++this.finishedSincePurge >= Math.max(100, this.o.retentionMax / 10)) this.sweep();
     this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'sent', reason: error ?? undefined });
@@ -501,7 +534,7 @@ export class Dispatcher {
     const changes: Change[] = [];
     const kept: OutboxRecord[] = [];
     for (const r of Object.values(this.o.store.data.outbox)) {
-      if (r.state !== 'sent' && r.state !== 'expired' && r.state !== 'failed') continue;
+      if (!isFinal(r.state)) continue;
       if (r.createdAt < cutoff) changes.push({ c: 'outbox', k: r.id, v: null });
       else kept.push(r);
     }
@@ -512,9 +545,4 @@ export class Dispatcher {
     if (changes.length) await this.o.store.commit(changes);
     return changes.length;
   }
-}
-
-function appendHop(hops: OutboxHop[], hop: OutboxHop): OutboxHop[] {
-  const next = [...hops, hop];
-  return next.length > HOPS_KEPT ? next.slice(next.length - HOPS_KEPT) : next;
 }

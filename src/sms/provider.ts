@@ -73,6 +73,12 @@ export interface DeliveryReport {
   dischargeTime: number;
   /** When the modem received the report, epoch ms. */
   receivedAt: number;
+  /**
+   * TP-SCTS of the report: when the service centre received the submit it is about (epoch ms),
+   * if the PDU carries it. Optional; when given, it tells two messages that share a wrapped TP-MR
+   * apart (the one submitted nearest this time wins).
+   */
+  submitTime?: number;
 }
 
 /** A received SMS (SMS-DELIVER), concatenated parts already joined. */
@@ -142,8 +148,13 @@ export interface SmsProvider {
   onRecovered?(listener: () => void): void;
   /** Modems: status reports for sent messages (see `SendOk.references`). */
   onDeliveryReport?(listener: (report: DeliveryReport) => void): void;
-  /** Modems: SMS received (already removed from the SIM/modem store once handed over). */
-  onIncoming?(listener: (sms: IncomingSms) => void): void;
+  /**
+   * Modems: SMS received. The listener's promise (it never rejects) resolves true once the
+   * message is stored durably, false when it could not be (malformed, disk failing): a provider
+   * that can should delete the message from the SIM/modem store only after `true`, so a full disk
+   * or a crash loses no received SMS.
+   */
+  onIncoming?(listener: (sms: IncomingSms) => void | Promise<boolean>): void;
   /**
    * Modems: run a USSD code (e.g. `*100#`) on one modem (`modemId`, or any ready one) and resolve
    * with the network's answer text; rejects with a clear Error (unknown modem, not ready, timeout,

@@ -2,6 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { StoreError } from './types.js';
+import { diskFullMessage, isDiskFull } from './disk-full.js';
 
 const WRITE_BATCH_CHARS = 256 * 1024;
 
@@ -51,12 +52,15 @@ export class DurableJsonFile<T> implements Adapter<T> {
   async writeChunks(chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const fd = await open(tmp, 'w', 0o600);
+    const iterator = (Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
+    let total = 0;
     try {
       let pending: string[] = [];
       let size = 0;
-      for await (const chunk of chunks) {
-        pending.push(chunk);
-        size += chunk.length;
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        pending.push(r.value);
+        size += r.value.length;
+        total += Buffer.byteLength(r.value);
         if (size >= WRITE_BATCH_CHARS) {
           // writeFile on an open handle writes the whole string at the current position.
           await fd.writeFile(pending.join(''));
@@ -69,7 +73,10 @@ export class DurableJsonFile<T> implements Adapter<T> {
     } catch (err) {
       await fd.close();
       await rm(tmp, { force: true });
-      throw err;
+      if (!isDiskFull(err)) throw err;
+      // Count the rest without writing it, so the message says how much room the snapshot needs.
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) total += Buffer.byteLength(r.value);
+      throw new StoreError(diskFullMessage(tmp, total));
     }
     await fd.close();
     await rename(tmp, this.file);

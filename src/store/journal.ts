@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import type { Change } from './types.js';
 import { StoreError } from './types.js';
+import { diskFullMessage, freeBytes, isDiskFull } from './disk-full.js';
 
 export interface JournalEntry {
   s: number;
@@ -97,18 +98,26 @@ export class Journal {
         const batch = this.pending;
         this.pending = [];
         const t0 = performance.now();
+        let size = 0;
         try {
           const buf = encodeLines(batch);
+          size = buf.length;
           const { bytesWritten } = await this.fd.write(buf);
           // A regular file takes the whole buffer or fails; a short write would be a torn line.
-          if (bytesWritten !== buf.length) throw new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
+          if (bytesWritten !== buf.length) {
+            const short: NodeJS.ErrnoException = new Error(`short write: ${bytesWritten} of ${buf.length} bytes`);
+            // A regular file writes short when the file system is out of room (ENOSPC comes only on the next write).
+            const free = freeBytes(this.file);
+            if (free !== null && free < buf.length - bytesWritten) short.code = 'ENOSPC';
+            throw short;
+          }
           this.bytes += buf.length;
           this.flushes++;
           this.entries += batch.length;
           this.lastFlushMs = performance.now() - t0;
           for (const p of batch) p.resolve();
         } catch (err) {
-          this.fail(batch, err as Error);
+          this.fail(batch, err as Error, size);
           return;
         }
         if (this.betweenFlushes) await this.betweenFlushes();
@@ -118,9 +127,10 @@ export class Journal {
     }
   }
 
-  private fail(batch: Pending[], err: Error): void {
+  private fail(batch: Pending[], err: Error, bytes: number): void {
+    const what = isDiskFull(err) ? diskFullMessage(this.file, bytes) : `journal write to ${this.file} failed (${err.message})`;
     const failure = new StoreError(
-      `journal write to ${this.file} failed (${err.message}); no further change is accepted: restart smsotpd, which recovers every change acknowledged before the failure`,
+      `${what}; no further change is accepted: free space (or fix the disk) and restart smsotpd, which recovers every change acknowledged before the failure`,
     );
     this.failure = failure;
     const rejected = [...batch, ...this.pending];

@@ -18,14 +18,32 @@ export interface LockHandle {
   release(): void;
 }
 
+/**
+ * The process state letter from /proc/PID/stat (the field after the parenthesised command,
+ * which may itself contain spaces and parentheses), or null where there is no /proc.
+ */
+export function procState(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const close = stat.lastIndexOf(')');
+  return close < 0 ? null : (stat.slice(close + 2, close + 3) || null);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to someone else, which still means the lock is held.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // A zombie (killed, not yet reaped by its parent) still answers kill(0) but holds nothing:
+  // right after kill -9 under a supervisor that is slow to reap, the restart must not be refused.
+  const state = procState(pid);
+  return state !== 'Z' && state !== 'X';
 }
 
 /**

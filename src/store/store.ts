@@ -10,6 +10,7 @@ import {
   SCHEMA_VERSION,
   StoreError,
   emptyState,
+  stateFromJson,
   type Change,
   type CollectionName,
   type RecordOf,
@@ -32,7 +33,7 @@ import {
 
 export const SNAPSHOT_FILE = 'state.json';
 const JOURNAL_RE = /^state\.journal\.(\d+)$/;
-const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'outbox', 'admins', 'apikeys', 'meta']);
+const COLLECTIONS: ReadonlySet<string> = new Set<CollectionName>(['tokens', 'users', 'outbox', 'admins', 'apikeys', 'inbox', 'meta']);
 const KEY_MAX = 256;
 
 type Snapshot = StateData & { journalSeq: number };
@@ -65,6 +66,7 @@ function listJournals(dir: string): number[] {
 function apply(data: StateData, changes: Change[], view: FrozenView | null): void {
   for (const ch of changes) {
     view?.beforeChange(ch.c, ch.k);
+    // Collections have no prototype (types.ts emptyCollection): any key is a plain key.
     const coll = data[ch.c] as Record<string, unknown>;
     if (ch.v === null) delete coll[ch.k];
     else coll[ch.k] = ch.v;
@@ -114,8 +116,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   } else {
     const raw = migrate(found as unknown as Record<string, unknown>, snapshotFile, opts.migrations ?? {}) as unknown as Snapshot;
     journalSeq = typeof raw.journalSeq === 'number' ? raw.journalSeq : 0;
-    const { journalSeq: _omit, ...rest } = raw;
-    data = { ...emptyState(), ...rest };
+    data = stateFromJson(raw as unknown as Record<string, unknown>);
   }
 
   // Replay every journal generation in order; entries the snapshot covers are skipped.
@@ -153,12 +154,15 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await syncDir(dir);
   };
 
-  // Start on a fresh generation; fold a replayed journal (or a migration) into the snapshot now.
+  // Start on a fresh generation. A migration must reach the snapshot now (the journals hold
+  // changes to the old schema); a replayed journal is folded in by the first compaction instead:
+  // on a full disk, start-up needs no room for a whole snapshot, only for the new journal's lines.
   let gen = (gens.at(-1) ?? 0) + 1;
-  if (replayed > 0 || migrated || found === null) {
+  if (migrated || found === null) {
     await snapshotAt(seq)();
     await removeJournalsBelow(gen);
   }
+  let foldPending = replayed > 0;
   const journal = await Journal.open(path.join(dir, journalName(gen)));
   await syncDir(dir);
 
@@ -166,6 +170,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let compactions = 0;
   let changesCount = 0;
   let compacting: Promise<void> | null = null;
+  /** After a failed compaction (a full disk), the next try waits: a snapshot per flush would only fail faster. */
+  let compactRetryAt = 0;
+  const COMPACT_RETRY_MS = 60_000;
 
   const compact = async (): Promise<void> => {
     // Runs between flushes: nothing is in flight, so `seq` is exactly what the journal holds.
@@ -180,8 +187,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
         await writeSnapshot();
         await removeJournalsBelow(done);
         compactions++;
+        foldPending = false;
       } catch (err) {
-        opts.logger?.error({ err }, 'compaction failed; the journal keeps every change, retrying later');
+        compactRetryAt = performance.now() + COMPACT_RETRY_MS;
+        opts.logger?.error({ err: (err as Error).message }, `compaction failed: ${(err as Error).message}; the journal keeps every change, retrying in ${COMPACT_RETRY_MS / 1000} s`);
       } finally {
         compacting = null;
       }
@@ -193,7 +202,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     opts.onFailure?.(err);
   };
   journal.betweenFlushes = async () => {
-    if (!compacting && journal.bytes >= compactAfter) await compact();
+    if (!compacting && (journal.bytes >= compactAfter || foldPending) && performance.now() >= compactRetryAt) await compact();
   };
 
   opts.logger?.info({ dataDir: dir, seq, replayed }, 'store opened');

@@ -21,6 +21,11 @@ export interface TokenRecord {
   counter: number;
   /** Keyed scrypt hash of the OTP PIN, or null for an empty PIN. */
   pinHash: string | null;
+  /**
+   * Set when the token was made (or set) without a PIN on purpose (`nopin=1`). Only then does an
+   * empty PIN match; a null pinHash without it matches nothing (token/policies/pin.ts).
+   */
+  noPin?: boolean;
   phone: string | null;
   dynamicPhone: boolean;
   active: boolean;
@@ -61,13 +66,40 @@ export interface UserRecord {
   createdAt: number;
 }
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'expired';
+/** `delivered` and `undelivered` follow `sent` when a status report says so (contract 8). */
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired';
 
 export interface OutboxHop {
   t: number;
   provider: string;
-  event: 'attempt' | 'sent' | 'temporary' | 'permanent' | 'ambiguous' | 'overflow' | 'skipped' | 'expired' | 'failed';
+  event: 'attempt' | 'sent' | 'temporary' | 'permanent' | 'ambiguous' | 'overflow' | 'skipped' | 'expired' | 'failed' | 'report';
   detail?: string;
+}
+
+/** One part of a sent message as the network's status reports describe it. */
+export interface OutboxReportPart {
+  /** TP-MR the network gave this part; -1 when the modem did not say (no report can match it). */
+  ref: number;
+  /** TP-ST of the latest report for this part, null until one came. */
+  status: number | null;
+  outcome: 'delivered' | 'undelivered' | 'pending' | null;
+  /** Discharge time (TP-DT) of that report, epoch ms. */
+  at: number | null;
+}
+
+/**
+ * Set when a modem sent the message with a status report requested: what a report is matched
+ * by (provider, modem, TP-MR, recipient, time window) and what the reports said so far.
+ */
+export interface OutboxReport {
+  modem: string;
+  parts: OutboxReportPart[];
+  /** When the attempt that sent it started: a report received before it is about another message. */
+  since: number;
+  /** TP-ST of the report that settled the message (delivered/undelivered), null before. */
+  status: number | null;
+  /** When the handset got it (delivered) or the network gave up (undelivered), epoch ms. */
+  at: number | null;
 }
 
 export interface OutboxRecord {
@@ -99,6 +131,23 @@ export interface OutboxRecord {
   /** Provider-private progress that must survive a restart, e.g. concatenation ref and parts sent. */
   progress: Record<string, unknown>;
   hops: OutboxHop[];
+  /** Status-report tracking; absent for providers without reports (records before it existed too). */
+  report?: OutboxReport | null;
+}
+
+/** A received SMS (contract 8, GET /sms/inbox). */
+export interface InboxRecord {
+  id: string;
+  /** Arrival order: newest first in listings, the oldest go first beyond sms.inboxMax. */
+  seq: number;
+  /** The service centre's time stamp (TP-SCTS), epoch ms. */
+  t: number;
+  receivedAt: number;
+  from: string;
+  /** Encrypted at rest: anyone may text the appliance's number, and what they write is private. */
+  textEnc: string;
+  provider: string;
+  modem: string;
 }
 
 export interface AdminRecord {
@@ -123,6 +172,8 @@ export interface StateData {
   outbox: Record<string, OutboxRecord>;
   admins: Record<string, AdminRecord>;
   apikeys: Record<string, ApiKeyRecord>;
+  /** Received SMS; a later addition: state files without it load with an empty inbox. */
+  inbox: Record<string, InboxRecord>;
   /** Small named values: serial sequence, duplicate counters, concat reference counter, ... */
   meta: Record<string, unknown>;
 }
@@ -137,16 +188,46 @@ export interface Change<C extends CollectionName = CollectionName> {
   v: RecordOf<C> | null;
 }
 
+/**
+ * A collection keyed by names users chose: a null-prototype object, so `__proto__`,
+ * `constructor` or `toString` are keys like any other, never inherited properties.
+ */
+export function emptyCollection<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+export const COLLECTION_NAMES: readonly CollectionName[] = ['tokens', 'users', 'outbox', 'admins', 'apikeys', 'inbox', 'meta'];
+
 export function emptyState(): StateData {
   return {
     schemaVersion: SCHEMA_VERSION,
-    tokens: {},
-    users: {},
-    outbox: {},
-    admins: {},
-    apikeys: {},
-    meta: {},
+    tokens: emptyCollection(),
+    users: emptyCollection(),
+    outbox: emptyCollection(),
+    admins: emptyCollection(),
+    apikeys: emptyCollection(),
+    inbox: emptyCollection(),
+    meta: emptyCollection(),
   };
+}
+
+/**
+ * A state read from disk (snapshot or backup) with every collection copied into a
+ * null-prototype object. JSON.parse makes `"__proto__"` an own property of an ordinary
+ * object, where `coll.constructor` would still find Object: the copy leaves only own keys.
+ */
+export function stateFromJson(raw: Record<string, unknown>): StateData {
+  const out = emptyState();
+  for (const [k, v] of Object.entries(raw)) {
+    if ((COLLECTION_NAMES as readonly string[]).includes(k)) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new StoreError(`collection "${k}" is not an object`);
+      const coll = out[k as CollectionName] as Record<string, unknown>;
+      for (const key of Object.keys(v)) coll[key] = (v as Record<string, unknown>)[key];
+    } else if (k !== 'journalSeq') {
+      (out as unknown as Record<string, unknown>)[k] = v;
+    }
+  }
+  return out;
 }
 
 export interface StoreStats {

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parameterError } from './errors.js';
+import { checkName, isValidName } from './names.js';
 import { KDF, type Secrets } from './secrets.js';
 
-const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 256;
 
@@ -28,15 +28,10 @@ export class Accounts {
     private readonly clock: Clock,
   ) {}
 
-  static checkName(name: string, what: string): string {
-    if (!NAME_RE.test(name)) throw parameterError(`ERR905: Invalid ${what} name: 1-64 of A-Z a-z 0-9 . _ @ -`);
-    return name;
-  }
-
   async addAdmin(username: string, password: string): Promise<{ created: boolean }> {
-    Accounts.checkName(username, 'admin');
-    if (password.length < PASSWORD_MIN) throw parameterError(`ERR905: The password must have at least ${PASSWORD_MIN} characters.`);
-    if (password.length > PASSWORD_MAX) throw parameterError(`ERR905: The password is too long (at most ${PASSWORD_MAX}).`);
+    checkName('admin', username);
+    if (password.length < PASSWORD_MIN) throw parameterError(`The password must have at least ${PASSWORD_MIN} characters.`);
+    if (password.length > PASSWORD_MAX) throw parameterError(`The password is too long (at most ${PASSWORD_MAX}).`);
     const existing = this.store.get('admins', username);
     const passwordHash = await this.secrets.hash(password);
     await this.store.commit([{ c: 'admins', k: username, v: { username, passwordHash, createdAt: existing?.createdAt ?? this.clock.now() } }]);
@@ -44,9 +39,13 @@ export class Accounts {
   }
 
   async removeAdmin(username: string): Promise<boolean> {
-    if (!this.store.get('admins', username)) return false;
+    if (!this.store.get('admins', checkName('admin', username))) return false;
     await this.store.commit([{ c: 'admins', k: username, v: null }]);
     return true;
+  }
+
+  adminExists(username: string): boolean {
+    return isValidName('admin', username) && this.store.get('admins', username) !== undefined;
   }
 
   listAdmins(): string[] {
@@ -55,7 +54,7 @@ export class Accounts {
 
   /** Verifies an admin password; unknown users cost a hash too, so timing tells nothing. */
   async verifyAdmin(username: string, password: string): Promise<boolean> {
-    const rec = this.store.get('admins', username);
+    const rec = isValidName('admin', username) ? this.store.get('admins', username) : undefined;
     if (!rec) {
       await this.secrets.verify(password, DUMMY_HASH);
       return false;
@@ -65,14 +64,15 @@ export class Accounts {
 
   /** Creates an API key; returns the secret, which is not stored and cannot be shown again. */
   async addApiKey(name: string): Promise<string> {
-    Accounts.checkName(name, 'API key');
-    if (this.store.get('apikeys', name)) throw parameterError(`ERR905: An API key named "${name}" exists already; delete it first.`);
+    checkName('apikey', name);
+    if (this.store.get('apikeys', name)) throw parameterError(`An API key named "${name}" exists already; delete it first.`);
     const secret = randomBytes(24).toString('base64url');
     await this.store.commit([{ c: 'apikeys', k: name, v: { name, secretHash: await this.secrets.hash(secret), createdAt: this.clock.now() } }]);
     return secret;
   }
 
   async removeApiKey(name: string): Promise<boolean> {
+    checkName('apikey', name);
     for (const [k, v] of this.verifiedKeys) if (v.name === name) this.verifiedKeys.delete(k);
     if (!this.store.get('apikeys', name)) return false;
     await this.store.commit([{ c: 'apikeys', k: name, v: null }]);
@@ -84,7 +84,7 @@ export class Accounts {
   }
 
   async verifyApiKey(name: string, secret: string): Promise<boolean> {
-    const rec = this.store.get('apikeys', name);
+    const rec = isValidName('apikey', name) ? this.store.get('apikeys', name) : undefined;
     if (!rec) {
       await this.secrets.verify(secret, DUMMY_HASH);
       return false;

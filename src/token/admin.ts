@@ -4,10 +4,11 @@ import type { TokenRecord } from '../store/types.js';
 import { notFoundError, parameterError, tokenAdminError } from './errors.js';
 import { SEED_BYTES } from './hotp.js';
 import type { TokenContext } from './registry.js';
+import { checkName } from './names.js';
+import { choosePin } from './policies/pin.js';
 import { normalisePhone } from './users.js';
 
 export const SERIAL_PREFIX = 'PISM';
-const SERIAL_RE = /^[A-Za-z0-9_.:-]{1,40}$/;
 const PIN_MAX = 64;
 const DESCRIPTION_MAX = 80;
 
@@ -19,6 +20,8 @@ export interface InitParams {
   phone?: string | undefined;
   dynamicPhone?: boolean;
   pin?: string | undefined;
+  /** A token without a PIN, asked for explicitly (`nopin=1`). */
+  noPin?: boolean;
   otplen?: number | undefined;
   hashlib?: string | undefined;
   description?: string | undefined;
@@ -41,15 +44,12 @@ export interface TokenAdminDeps extends TokenContext {
 }
 
 export function checkPin(pin: string): string {
-  if (pin.length > PIN_MAX) throw parameterError(`ERR905: The PIN is too long (at most ${PIN_MAX} characters).`);
-  if (/[\u0000-\u001f\u007f]/.test(pin)) throw parameterError('ERR905: The PIN contains control characters.');
+  if (pin.length > PIN_MAX) throw parameterError(`The PIN is too long (at most ${PIN_MAX} characters).`);
+  if (/[\u0000-\u001f\u007f]/.test(pin)) throw parameterError('The PIN contains control characters.');
   return pin;
 }
 
-export function checkSerial(serial: string): string {
-  if (!SERIAL_RE.test(serial)) throw parameterError('ERR905: Invalid serial number: 1-40 of A-Z a-z 0-9 _ . : -');
-  return serial;
-}
+export const checkSerial = (serial: string): string => checkName('serial', serial);
 
 /** privacyIDEA's token dict, as GET /token/ lists it. */
 export function tokenView(t: TokenRecord) {
@@ -104,16 +104,14 @@ export class TokenAdmin {
 
   async init(p: InitParams): Promise<TokenRecord> {
     const type = (p.type ?? 'sms').toLowerCase();
-    if (type !== 'sms') throw parameterError(`ERR905: Token type "${type}" is not supported: smsotpd manages SMS tokens only (type=sms).`);
-    if (p.genkey && p.otpkey) throw parameterError('ERR344: You may either specify genkey or otpkey, but not both!');
+    if (type !== 'sms') throw parameterError(`Token type "${type}" is not supported: smsotpd manages SMS tokens only (type=sms).`);
+    if (p.genkey && p.otpkey) throw parameterError('You may either specify genkey or otpkey, but not both!');
     const otpLength = p.otplen ?? this.d.config.token.otpLength;
-    if (otpLength !== 6 && otpLength !== 8) throw parameterError('ERR905: otplen must be 6 or 8.');
+    if (otpLength !== 6 && otpLength !== 8) throw parameterError('otplen must be 6 or 8.');
     const hashlib = (p.hashlib ?? this.d.config.token.hashlib) as TokenRecord['hashlib'];
-    if (!['sha1', 'sha256', 'sha512'].includes(hashlib)) throw parameterError('ERR905: hashlib must be sha1, sha256 or sha512.');
+    if (!['sha1', 'sha256', 'sha512'].includes(hashlib)) throw parameterError('hashlib must be sha1, sha256 or sha512.');
     const description = p.description ?? '';
-    if (description.length > DESCRIPTION_MAX) throw parameterError(`ERR905: description is limited to ${DESCRIPTION_MAX} characters.`);
-    const pin = p.pin === undefined ? '' : checkPin(p.pin);
-
+    if (description.length > DESCRIPTION_MAX) throw parameterError(`description is limited to ${DESCRIPTION_MAX} characters.`);
     let user: string | null = null;
     let realm: string | null = null;
     if (p.user) {
@@ -121,18 +119,21 @@ export class TokenAdmin {
       this.d.users.require(name.login, name.realm);
       ({ login: user, realm } = name);
     }
+    const choice = choosePin({ pin: p.pin, noPin: p.noPin });
+    if ('error' in choice) throw parameterError(choice.error);
+    const pin = choice.pin === null ? null : checkPin(choice.pin);
     const dynamicPhone = !!p.dynamicPhone;
     let phone: string | null = null;
     if (dynamicPhone) {
-      if (!user) throw parameterError('ERR905: dynamic_phone needs a user whose mobile number is used.');
+      if (!user) throw parameterError('dynamic_phone needs a user whose mobile number is used.');
     } else {
-      if (!p.phone) throw parameterError("ERR905: Missing parameter: 'phone'");
+      if (!p.phone) throw parameterError("Missing parameter: 'phone'");
       phone = normalisePhone(p.phone, 'phone', this.d.users.defaultRegion);
     }
 
     let seedHex: string;
     if (p.otpkey !== undefined) {
-      if (!/^(?:[0-9a-fA-F]{2}){10,64}$/.test(p.otpkey)) throw parameterError('ERR905: otpkey must be 10 to 64 bytes of hex.');
+      if (!/^(?:[0-9a-fA-F]{2}){10,64}$/.test(p.otpkey)) throw parameterError('otpkey must be 10 to 64 bytes of hex.');
       seedHex = p.otpkey.toLowerCase();
     } else {
       seedHex = randomBytes(SEED_BYTES[hashlib]).toString('hex');
@@ -140,7 +141,7 @@ export class TokenAdmin {
 
     const serial = p.serial ? checkSerial(p.serial) : this.generateSerial();
     return this.d.mutex.run([serial], async () => {
-      if (this.d.tokens.get(serial)) throw tokenAdminError(`ERR301: A token with serial ${serial} already exists; delete it first or use /token/setpin.`);
+      if (this.d.tokens.get(serial)) throw tokenAdminError(`A token with serial ${serial} already exists; delete it first or use /token/setpin.`);
       const rec: TokenRecord = {
         serial,
         type: 'sms',
@@ -151,7 +152,8 @@ export class TokenAdmin {
         hashlib,
         otpLength: otpLength as 6 | 8,
         counter: 0,
-        pinHash: pin === '' ? null : await this.d.secrets.hash(pin),
+        pinHash: pin === null ? null : await this.d.secrets.hash(pin),
+        ...(pin === null ? { noPin: true } : {}),
         phone,
         dynamicPhone,
         active: true,
@@ -194,7 +196,7 @@ export class TokenAdmin {
 
   private require(serial: string): TokenRecord {
     const t = this.d.tokens.get(checkSerial(serial));
-    if (!t) throw notFoundError(`ERR601: The requested token could not be found.`);
+    if (!t) throw notFoundError(`The requested token could not be found.`);
     return t;
   }
 
@@ -227,15 +229,26 @@ export class TokenAdmin {
     return changed ? 1 : 0;
   }
 
-  async resetFailcount(serial: string): Promise<boolean> {
+  /** privacyIDEA's reset_token answers the number of tokens reset. */
+  async resetFailcount(serial: string): Promise<number> {
     await this.update(serial, (t) => ({ ...t, failCount: 0, failExceededAt: null }));
-    return true;
+    return 1;
   }
 
-  async setPin(serial: string, pin: string): Promise<number> {
-    checkPin(pin);
-    await this.update(serial, async (t) => ({ ...t, pinHash: pin === '' ? null : await this.d.secrets.hash(pin) }));
+  /** A new PIN, or none with `noPin` (explicitly: an empty PIN alone is refused). */
+  async setPin(serial: string, pin: string | undefined, noPin = false): Promise<number> {
+    const choice = choosePin({ pin, noPin });
+    if ('error' in choice) throw parameterError(choice.error.replace("'pin'", "'otppin'"));
+    const next = choice.pin === null ? null : checkPin(choice.pin);
+    await this.update(serial, async (t) => {
+      const { noPin: _drop, ...rest } = t;
+      return next === null ? { ...rest, pinHash: null, noPin: true } : { ...rest, pinHash: await this.d.secrets.hash(next) };
+    });
     return 1;
+  }
+
+  count(): number {
+    return this.d.tokens.all().length;
   }
 
   /** Tokens owned by a user, for DELETE /user/ (a user's tokens go with the user). */

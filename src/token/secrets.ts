@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, chmodSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -32,6 +32,8 @@ export interface Secrets {
   verify(secret: string, stored: string): Promise<boolean>;
   /** Key for signing JWTs, derived so it never equals the encryption key. */
   readonly jwtKey: string;
+  /** The key file's bytes, base64, for a backup (which must be kept as safe as the appliance). */
+  exportKey(): string;
 }
 
 /** Loads `<dataDir>/secret.key`, creating it (0600, fsynced) on first start. */
@@ -52,8 +54,8 @@ export function loadOrCreateSecrets(dataDir: string): Secrets {
       `key file ${file} has ${key.length} bytes, expected ${KEY_FILE_BYTES}: it is damaged; restore it from backup (without it, stored OTP seeds cannot be decrypted)`,
     );
   }
-  const mode = statSync(file).mode & 0o777;
-  if (mode & 0o077) chmodSync(file, 0o600);
+  // A key file others can read (a careless copy, a restore) is made private again.
+  chmodSync(file, 0o600);
   return secretsFromKey(key);
 }
 
@@ -83,16 +85,17 @@ export function secretsFromKey(key: Buffer): Secrets {
 
   const derive = (secret: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      const peppered = createHmac('sha256', pepper).update(secret, 'utf8').digest();
+      const peppered = createHmac('sha256', pepper).update(secret).digest();
       scrypt(peppered, salt, KDF.keyLen, { N: n, r, p, maxmem: KDF.maxmem }, (err, out) => (err ? reject(err) : resolve(out)));
     });
 
   return {
     jwtKey,
+    exportKey: () => key.toString('base64'),
     encrypt(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', encKey, iv);
-      const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
       return `v1:${Buffer.concat([iv, cipher.getAuthTag(), ct]).toString('base64')}`;
     },
     decrypt(envelope) {
@@ -117,19 +120,33 @@ export function secretsFromKey(key: Buffer): Secrets {
       if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
       const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
       // Refuse parameters outside a sane range: a tampered hash must not make us burn memory.
-      if (!(n >= 2 && n <= 1 << 16 && r >= 1 && r <= 32 && p >= 1 && p <= 4)) return false;
+      if (!saneScryptParams(n, r, p)) return false;
       const expected = Buffer.from(parts[5]!, 'base64');
       if (expected.length !== KDF.keyLen) return false;
-      const out = await derive(secret, Buffer.from(parts[4]!, 'base64'), n, r, p);
+      let out: Buffer;
+      try {
+        out = await derive(secret, Buffer.from(parts[4]!, 'base64'), n, r, p);
+      } catch {
+        return false; // N not a power of two, or other parameters scrypt refuses: a damaged hash.
+      }
       return timingSafeEqual(out, expected);
     },
   };
 }
 
+/**
+ * scrypt parameters a stored hash may ask for. A tampered hash must not make us burn memory or
+ * time: N at most 2^16, r at most 32, p at most 4, and scrypt's 128·N·r bytes within half of
+ * maxmem (N=2^16 with r=32 would be 256 MiB, which scrypt refuses by throwing).
+ */
+export function saneScryptParams(n: number, r: number, p: number): boolean {
+  return n >= 2 && n <= 1 << 16 && r >= 1 && r <= 32 && p >= 1 && p <= 4 && 128 * n * r <= KDF.maxmem / 2;
+}
+
 /** Constant-time string equality (lengths are not secret here: OTP length is public). */
 export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
   if (ab.length !== bb.length) {
     timingSafeEqual(ab, ab);
     return false;

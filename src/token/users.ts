@@ -2,12 +2,11 @@ import type { Store, UserRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { PhoneNumberError, toE164 } from '../util/phone.js';
 import { parameterError, userError } from './errors.js';
+import { checkName } from './names.js';
 
 /** Store key of a user: realm and login cannot contain NUL, so the pair is unambiguous. */
 export const userKey = (realm: string, login: string) => `${realm}\u0000${login}`;
 
-const LOGIN_RE = /^[A-Za-z0-9._@+-]{1,100}$/;
-const REALM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /**
  * E.164 (`+4917612345678`) from what an admin or a client typed; the rules are in util/phone.ts.
  * `region` is sms.defaultRegion, for national input. The error names the broken rule (ERR905).
@@ -16,21 +15,15 @@ export function normalisePhone(raw: string, field = 'phone', region?: string): s
   try {
     return toE164(raw, { region });
   } catch (err) {
-    if (err instanceof PhoneNumberError) throw parameterError(`ERR905: Invalid ${field} number: ${err.message}.`);
+    if (err instanceof PhoneNumberError) throw parameterError(`Invalid ${field} number: ${err.message}.`);
     throw err;
   }
 }
 
-export function checkLogin(login: string): string {
-  // privacyIDEA rejects '%' in user names; we accept a conservative character set.
-  if (!LOGIN_RE.test(login)) throw parameterError('ERR905: Invalid user.');
-  return login;
-}
+/** privacyIDEA rejects '%' in user names; we accept a conservative character set (names.ts). */
+export const checkLogin = (login: string): string => checkName('user', login);
 
-export function checkRealm(realm: string): string {
-  if (!REALM_RE.test(realm)) throw parameterError('ERR905: Invalid realm.');
-  return realm;
-}
+export const checkRealm = (realm: string): string => checkName('realm', realm);
 
 export interface UserInput {
   login: string;
@@ -87,7 +80,7 @@ export class UserDirectory {
     const login = checkLogin(input.login);
     for (const [k, v] of [['givenname', input.givenname], ['surname', input.surname]] as const) {
       if (v !== undefined && (v.length > NAME_MAX || /[\u0000-\u001f]/.test(v))) {
-        throw parameterError(`ERR905: Invalid ${k}: at most ${NAME_MAX} printable characters.`);
+        throw parameterError(`Invalid ${k}: at most ${NAME_MAX} printable characters.`);
       }
     }
     return {
@@ -120,6 +113,10 @@ export class UserDirectory {
     return true;
   }
 
+  count(): number {
+    return Object.keys(this.store.data.users).length;
+  }
+
   list(filter: { realm?: string; login?: string } = {}): UserRecord[] {
     return Object.values(this.store.data.users)
       .filter((u) => (!filter.realm || u.realm === filter.realm) && (!filter.login || u.login === filter.login))
@@ -133,20 +130,20 @@ export class UserDirectory {
  */
 export function parseUserCsv(text: string): UserInput[] {
   const rows = parseCsvRows(text);
-  if (rows.length === 0) throw parameterError('ERR905: CSV is empty.');
+  if (rows.length === 0) throw parameterError('CSV is empty.');
   const header = rows[0]!.map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const loginCol = col('user') >= 0 ? col('user') : col('login');
-  if (loginCol < 0) throw parameterError('ERR905: CSV header needs a "user" (or "login") column.');
+  if (loginCol < 0) throw parameterError('CSV header needs a "user" (or "login") column.');
   const known = new Set(['user', 'login', 'realm', 'mobile', 'givenname', 'surname']);
   const unknown = header.filter((h) => !known.has(h));
-  if (unknown.length) throw parameterError(`ERR905: CSV has unknown column(s): ${unknown.join(', ')}.`);
+  if (unknown.length) throw parameterError(`CSV has unknown column(s): ${unknown.join(', ')}.`);
   const out: UserInput[] = [];
   rows.slice(1).forEach((r, i) => {
     if (r.length === 1 && r[0]!.trim() === '') return;
     const get = (name: string) => (col(name) >= 0 ? (r[col(name)] ?? '').trim() : '');
     const login = (r[loginCol] ?? '').trim();
-    if (!login) throw parameterError(`ERR905: CSV line ${i + 2}: empty user.`);
+    if (!login) throw parameterError(`CSV line ${i + 2}: empty user.`);
     const input: UserInput = { login };
     if (get('realm')) input.realm = get('realm');
     if (get('mobile')) input.mobile = get('mobile');
@@ -157,7 +154,7 @@ export function parseUserCsv(text: string): UserInput[] {
   return out;
 }
 
-function parseCsvRows(text: string): string[][] {
+export function parseCsvRows(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';

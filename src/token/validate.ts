@@ -1,14 +1,26 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Change, OutboxRecord, TokenRecord, UserRecord } from '../store/types.js';
+import type { Change, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
-import { buildQueuedMessage } from '../sms/outbox.js';
+import type { Enqueue, NewMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';
 import { hotpValue } from './hotp.js';
 import { safeEqual } from './secrets.js';
 import type { TokenContext } from './registry.js';
+import { addFailure, checkFailCounter } from './policies/failcounter.js';
+import { expiryOf, isLive, previousCounters, withinBlockingWindow } from './policies/challenge.js';
+import { pinDecision } from './policies/pin.js';
+import { checkName } from './names.js';
+import { PhoneWindow, recordSms, underLimit, type SmsLimit } from './policies/sms-limit.js';
 
 export const SMS_SEND_FAILED = 'The PIN was correct, but the SMS could not be sent!';
+/** privacyIDEA's answer when the PIN matched only disabled tokens: no serial, no type. */
+export const NO_ACTIVE_TOKEN = 'No active challenge response token found';
+export const FAILCOUNTER_EXCEEDED = 'Failcounter exceeded';
+export const PREVIOUS_OTP = 'wrong otp value. previous otp used again';
+
+/** The keys privacyIDEA sends with every answer that could have been a challenge, empty when none was made. */
+const NO_CHALLENGE = () => ({ messages: [] as string[], multi_challenge: [] as unknown[], transaction_ids: [] as string[] });
 
 export interface CheckParams {
   user?: string | undefined;
@@ -32,10 +44,10 @@ export interface CheckOutcome {
   audit: { user?: string; realm?: string; serials: string[]; reason: string };
 }
 
-/** What the SMS side offers the token logic: a deliverability check and a wake-up. */
+/** What the SMS side offers the token logic: a deliverability check and the outbox's one way in. */
 export interface SmsQueue {
   canDeliverBy(expiresAt: number): boolean;
-  enqueued(id: string): void;
+  enqueue: Enqueue;
 }
 
 export interface ValidatorDeps extends TokenContext {
@@ -58,9 +70,30 @@ function validUntil(ms: number): string {
 }
 
 type Eligibility = { ok: true; token: TokenRecord } | { ok: false; reason: string; token: TokenRecord };
+type Answer = Omit<CheckOutcome, 'audit'> & { audit: { reason: string } };
+
+/** privacyIDEA's answer for tokens that cannot be used: the reason only, no token details. */
+function ineligibleAnswer(checks: Eligibility[]): Answer {
+  const reasons = checks.map((c) => (c.ok ? '' : c.reason));
+  const message = reasons.every((r) => r === 'Token is disabled') ? NO_ACTIVE_TOKEN : [...new Set(reasons.filter((r) => r !== 'Token is disabled'))].join(', ');
+  return { value: false, authentication: 'REJECT', detail: { message, ...NO_CHALLENGE() }, audit: { reason: message } };
+}
 
 export class Validator {
-  constructor(private readonly d: ValidatorDeps) {}
+  /** Challenge SMS per phone number in the last limits.smsWindow seconds (the token's own list is in its record). */
+  private readonly phones: PhoneWindow;
+
+  constructor(private readonly d: ValidatorDeps) {
+    this.phones = new PhoneWindow(this.smsLimit());
+    // Rebuilt from the outbox, so a restart does not reset the count of a number being bombed.
+    const since = d.clock.now() - this.smsLimit().windowMs;
+    const recent = Object.values(d.store.data.outbox).filter((r) => r.origin === 'challenge' && r.createdAt > since);
+    for (const r of recent.sort((a, b) => a.createdAt - b.createdAt)) this.phones.add(r.to, r.createdAt);
+  }
+
+  private smsLimit(): SmsLimit {
+    return { perWindow: this.d.config.limits.smsPerWindow, windowMs: this.d.config.limits.smsWindow * 1000 };
+  }
 
   /** `POST /validate/check`. */
   async check(p: CheckParams): Promise<CheckOutcome> {
@@ -92,7 +125,8 @@ export class Validator {
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
-      return { value: false, authentication: 'REJECT', count: 0, detail: { message }, audit: { ...auditBase, reason: message } };
+      // privacyIDEA's triggerchallenge answers with the empty lists, and no message, when nothing was triggered.
+      return { value: false, authentication: 'REJECT', count: 0, detail: NO_CHALLENGE(), audit: { ...auditBase, reason: message } };
     }
     return this.d.mutex.run(
       tokens.map((t) => t.serial),
@@ -106,9 +140,10 @@ export class Validator {
   }
 
   private selectTokens(p: CheckParams): { owner: UserRecord | undefined; tokens: TokenRecord[] } {
-    if (!p.user && !p.serial) throw parameterError('ERR905: You need to specify a serial, user or credential_id.');
-    if (p.serial !== undefined && p.serial.includes('*')) throw parameterError('ERR905: Invalid serial number.');
-    if (p.user !== undefined && p.user.includes('%')) throw parameterError('ERR905: Invalid user.');
+    if (!p.user && !p.serial) throw parameterError('You need to specify a serial, user or credential_id.');
+    // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
+    // the name rules (names.ts) refuse those and more, and say which characters are allowed.
+    if (p.serial !== undefined && p.serial !== '') checkName('serial', p.serial);
     let owner: UserRecord | undefined;
     let tokens: TokenRecord[];
     if (p.user) {
@@ -117,7 +152,7 @@ export class Validator {
       tokens = this.d.tokens.ofUser(login, realm);
       if (p.serial !== undefined) {
         tokens = tokens.filter((t) => t.serial === p.serial);
-        if (tokens.length === 0) throw parameterError('ERR905: Given serial does not belong to given user!');
+        if (tokens.length === 0) throw parameterError('Given serial does not belong to given user!');
       }
     } else {
       const t = this.d.tokens.get(p.serial!);
@@ -133,19 +168,13 @@ export class Validator {
    */
   private eligible(t: TokenRecord, now: number): Eligibility {
     if (!t.active) return { ok: false, reason: 'Token is disabled', token: t };
-    if (t.failCount >= t.maxFail) {
-      const clearMin = this.d.config.token.failCounterClearTimeout;
-      if (clearMin > 0 && t.failExceededAt !== null && now - t.failExceededAt >= clearMin * 60_000) {
-        return { ok: true, token: { ...t, failCount: 0, failExceededAt: null } };
-      }
-      return { ok: false, reason: 'Failcounter exceeded', token: t };
-    }
-    return { ok: true, token: t };
+    const f = checkFailCounter(t, now, this.d.config.token.failCounterClearTimeout);
+    if (!f.usable) return { ok: false, reason: FAILCOUNTER_EXCEEDED, token: t };
+    return { ok: true, token: f.cleared ? { ...t, ...f.cleared } : t };
   }
 
   private failed(t: TokenRecord, now: number): TokenRecord {
-    const failCount = Math.min(t.maxFail, t.failCount + 1);
-    return { ...t, failCount, failExceededAt: failCount >= t.maxFail ? (t.failExceededAt ?? now) : t.failExceededAt, countAuth: t.countAuth + 1 };
+    return { ...t, ...addFailure(t, now), countAuth: t.countAuth + 1 };
   }
 
   /** A success clears the challenge: its OTP can never be accepted again, and the next one has a higher counter. */
@@ -173,7 +202,7 @@ export class Validator {
   }
 
   /** Step 2: `transaction_id` (or `state`) plus the OTP from the SMS. No PIN on this path. */
-  private async answerChallenge(tokens: TokenRecord[], tid: string, otp: string): Promise<Omit<CheckOutcome, 'audit'> & { audit: { reason: string } }> {
+  private async answerChallenge(tokens: TokenRecord[], tid: string, otp: string): Promise<Answer> {
     const now = this.d.clock.now();
     const withTx = tokens.filter((t) => t.challenge?.transactionId === tid);
     if (withTx.length === 0) {
@@ -183,11 +212,8 @@ export class Validator {
     }
     const checks = withTx.map((t) => this.eligible(t, now));
     const usable = checks.filter((c): c is { ok: true; token: TokenRecord } => c.ok).map((c) => c.token);
-    if (usable.length === 0) {
-      const reason = checks[0]!.ok ? '' : (checks[0] as { reason: string }).reason;
-      return { value: false, authentication: 'REJECT', detail: { message: reason, serial: withTx[0]!.serial, type: 'sms' }, audit: { reason } };
-    }
-    const live = usable.filter((t) => t.challenge!.expiresAt > now);
+    if (usable.length === 0) return ineligibleAnswer(checks);
+    const live = usable.filter((t) => isLive(t.challenge, now));
     const winner = live.find((t) => this.otpMatches(t, t.challenge!.counter, otp));
     if (winner) {
       await this.commitTokens([this.succeeded(winner, winner.challenge!.counter)]);
@@ -206,12 +232,20 @@ export class Validator {
   }
 
   private async pinMatches(t: TokenRecord, pin: string): Promise<boolean> {
-    if (t.pinHash === null) return pin === '';
-    return this.d.secrets.verify(pin, t.pinHash);
+    const decision = pinDecision(t, pin);
+    if (decision === 'verify') return this.d.secrets.verify(pin, t.pinHash!);
+    return decision === 'match';
+  }
+
+  /** privacyIDEA's is_previous_otp: the OTP of one of the last counters issued, already used or superseded. */
+  private isPreviousOtp(t: TokenRecord, otp: string): boolean {
+    // An outstanding challenge's OTP was never used: late or wrong, but not a replay.
+    const newestUsed = t.challenge ? t.challenge.counter - 1 : t.counter;
+    return previousCounters(newestUsed, this.d.config.token.countWindow).some((c) => this.otpMatches(t, c, otp));
   }
 
   /** No transaction: the pass is the PIN alone (step 1) or PIN and OTP together. */
-  private async checkPass(tokens: TokenRecord[], owner: UserRecord | undefined, p: CheckParams): Promise<Omit<CheckOutcome, 'audit'> & { audit: { reason: string } }> {
+  private async checkPass(tokens: TokenRecord[], owner: UserRecord | undefined, p: CheckParams): Promise<Answer> {
     const now = this.d.clock.now();
     // One KDF per token when the pass is the PIN: step 1 of every login pays only that.
     const asPin = await Promise.all(tokens.map((t) => this.pinMatches(t, p.pass)));
@@ -234,13 +268,10 @@ export class Validator {
     }
     const checks = pinOtp.map(({ t, otp }) => ({ e: this.eligible(t, now), otp }));
     const usable = checks.filter((c) => c.e.ok).map((c) => ({ t: c.e.token, otp: c.otp }));
-    if (usable.length === 0) {
-      const first = checks[0]!.e as { reason: string; token: TokenRecord };
-      return { value: false, authentication: 'REJECT', detail: { message: first.reason, serial: first.token.serial, type: 'sms' }, audit: { reason: first.reason } };
-    }
+    if (usable.length === 0) return ineligibleAnswer(checks.map((c) => c.e));
     // PIN+OTP in one pass counts only for an OTP that was sent and has not expired
     // (privacyIDEA's issue 496 loophole closed).
-    const winner = usable.find(({ t, otp }) => t.challenge && t.challenge.expiresAt > now && this.otpMatches(t, t.challenge.counter, otp));
+    const winner = usable.find(({ t, otp }) => isLive(t.challenge, now) && this.otpMatches(t, t.challenge!.counter, otp));
     if (winner) {
       await this.commitTokens([this.succeeded(winner.t, winner.t.challenge!.counter)]);
       return {
@@ -252,45 +283,54 @@ export class Validator {
     }
     await this.commitTokens(usable.map(({ t }) => this.failed(t, now)));
     const first = usable[0]!.t;
-    return { value: false, authentication: 'REJECT', detail: { message: 'wrong otp value', serial: first.serial, type: 'sms', otplen: first.otpLength }, audit: { reason: 'wrong otp' } };
+    // Only with one PIN-matching token, as privacyIDEA: with several, which one was replayed is ambiguous.
+    const replay = usable.length === 1 && this.isPreviousOtp(first, usable[0]!.otp);
+    return {
+      value: false,
+      authentication: 'REJECT',
+      detail: { message: replay ? PREVIOUS_OTP : 'wrong otp value', serial: first.serial, type: 'sms', otplen: first.otpLength },
+      audit: { reason: replay ? 'previous otp used again' : 'wrong otp' },
+    };
   }
 
   /** Step 1: a challenge per eligible token, one shared transaction id, SMS queued durably. */
-  private async createChallenges(tokens: TokenRecord[], owner: UserRecord | undefined, p: Pick<CheckParams, 'exception' | 'challenge'>): Promise<Omit<CheckOutcome, 'audit'> & { audit: { reason: string } }> {
+  private async createChallenges(tokens: TokenRecord[], owner: UserRecord | undefined, p: Pick<CheckParams, 'exception' | 'challenge'>): Promise<Answer> {
     const now = this.d.clock.now();
     const cfg = this.d.config;
     const checks = tokens.map((t) => this.eligible(t, now));
     const usable = checks.filter((c): c is { ok: true; token: TokenRecord } => c.ok).map((c) => c.token);
-    if (usable.length === 0) {
-      const first = checks[0] as { reason: string; token: TokenRecord };
-      return { value: false, authentication: 'REJECT', detail: { message: first.reason, serial: first.token.serial, type: 'sms' }, audit: { reason: first.reason } };
-    }
+    if (usable.length === 0) return ineligibleAnswer(checks);
 
     const blockingMs = cfg.token.blockingWindow * 1000;
-    const windowMs = cfg.limits.smsWindow * 1000;
+    const limit = this.smsLimit();
+    const sentTo: string[] = [];
     const tid = newTransactionId();
-    const changed: TokenRecord[] = [];
-    const outbox: OutboxRecord[] = [];
-    const issued: TokenRecord[] = [];
+    /** Tokens answered with their outstanding challenge, or (a number) the index of a new one in `plans`. */
+    const issuedOrPlanned: Array<TokenRecord | number> = [];
+    const plans: Array<{ t: TokenRecord; counter: number; expiresAt: number; message: NewMessage }> = [];
     let limited: string | null = null;
     let unsendable = false;
 
     for (const t of usable) {
-      const c = t.challenge;
-      if (c && c.expiresAt > now && now - c.createdAt < blockingMs) {
+      if (withinBlockingWindow(t.challenge, now, blockingMs)) {
         // Blocking window: the SMS already sent is still valid; send no second one.
-        issued.push(t);
+        issuedOrPlanned.push(t);
         continue;
       }
-      const recent = t.recentChallenges.filter((x) => now - x < windowMs);
-      if (recent.length >= cfg.limits.smsPerWindow) {
-        limited = `SMS limit reached: at most ${cfg.limits.smsPerWindow} SMS per ${Math.round(cfg.limits.smsWindow / 60)} minutes for this token.`;
+      const minutes = Math.round(cfg.limits.smsWindow / 60);
+      if (!underLimit(t.recentChallenges, now, limit)) {
+        limited = `SMS limit reached: at most ${cfg.limits.smsPerWindow} SMS per ${minutes} minutes for this token.`;
         continue;
       }
       const phone = t.dynamicPhone ? (owner?.mobile ?? null) : t.phone;
-      const expiresAt = now + cfg.token.challengeValidity * 1000;
+      const expiresAt = expiryOf(now, cfg.token.challengeValidity);
       if (!phone || !this.d.sms.canDeliverBy(expiresAt)) {
         unsendable = true;
+        continue;
+      }
+      // Counted per number too (also within this request: two tokens may share it).
+      if (!this.phones.allows(phone, now, sentTo.filter((x) => x === phone).length)) {
+        limited = `SMS limit reached: at most ${cfg.limits.smsPerWindow} SMS per ${minutes} minutes to this phone number.`;
         continue;
       }
       const counter = t.counter + 1;
@@ -305,21 +345,14 @@ export class Validator {
         challenge: p.challenge,
         now,
       });
-      const { record } = buildQueuedMessage({ to: phone, text, expiresAt, origin: 'challenge' }, now, (s) => this.d.secrets.encrypt(s));
-      outbox.push(record);
-      const next: TokenRecord = {
-        ...t,
-        counter,
-        recentChallenges: [...recent, now].slice(-cfg.limits.smsPerWindow),
-        challenge: { transactionId: tid, counter, createdAt: now, expiresAt, messageId: record.id, receivedCount: 0 },
-      };
-      changed.push(next);
-      issued.push(next);
+      issuedOrPlanned.push(plans.length);
+      plans.push({ t, counter, expiresAt, message: { to: phone, text, expiresAt, origin: 'challenge' } });
+      sentTo.push(phone);
     }
 
-    if (issued.length === 0) {
+    if (issuedOrPlanned.length === 0) {
       if (limited && !unsendable) {
-        return { value: false, authentication: 'REJECT', detail: { message: limited }, audit: { reason: 'sms rate limit' } };
+        return { value: false, authentication: 'REJECT', detail: { message: limited, ...NO_CHALLENGE() }, audit: { reason: 'sms rate limit' } };
       }
       if (p.exception) throw internalError(SMS_SEND_FAILED);
       return {
@@ -330,8 +363,24 @@ export class Validator {
       };
     }
 
-    await this.commitTokens(changed, outbox.map((r) => ({ c: 'outbox' as const, k: r.id, v: r })));
-    for (const r of outbox) this.d.sms.enqueued(r.id);
+    // The challenges and their SMS in one commit: on disk together, before the answer.
+    const changed: TokenRecord[] = [];
+    await this.d.sms.enqueue(
+      plans.map((pl) => pl.message),
+      (ids) =>
+        plans.map((pl, i) => {
+          const next: TokenRecord = {
+            ...pl.t,
+            counter: pl.counter,
+            recentChallenges: recordSms(pl.t.recentChallenges, now, limit),
+            challenge: { transactionId: tid, counter: pl.counter, createdAt: now, expiresAt: pl.expiresAt, messageId: ids[i]!, receivedCount: 0 },
+          };
+          changed.push(next);
+          return { c: 'tokens', k: next.serial, v: next };
+        }),
+    );
+    for (const phone of sentTo) this.phones.add(phone, now);
+    const issued = issuedOrPlanned.map((x) => (typeof x === 'number' ? changed[x]! : x));
 
     const text = cfg.token.challengeText;
     const multi = issued.map((t) => ({
@@ -358,7 +407,7 @@ export class Validator {
         attributes: last.attributes,
         preferred_client_mode: 'interactive',
       },
-      audit: { reason: outbox.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
+      audit: { reason: plans.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
     };
   }
 }

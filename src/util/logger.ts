@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { prettyStream, wantPretty } from './pretty-log.js';
 
 export type { Logger };
 
@@ -22,7 +23,9 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
     base: { name: 'smsotpd' },
     redact: { paths: redactPaths, censor: '[redacted]' },
   };
-  return opts.destination ? pino(options, opts.destination as never) : pino(options);
+  if (opts.destination) return pino(options, opts.destination as never);
+  // On a terminal, readable lines (pino's JSON goes to the journal and to pipes as it is).
+  return wantPretty() ? pino(options, prettyStream(process.stdout) as never) : pino(options);
 }
 
 /** A logger that drops everything, for tests and CLI one-shots. */

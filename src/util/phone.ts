@@ -54,10 +54,7 @@ export function toE164(raw: string, opts: PhoneOptions = {}): string {
 function parse(raw: string, opts: PhoneOptions): string {
   const input = raw.trim();
   if (input.length === 0 || input.length > PHONE_INPUT_MAX || !ALLOWED.test(input) || !/[0-9]/.test(input)) {
-    throw new PhoneNumberError(
-      'characters',
-      `use digits, spaces and - . / ( ) with an optional leading + (at most ${PHONE_INPUT_MAX} characters)`,
-    );
+    throw new PhoneNumberError('characters', `use digits, spaces and - . / ( ) with an optional leading + (at most ${PHONE_INPUT_MAX} characters)`);
   }
   const region = opts.region && isPhoneRegion(opts.region) ? (opts.region as CountryCode) : undefined;
   const digits = input.replace(/[^0-9]/g, '');

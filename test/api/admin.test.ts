@@ -16,7 +16,7 @@ describe('/auth and the admin JWT', () => {
     expect(payload.exp - payload.iat).toBe(3600);
     const bad = await h.call('POST', '/auth', { username: 'admin', password: 'wrong password' });
     expect(bad.status).toBe(401);
-    expect(bad.body.result.error).toEqual({ code: 4031, message: 'ERR4031: Authentication failure. Wrong credentials' });
+    expect(bad.body.result.error).toEqual({ code: 4031, message: 'Authentication failure. Wrong credentials' });
     const unknown = await h.call('POST', '/auth', { username: 'nobody', password: 'whatever1' });
     expect(unknown.status).toBe(401);
   });
@@ -68,15 +68,17 @@ describe('token administration', () => {
     const auth = { Authorization: await h.adminToken() };
     await h.call('POST', '/user/', { user: 'alice', mobile: '+4917612345678' }, { headers: auth });
     const bad: Array<[Record<string, string>, RegExp]> = [
-      [{ type: 'totp', user: 'alice', phone: '+4917612345678' }, /not supported/],
-      [{ type: 'sms', user: 'alice' }, /Missing parameter: 'phone'/],
-      [{ type: 'sms', user: 'alice', phone: '+49abc' }, /Invalid phone/],
-      [{ type: 'sms', user: 'alice', phone: '+4917612345678\r\nAT+CFUN=0' }, /Invalid phone/],
-      [{ type: 'sms', user: 'alice', phone: '+4917612345678', otplen: '7' }, /between 6 and 8|must be 6 or 8/],
-      [{ type: 'sms', user: 'alice', phone: '+4917612345678', genkey: '1', otpkey: 'aa'.repeat(20) }, /either specify genkey or otpkey/],
-      [{ type: 'sms', user: 'nobody', phone: '+4917612345678' }, /ERR904/],
-      [{ type: 'sms', user: 'alice', phone: '+4917612345678', description: 'x'.repeat(81) }, /description/],
-      [{ type: 'sms', user: 'alice', phone: '+4917612345678', serial: 'bad serial!' }, /Invalid serial/],
+      [{ pin: '1', type: 'totp', user: 'alice', phone: '+4917612345678' }, /not supported/],
+      [{ pin: '1', type: 'sms', user: 'alice' }, /Missing parameter: 'phone'/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+49abc' }, /Invalid phone/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+4917612345678\r\nAT+CFUN=0' }, /Invalid phone/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+4917612345678', otplen: '7' }, /between 6 and 8|must be 6 or 8/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+4917612345678', genkey: '1', otpkey: 'aa'.repeat(20) }, /either specify genkey or otpkey/],
+      [{ type: 'sms', user: 'nobody', phone: '+4917612345678', pin: '1' }, /can not be found/],
+      [{ type: 'sms', user: 'alice', phone: '+4917612345678' }, /Missing parameter: 'pin' \(a token without a PIN needs nopin=1\)/],
+      [{ type: 'sms', user: 'alice', phone: '+4917612345678', pin: '1', nopin: '1' }, /either a PIN or nopin=1/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+4917612345678', description: 'x'.repeat(81) }, /description/],
+      [{ pin: '1', type: 'sms', user: 'alice', phone: '+4917612345678', serial: 'bad serial!' }, /Invalid serial/],
     ];
     for (const [params, msg] of bad) {
       const r = await h.call('POST', '/token/init', params, { headers: auth });
@@ -241,8 +243,9 @@ describe('metrics', () => {
     const res = await h.core.app.request('/metrics');
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="CHALLENGE"\} 1/);
-    expect(text).toMatch(/smsotpd_http_requests_total\{endpoint="POST \/validate\/check",result="REJECT"\} 1/);
+    expect(text).toMatch(/smsotpd_validate_results_total\{route="\/validate\/check",result="CHALLENGE"\} 1/);
+    expect(text).toMatch(/smsotpd_validate_results_total\{route="\/validate\/check",result="REJECT"\} 1/);
+    expect(text).toMatch(/smsotpd_http_requests_total\{method="POST",route="\/validate\/check",status="200"\} 2/);
     expect(text).toMatch(/smsotpd_sms_attempts_total\{provider="rec",outcome="sent"\} 1/);
     expect(text).toMatch(/smsotpd_queue_depth \d+/);
     expect(text).toMatch(/smsotpd_store_commit_seconds_count \d+/);

@@ -165,7 +165,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect(r.body.detail.message).toBe('Failcounter exceeded');
     expect(h.sms.attempts).toHaveLength(0);
     const reset = await h.call('POST', '/token/reset', { serial }, { headers: { Authorization: await h.adminToken() } });
-    expect(reset.body.result.value).toBe(true);
+    expect(reset.body.result.value).toBe(1);
     expect((await check({ user: 'alice', pass: '1234' })).body.result.authentication).toBe('CHALLENGE');
   });
 
@@ -181,7 +181,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect(token(serial).failCount).toBe(0);
   });
 
-  it('a disabled token: "Token is disabled"', async () => {
+  it('a disabled token: "No active challenge response token found", no token details (privacyIDEA 3.11)', async () => {
     h = await makeHarness();
     const serial = await enroll(h);
     const auth = { Authorization: await h.adminToken() };
@@ -189,7 +189,9 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect((await h.call('POST', '/token/disable', { serial }, { headers: auth })).body.result.value).toBe(0);
     const r = await check({ user: 'alice', pass: '1234' });
     expect(r.body.result.value).toBe(false);
-    expect(r.body.detail.message).toBe('Token is disabled');
+    expect(r.body.detail.message).toBe('No active challenge response token found');
+    expect(r.body.detail.serial).toBeUndefined();
+    expect(r.body.detail.type).toBeUndefined();
     expect((await h.call('POST', '/token/enable', { serial }, { headers: auth })).body.result.value).toBe(1);
     expect((await check({ user: 'alice', pass: '1234' })).body.result.authentication).toBe('CHALLENGE');
   });
@@ -208,7 +210,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     const r = await check({ user: 'eve', pass: '1234' });
     expect(r.status).toBe(400);
     expect(r.body.result.status).toBe(false);
-    expect(r.body.result.error).toEqual({ code: 904, message: 'ERR904: The user can not be found in any resolver in this realm!' });
+    expect(r.body.result.error).toEqual({ code: 904, message: 'The user can not be found in any resolver in this realm!' });
     expect(r.body.versionnumber).toBeUndefined();
   });
 
@@ -216,7 +218,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     h = await makeHarness();
     const r = await check({ pass: '1234' });
     expect(r.status).toBe(400);
-    expect(r.body.result.error).toEqual({ code: 905, message: 'ERR905: You need to specify a serial, user or credential_id.' });
+    expect(r.body.result.error).toEqual({ code: 905, message: 'You need to specify a serial, user or credential_id.' });
   });
 
   it('checks by serial alone, and refuses a serial that is not the user\'s', async () => {
@@ -226,7 +228,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect((await check({ serial, pass: '1234' })).body.result.authentication).toBe('CHALLENGE');
     const r = await check({ user: 'bob', serial, pass: '5678' });
     expect(r.status).toBe(400);
-    expect(r.body.result.error.message).toBe('ERR905: Given serial does not belong to given user!');
+    expect(r.body.result.error.message).toBe('Given serial does not belong to given user!');
     expect((await check({ serial: 'NOPE0001', pass: '1234' })).body.detail.message).toBe('No suitable token found for authentication.');
   });
 
@@ -334,7 +336,7 @@ describe('decisions that differ from privacyIDEA', () => {
     for (let i = 0; i < 3; i++) expect((await check({ user: 'alice', pass: '9999' })).status).toBe(200);
     const r = await check({ user: 'alice', pass: '9999' });
     expect(r.status).toBe(429);
-    expect(r.body.result.error.message).toMatch(/^ERR303: Too many requests from 127\.0\.0\.1/);
+    expect(r.body.result.error.message).toMatch(/^Too many requests from 127\.0\.0\.1/);
   });
 });
 

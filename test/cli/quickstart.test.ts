@@ -96,7 +96,7 @@ describe('quick start, end to end through the CLI and the daemon', () => {
   });
 
   it('CLI errors are clear and change nothing', () => {
-    const bad = cli(['token', 'init', '--user', 'nobody', '--phone', '+4917612345678'], cfg);
+    const bad = cli(['token', 'init', '--user', 'nobody', '--phone', '+4917612345678', '--no-pin'], cfg);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/ERR904/);
     expect(cli(['frobnicate'], cfg).err).toMatch(/unknown command/);

@@ -6,10 +6,6 @@ import { ok } from '../envelope.js';
 import { opt, readParams, req } from '../params.js';
 import { maskPhone } from '../../util/logger.js';
 import type { AdjustableClock } from '../../util/clock.js';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { KEY_FILE } from '../../token/secrets.js';
-import { BACKUP_FORMAT, type Backup } from '../../store/backup.js';
 
 /** Which time source the daemon uses (see time-keeper.ts); plain system time in the CLI and tests. */
 function clockView(deps: AppDeps) {
@@ -24,10 +20,7 @@ function clockView(deps: AppDeps) {
 
 /** The newest outbox records for the status page: masked numbers, never texts. */
 function recentMessages(deps: AppDeps, n: number) {
-  return Object.values(deps.store.data.outbox)
-    .sort((a, b) => b.createdAt - a.createdAt)
-    .slice(0, n)
-    .map((r) => ({
+  return deps.recentMessages(n).map((r) => ({
       id: r.id,
       to: maskPhone(r.to),
       state: r.state,
@@ -80,25 +73,19 @@ export function systemRoutes(deps: AppDeps) {
       queue: d.queue,
       sms: d.counters,
       providers: d.providers,
-      tokens: Object.keys(deps.store.data.tokens).length,
-      users: Object.keys(deps.store.data.users).length,
+      tokens: deps.tokenAdmin.count(),
+      users: deps.users.count(),
       store: deps.store.stats(),
       clock: clockView(deps),
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
+      tls: deps.tls?.() ?? null,
     });
   });
 
   /** A consistent snapshot: the state is serialised in one synchronous step, so no write interleaves. */
   app.get('/backup', requireAdmin(deps), (c) => {
-    const body: Backup = {
-      format: BACKUP_FORMAT,
-      formatVersion: 1,
-      created: new Date(deps.clock.now()).toISOString(),
-      schemaVersion: deps.store.data.schemaVersion,
-      secretKey: readFileSync(path.join(deps.config.dataDir, KEY_FILE)).toString('base64'),
-      state: JSON.parse(JSON.stringify(deps.store.data)),
-    };
+    const body = deps.backup();
     deps.audit.write({ action: 'GET /backup', administrator: c.get('identity').username, client: c.get('client'), result: true });
     return ok(c, body);
   });
@@ -112,7 +99,7 @@ export function systemRoutes(deps: AppDeps) {
   app.get('/admin', requireAdmin(deps), (c) => ok(c, deps.accounts.listAdmins()));
   app.delete('/admin/:name', requireAdmin(deps), async (c) => {
     const name = c.req.param('name');
-    if (c.get('identity').username === name) throw parameterError('ERR905: You cannot delete the admin you are logged in as.');
+    if (c.get('identity').username === name) throw parameterError('You cannot delete the admin you are logged in as.');
     return ok(c, await deps.accounts.removeAdmin(name));
   });
 

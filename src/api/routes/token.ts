@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { parameterError } from '../../token/errors.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
-import { flag, int, opt, readParams, req, type Params } from '../params.js';
+import { flag, int, opt, readParams, type Params } from '../params.js';
 
 export function tokenRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
@@ -20,6 +20,7 @@ export function tokenRoutes(deps: AppDeps) {
       phone: opt(p, 'phone'),
       dynamicPhone: flag(p, 'dynamic_phone'),
       pin: opt(p, 'pin'),
+      noPin: flag(p, 'nopin'),
       otplen: otplen === undefined ? undefined : int(p, 'otplen', 6, 6, 8),
       hashlib: opt(p, 'hashlib'),
       description: opt(p, 'description'),
@@ -57,9 +58,9 @@ export function tokenRoutes(deps: AppDeps) {
   const serialOf = (c: Context<AppEnv>, p: Params) => {
     const fromPath = c.req.param('serial');
     const fromParam = opt(p, 'serial');
-    if (fromPath && fromParam && fromPath !== fromParam) throw parameterError('ERR905: serial in path and parameter differ.');
+    if (fromPath && fromParam && fromPath !== fromParam) throw parameterError('serial in path and parameter differ.');
     const s = fromPath ?? fromParam;
-    if (!s) throw parameterError("ERR905: Missing parameter: 'serial'");
+    if (!s) throw parameterError("Missing parameter: 'serial'");
     return s;
   };
 
@@ -82,7 +83,7 @@ export function tokenRoutes(deps: AppDeps) {
   const setpin = async (c: Context<AppEnv>) => {
     const p = await readParams(c);
     const serial = serialOf(c, p);
-    const n = await deps.tokenAdmin.setPin(serial, req(p, 'otppin'));
+    const n = await deps.tokenAdmin.setPin(serial, opt(p, 'otppin'), flag(p, 'nopin'));
     audit(c, 'POST /token/setpin', serial, true);
     return ok(c, n);
   };

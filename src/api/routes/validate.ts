@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { parameterError, tooManyRequests } from '../../token/errors.js';
+import { parameterError } from '../../token/errors.js';
 import { requireAdmin } from '../auth.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
@@ -11,7 +11,7 @@ function transactionId(p: Params): string | undefined {
   const tid = opt(p, 'transaction_id');
   const state = opt(p, 'state');
   if (tid !== undefined && state !== undefined && tid !== state) {
-    throw parameterError("ERR905: 'transaction_id' and 'state' differ; send one of them.");
+    throw parameterError("'transaction_id' and 'state' differ; send one of them.");
   }
   const v = tid ?? state;
   // An empty transaction_id is what some clients send on the first leg: treat it as absent.
@@ -35,12 +35,6 @@ export function validateRoutes(deps: AppDeps) {
 
   const check = async (c: import('hono').Context<AppEnv>, action: string) => {
     const client = c.get('client');
-    const wait = deps.validateLimiter.take(client);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      deps.audit.write({ action, client, result: false, reason: 'rate limited' });
-      throw tooManyRequests(`ERR303: Too many requests from ${client}; retry in ${Math.ceil(wait / 1000)} s.`);
-    }
     const p = await readParams(c);
     const out = await deps.validator.check({
       user: opt(p, 'user'),
@@ -65,6 +59,22 @@ export function validateRoutes(deps: AppDeps) {
     const out = await check(c, `${c.req.method} /validate/radiuscheck`);
     return c.body(null, out.value ? 204 : 400);
   });
+
+  /**
+   * privacyIDEA's poll for out-of-band (push) tokens. An SMS challenge is answered through
+   * /validate/check, which removes it, so a poll never finds one answered: `false`, "pending",
+   * exactly what privacyIDEA answers for SMS tokens and for unknown transaction ids.
+   */
+  const poll = async (c: import('hono').Context<AppEnv>) => {
+    const p = await readParams(c);
+    const tid = c.req.param('transaction_id') ?? opt(p, 'transaction_id');
+    if (!tid) throw parameterError("Missing parameter: 'transaction_id'");
+    if (!/^\d{1,64}$/.test(tid)) throw parameterError("Parameter 'transaction_id' must be digits.");
+    deps.audit.write({ action: 'GET /validate/polltransaction', client: c.get('client'), result: false, reason: 'status: pending' });
+    return ok(c, false, { id: 2, authentication: 'REJECT', detail: { challenge_status: 'pending' } });
+  };
+  app.get('/polltransaction', poll);
+  app.get('/polltransaction/:transaction_id', poll);
 
   app.on(['GET', 'POST'], '/triggerchallenge', requireAdmin(deps), async (c) => {
     const p = await readParams(c);

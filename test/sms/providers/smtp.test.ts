@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,7 +7,6 @@ import { smtpProviderSchema } from '../../../src/config/schema.js';
 import type { OutgoingSms } from '../../../src/sms/provider.js';
 import { createSmtpProvider } from '../../../src/sms/providers/smtp.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import { tempDir } from '../../helpers/harness.js';
 
 let cert: { key: Buffer; cert: Buffer };
 const servers: SMTPServer[] = [];
@@ -17,9 +15,9 @@ afterEach(async () => {
 });
 
 beforeAll(() => {
-  const dir = tempDir('smsotpd-tls-');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
-  cert = { key: readFileSync(path.join(dir, 'k.pem')), cert: readFileSync(path.join(dir, 'c.pem')) };
+  // A committed self-signed localhost certificate: npm test needs no openssl binary.
+  const dir = path.join(import.meta.dirname, '../../fixtures/tls');
+  cert = { key: readFileSync(path.join(dir, 'localhost.key')), cert: readFileSync(path.join(dir, 'localhost.crt')) };
 });
 
 interface Mail {

@@ -1,0 +1,24 @@
+import type { PiError, PiErrorKind } from '../token/errors.js';
+
+/**
+ * The HTTP status of each kind of error, as privacyIDEA's map_error_to_code (api/lib/utils.py):
+ * parameter, user and token errors 400, authentication 401, policy 403, not found 404,
+ * anything else 500; plus what privacyIDEA has no class for (limits, media type, a full queue).
+ */
+const STATUS: Record<PiErrorKind, number> = {
+  parameter: 400,
+  user: 400,
+  tokenAdmin: 400,
+  auth: 401,
+  policy: 403,
+  notFound: 404,
+  unsupportedMedia: 415,
+  tooLarge: 413,
+  rateLimited: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+export function httpStatusOf(err: PiError): number {
+  return typeof err.kind === 'number' ? err.kind : STATUS[err.kind];
+}
