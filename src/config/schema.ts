@@ -51,6 +51,16 @@ const providerBase = {
 /** privacyIDEA's REGEXP phone rewrite, sed form `/pattern/replacement/`. */
 const regexpOption = z.string().max(512).optional();
 
+/** A USSD code such as `*100#`: digits, * and # only (it goes onto an AT command line). */
+const ussdCode = z.string().regex(/^[0-9*#+]{1,32}$/, 'a USSD code: 1-32 of 0-9 * # +');
+
+/** Keys shared by modem and simulator providers: status reports and the balance check. */
+const modemReportKeys = {
+  statusReports: z.boolean().default(true).describe('Ask the network for a status report per message (TP-SRR), so messages become delivered or undelivered.'),
+  balanceCode: ussdCode.optional().describe('USSD code (e.g. *100#) whose answer, the SIM\'s credit, /status shows with its age; each modem of a list may set its own.'),
+  balanceEvery: seconds(86_400, 60, 30 * 86_400).describe('Seconds between balance checks.'),
+};
+
 export const modemProviderSchema = z.object({
   ...providerBase,
   type: z.literal('modem'),
@@ -65,6 +75,8 @@ export const modemProviderSchema = z.object({
         profile: z.string().regex(/^[a-z0-9_-]{1,64}$/).optional(),
         baudRate: z.number().int().min(300).max(4_000_000).optional(),
         simPin: z.string().regex(/^\d{4,8}$/, 'simPin: 4-8 digits').optional(),
+        balanceCode: ussdCode.optional().describe('USSD balance code of this modem (overrides the provider\'s).'),
+        balanceEvery: seconds(86_400, 60, 30 * 86_400).optional().describe('Seconds between balance checks of this modem.'),
       }),
     )
     .min(1)
@@ -81,6 +93,7 @@ export const modemProviderSchema = z.object({
     .default('pdu'),
   healthPollSeconds: seconds(30, 1, 3600),
   maxAttempts: z.number().int().min(1).max(100).default(5),
+  ...modemReportKeys,
 }).refine((m) => !!m.device !== !!m.modems, { message: 'a modem provider needs either "device" or "modems" (a list), not both' });
 
 export const simulatorProviderSchema = z.object({
@@ -94,7 +107,9 @@ export const simulatorProviderSchema = z.object({
   count: z.number().int().min(1).max(16).default(1),
   simPin: z.string().regex(/^\d{4,8}$/).optional(),
   healthPollSeconds: seconds(30, 1, 3600),
-  /** Deterministic fault injection for demos and soak runs (see src/sim/). */
+  ...modemReportKeys,
+  reportDelayMs: z.number().int().min(0).max(3_600_000).default(2000).describe('Simulated delay from an accepted submit to its status report, ms.'),
+  /** Deterministic fault injection for demos and soak runs (see src/sim/ and docs/modems.md). */
   faults: z
     .object({
       seed: z.number().int().default(1),
@@ -103,6 +118,15 @@ export const simulatorProviderSchema = z.object({
       hangRate: z.number().min(0).max(1).default(0),
       rebootRate: z.number().min(0).max(1).default(0),
       ambiguousRate: z.number().min(0).max(1).default(0),
+      lostAckRate: z.number().min(0).max(1).default(0).describe('Per submit: the SMS goes out but +CMGS/OK is lost, and the modem is deaf for deafMs.'),
+      deafMs: z.number().int().min(0).max(600_000).default(10_000).describe('How long the simulated modem ignores everything after a lost acknowledgement, ms.'),
+      lateAnswerRate: z.number().min(0).max(1).default(0).describe('Per command: the answer comes lateAnswerMs late (after the driver gave up on it).'),
+      lateAnswerMs: z.number().int().min(0).max(600_000).default(3000).describe('Delay of a late answer, ms.'),
+      loseRegistrationRate: z.number().min(0).max(1).default(0).describe('Per command: the network registration is lost for lostRegistrationMs.'),
+      lostRegistrationMs: z.number().int().min(0).max(600_000).default(2000).describe('How long a lost registration lasts, ms.'),
+      smsReadyDelayMs: z.number().int().min(0).max(120_000).default(300).describe('After a boot, time from RDY to "SMS Ready" (the network registers before it), ms.'),
+      urcNoiseRate: z.number().min(0).max(1).default(0).describe('Per answer: an unsolicited line (RING, +CMTI, +CREG ...) between the echo and the final result code.'),
+      fragmentWrites: z.boolean().default(false).describe('The simulated modem writes its output in random small chunks.'),
     })
     .prefault({}),
 });
@@ -277,26 +301,25 @@ export const configSchema = z
             z.literal('auto'),
             z
               .object({
-                cert: z.string().min(1).max(1024).describe('PEM certificate file; the chain may follow the leaf in the same file.'),
-                key: z.string().min(1).max(1024).describe('PEM private key file of that certificate (keep it mode 0600).'),
+                cert: z.string().min(1).max(1024).describe('PEM certificate file: the leaf first, then its chain (served with it).'),
+                key: z.string().min(1).max(1024).describe('PEM private key file of the certificate (unencrypted, readable by the service user).'),
               })
               .strict(),
           ])
           .optional()
           .describe(
-            'HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/, or {cert, key} PEM files. Re-read on SIGHUP. Absent: plain HTTP.',
+            'HTTPS on this port (then it speaks HTTPS only, TLS 1.2+): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/ (kept, so clients can pin it; `smsotpd tls show` prints its fingerprint), or { "cert", "key" } PEM files. Re-read on SIGHUP (systemctl reload). Absent: plain HTTP.',
           ),
       })
       .prefault({}),
-    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
     console: z
       .object({
         idleMinutes: z.number().min(1).max(24 * 60).default(15).describe('Minutes without a request after which a console session ends.'),
-        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, however active.'),
-        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at once; the oldest ends when a new login would exceed it.'),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, active or not.'),
+        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at most; a new login beyond ends the oldest.'),
       })
       .prefault({})
-      .describe('The web console at `/`: session lifetimes (idle and absolute) and how many at once.'),
+      .describe('The web console at `/`: session lifetimes and how many at once.'),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
     trustedProxies: z.array(z.string().max(64)).max(64).default([]),
