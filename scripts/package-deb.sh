@@ -62,6 +62,8 @@ find "$nm" -depth -type d -empty -delete
   const names = readdirSync('node_modules').filter((n) => !n.startsWith('.')).flatMap((n) => n.startsWith('@') ? readdirSync('node_modules/' + n).map((s) => n + '/' + s) : [n]);
   const native = /^(serialport|@serialport\\/(bindings-cpp|stream))\$/;
   let bad = 0;
+  // As src/tls/certificate.ts does: @peculiar/x509 (tsyringe) needs the Reflect polyfill first.
+  if (names.includes('reflect-metadata')) await import('reflect-metadata');
   for (const n of names) {
     if (native.test(n) && process.env.HOST_CPU_MATCHES !== '1') continue;
     if (/v11/.test(n)) continue;   // otplib's v11 compatibility presets: unused, and they print on load
@@ -82,6 +84,7 @@ install -m 0644 deploy/systemd/smsotpd.service "$root/usr/lib/systemd/system/sms
 install -m 0644 deploy/udev/90-smsotpd-modem.rules "$root/usr/lib/udev/rules.d/90-smsotpd-modem.rules"
 install -m 0755 deploy/debian/smsotpd-cli "$root/usr/bin/smsotpd"
 install -m 0644 README.md deploy/debian/config.example.md docs/*.md "$doc/"
+install -D -m 0644 deploy/prometheus/smsotpd-alerts.yml "$doc/examples/smsotpd-alerts.yml"
 [ -d docs/img ] && cp -r docs/img "$doc/" || true
 gzip -9n <deploy/debian/changelog >"$doc/changelog.gz"
 gzip -9n <deploy/debian/smsotpd.1 >"$root/usr/share/man/man1/smsotpd.1.gz"

@@ -8,7 +8,8 @@
 # 1. first boot: passwords on the console and in smsotpd-credentials.txt on the boot partition,
 #    the smsotpd admin's password accepted by POST /auth, root grown to the disk; SSH off in the
 #    image (no host keys in it) and turned on by a file "ssh" on the boot partition
-# 2. /healthz answers 200 from the host (hostfwd to 127.0.0.1 only; the guest has no other way out)
+# 2. /healthz answers 200 over HTTPS on 443 from the host (hostfwd to 127.0.0.1 only; the guest has
+#    no other way out), with the certificate whose fingerprint the first-boot banner showed
 # 3. `systemctl restart smsotpd` in the guest: a new process answers /healthz again
 # 4. `smsotpd doctor` in the guest has no FAIL line and exits 0
 # 5. one OTP login from the host: PIN -> transaction_id, the SMS read from the host simulator's
@@ -99,7 +100,7 @@ gid=$(dbg -R 'cat /etc/group' "$fs" | awk -F: '$1=="smsotpd"{print $3}')
 # The verification config: the package's defaults, with the modem the guest gets from QEMU.
 cat >"$work/config.json" <<'JSON'
 {
-  "listen": { "host": "0.0.0.0", "port": 443 },
+  "listen": { "host": "0.0.0.0", "port": 443, "tls": "auto" },
   "dataDir": "/var/lib/smsotpd",
   "token": { "otpLength": 6, "challengeValidity": 300, "maxFail": 10 },
   "sms": {
@@ -131,17 +132,25 @@ set -uo pipefail
 ms() { date +%s%3N; }
 say() { echo "VERIFY $*"; }
 fail() { echo "VERIFY FAIL $*"; exit 1; }
-# HTTP/1.0 on the loopback with bash alone: the image has no curl, and node starts slowly here.
+# HTTPS on the loopback through node (the image has no curl), verifying the server against the
+# certificate smsotpd made (a self-signed one, its own trust anchor). Prints a status line, then
+# the body, like an HTTP/1.0 exchange.
 http() { # METHOD PATH [FORM]
-  local body=${3:-}
-  ( exec 3<>/dev/tcp/127.0.0.1/443 || exit 1
-    printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
-    cat <&3 ) 2>/dev/null
+  node -e '
+    const https = require("https"), fs = require("fs");
+    const [method, path, body = ""] = process.argv.slice(1);
+    const req = https.request({ host: "127.0.0.1", port: 443, method, path, timeout: 30000,
+        ca: fs.readFileSync("/var/lib/smsotpd/tls/cert.pem"),
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } },
+      (res) => { let d = ""; res.on("data", (c) => (d += c)); res.on("end", () => process.stdout.write(`HTTP/1.1 ${res.statusCode} x\r\n\r\n${d}`)); });
+    req.on("error", () => process.exit(1));
+    req.on("timeout", () => req.destroy());
+    req.end(body);' "$1" "$2" "${3:-}" 2>/dev/null
 }
 healthy() { http GET /healthz | head -n1 | grep -q ' 200 '; }
 wait_healthy() { local i; for i in $(seq 1 ${1:-300}); do healthy && return 0; sleep 1; done; return 1; }
 
-wait_healthy 600 || fail "smsotpd never answered /healthz inside the guest"
+wait_healthy 1800 || fail "smsotpd never answered /healthz inside the guest"
 
 # First boot.
 [ -e /var/lib/smsotpd-firstboot/done ] || fail "first boot did not finish: $(systemctl status smsotpd-firstboot --no-pager 2>&1 | tail -n 5)"
@@ -171,7 +180,7 @@ score=$(systemd-analyze security smsotpd.service 2>/dev/null | sed -n 's/.*Overa
 [ -n "$score" ] || fail "systemd-analyze security smsotpd.service gave no score"
 awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "smsotpd.service exposure $score > 2.0"
 [ "$(systemctl show -p User --value smsotpd)" = smsotpd ] || fail "smsotpd.service does not run as the smsotpd user"
-say "unit ok: exposure $score (systemd-analyze security), user smsotpd, listening on 443 with CAP_NET_BIND_SERVICE only"
+say "unit ok: exposure $score (systemd-analyze security), user smsotpd, HTTPS on 443 with CAP_NET_BIND_SERVICE only"
 # GPIO (a modem's power key): the same unit file with gpioinfo as its program, so the same sandbox.
 if ls /dev/gpiochip* >/dev/null 2>&1; then
   sed -e 's|^ExecStart=.*|ExecStart=/usr/bin/gpioinfo|' -e 's|^Type=.*|Type=oneshot|' -e '/^Restart/d' \
@@ -282,18 +291,40 @@ wait_console() { # PATTERN TIMEOUT_S
 }
 
 # --- stage: boot to /healthz ----------------------------------------------------------------------
-api="http://127.0.0.1:$http_port"
-deadline=$((SECONDS + 600))
-until curl -fsS -o /dev/null --max-time 5 "$api/healthz" 2>/dev/null; do
+api="https://127.0.0.1:$http_port"
+# The guest makes its certificate at first boot and shows its SHA-256 fingerprint on the console.
+# The host takes the certificate it is served, checks that fingerprint, and from then on verifies
+# every connection against it (curl --cacert), as a site pins it in its RADIUS or PAM client.
+cacert=$work/guest-cert.pem
+guest_cert() {
+  node -e '
+    const tls = require("tls");
+    const s = tls.connect({ host: "127.0.0.1", port: +process.argv[1], rejectUnauthorized: false, servername: "localhost" }, () => {
+      const c = s.getPeerCertificate();
+      const pem = "-----BEGIN CERTIFICATE-----\n" + c.raw.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "") + "\n-----END CERTIFICATE-----\n";
+      require("fs").writeFileSync(process.argv[2], pem);
+      console.log(c.fingerprint256); s.end();
+    });
+    s.on("error", () => process.exit(1)); s.setTimeout(5000, () => process.exit(1));' "$http_port" "$cacert" 2>/dev/null
+}
+# Emulated, a first boot takes 1-2 minutes on an idle 2-core host and over 10 on a busy one.
+boot_timeout=${SMSOTPD_VERIFY_BOOT_TIMEOUT:-1800}
+deadline=$((SECONDS + boot_timeout))
+until served_fp=$(guest_cert) && curl -fsS -o /dev/null --max-time 5 --cacert "$cacert" "$api/healthz" 2>/dev/null; do
   alive
-  [ $SECONDS -lt $deadline ] || die "no 200 from $api/healthz within 600 s of starting QEMU"
+  [ $SECONDS -lt $deadline ] || die "no 200 from $api/healthz within $boot_timeout s of starting QEMU (SMSOTPD_VERIFY_BOOT_TIMEOUT)"
   sleep 1
 done
 t_healthz=$(( $(now_ms) - t_boot0 ))
-say "healthz 200 from the host after $(secs $t_healthz)"
+say "healthz 200 over HTTPS from the host after $(secs $t_healthz)"
 grep -aq 'smsotpd appliance, first boot' "$work/console.log" && grep -aq 'console/SSH login: *admin / ' "$work/console.log" \
   || die "the first-boot banner with the login was not shown on the console"
 say "first-boot banner with both logins shown on the console"
+shown_fp=$(grep -a -A1 'pin it in RADIUS' "$work/console.log" | tail -n1 | tr -d ' \r')
+norm() { tr -d ':\n' | tr 'a-f' 'A-F'; }
+[ -n "$shown_fp" ] && [ "$(echo "$shown_fp" | norm)" = "$(echo "$served_fp" | norm)" ] \
+  || die "the certificate served on 443 ($served_fp) is not the one the first-boot banner showed ($shown_fp)"
+say "HTTPS: the certificate served on 443 has the fingerprint the first-boot banner showed; every request from here on verifies it"
 
 # --- in-guest stages: first boot, restart, doctor, enrol -------------------------------------------
 wait_console '^VERIFY firstboot ok' 600 | sed 's/^/  guest: /'
@@ -304,7 +335,7 @@ exposure=$(echo "$line" | sed -n 's/.*exposure \([0-9.]*\).*/\1/p')
 wait_console '^VERIFY gpio (ok|skipped)' 120 | sed 's/^/  guest: /'
 line=$(wait_console '^VERIFY restart ok' 600); echo "  guest: $line"
 t_restart=$(echo "$line" | sed -n 's/.*restart ok \([0-9]*\) ms.*/\1/p')
-curl -fsS -o /dev/null --max-time 10 "$api/healthz" || die "no 200 from $api/healthz after the restart"
+curl -fsS -o /dev/null --max-time 10 --cacert "$cacert" "$api/healthz" || die "no 200 from $api/healthz after the restart"
 line=$(wait_console '^VERIFY doctor ok' 600)
 verify_lines | grep '^VERIFY doctor|' | sed 's/^VERIFY doctor| /  doctor: /'
 echo "  guest: $line"
@@ -316,7 +347,7 @@ wait_console '^VERIFY ready' 60 >/dev/null
 t=$(now_ms)
 records=$work/sim/sim-sms.jsonl
 before=$( [ -f "$records" ] && wc -l <"$records" || echo 0 )
-step1=$(curl -fsS --max-time 60 -d user=alice -d pass=1234 "$api/validate/check") || die "POST /validate/check (PIN) failed"
+step1=$(curl -fsS --max-time 60 --cacert "$cacert" -d user=alice -d pass=1234 "$api/validate/check") || die "POST /validate/check (PIN) failed"
 txid=$(echo "$step1" | node -e 'const r=JSON.parse(require("fs").readFileSync(0)); if (r.result?.status!==true || r.result?.value!==false || !r.detail?.transaction_id) process.exit(1); console.log(r.detail.transaction_id)') \
   || die "step 1 gave no challenge: $step1"
 say "step 1: PIN accepted, transaction_id $txid"
@@ -333,7 +364,7 @@ for _ in $(seq 1 120); do
 done
 [ -n "$otp" ] || die "no SMS to +4917612345678 reached the host's simulated modem within 120 s"
 say "SMS reached the simulated modem through the guest's /dev/ttyUSB0"
-step2=$(curl -fsS --max-time 60 -d user=alice -d transaction_id="$txid" -d pass="$otp" "$api/validate/check") || die "POST /validate/check (OTP) failed"
+step2=$(curl -fsS --max-time 60 --cacert "$cacert" -d user=alice -d transaction_id="$txid" -d pass="$otp" "$api/validate/check") || die "POST /validate/check (OTP) failed"
 echo "$step2" | node -e 'const r=JSON.parse(require("fs").readFileSync(0)); process.exit(r.result?.status===true && r.result?.value===true ? 0 : 1)' \
   || die "step 2 did not accept the OTP: $step2"
 t_login=$(( $(now_ms) - t ))

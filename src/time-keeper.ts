@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import type { ModemPool } from './modem/pool.js';
 import type { SmsProvider } from './sms/provider.js';
 import type { AdjustableClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
@@ -29,7 +28,7 @@ export async function checkTime(clock: AdjustableClock, providers: SmsProvider[]
     return;
   }
   for (const p of providers) {
-    const modems = (p as Partial<ModemPool>).modems;
+    const modems = (p as { modems?: Array<{ id: string; networkTime(): Promise<number | null> }> }).modems;
     if (!Array.isArray(modems)) continue;
     for (const m of modems) {
       const t = await m.networkTime();

@@ -87,7 +87,8 @@ function eventLoopDelay(registry: Registry): void {
     collectFirst.call(this);
   };
 }
-const MODEM_STATES = ['booting', 'sim-locked', 'searching', 'registered', 'ready', 'failed', 'recovering', 'offline'];
+// The modem lifecycle's states (src/modem/lifecycle.ts MODEM_STATES; api/ may not import modem/).
+const MODEM_STATES = ['off', 'unavailable', 'booting', 'sim', 'sim-locked', 'registering', 'ready', 'sending', 'recovering', 'failed'];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();

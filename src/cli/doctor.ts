@@ -8,6 +8,7 @@ import { KEY_FILE } from '../token/secrets.js';
 import { callApi } from './client.js';
 import { describeError } from './errors.js';
 import { tlsChecks } from './tls.js';
+import { directoryChecks } from './directory.js';
 
 /**
  * `smsotpd doctor`: one line per check, each failure with the fix. The appliance's admin runs
@@ -134,9 +135,10 @@ function modemChecks(provider: string, m: any): Check[] {
   const state = String(m.state ?? 'unknown');
   const fixes: Record<string, string> = {
     'sim-locked': 'set sms.providers[].simPin to the SIM PIN (or remove the PIN from the SIM)',
-    searching: 'check the antenna and the SIM\'s network coverage; AT+COPS? shows the operator',
+    registering: 'check the antenna and the SIM\'s network coverage; AT+COPS? shows the operator',
     failed: 'check the device path (prefer /dev/serial/by-id/...) and the power supply; see journalctl -u smsotpd',
     booting: 'wait a minute; a modem that never leaves booting has a wrong baud rate or device path',
+    unavailable: 'the device is missing: check the cable/HAT, and use a /dev/serial/by-id/ path or the udev rule in deploy/',
   };
   out.push({ name, verdict: state === 'ready' ? 'ok' : state === 'registered' ? 'warn' : 'fail', detail: `state ${state}${m.lastError ? `, last error: ${m.lastError}` : ''}`, fix: fixes[state] });
   if (typeof m.signalDbm === 'number') {
@@ -179,6 +181,7 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
   checks.push(checkClock());
   checks.push(...tlsChecks(cfg));
   checks.push(...(await checkDaemon(cfg)));
+  checks.push(...(await directoryChecks(cfg)));
   return { checks, ok: checks.every((c) => c.verdict !== 'fail') };
 }
 

@@ -1,12 +1,15 @@
-import type { Logger } from '../util/logger.js';
 import { parseErrorCode } from './errors.js';
-import type { Transport } from './transport.js';
 
 /**
- * The AT command engine: one command in flight, lines split from the byte stream, final result
- * codes recognised, unsolicited result codes (URCs) routed to a handler whenever they arrive,
- * also between a command's echo and its final code, and the `> ` prompt of AT+CMGS recognised
- * although it has no line ending.
+ * Layer 2: the AT command machine. Pure: `step(state, input)` returns the next state and the
+ * effects to carry out (write bytes, arm or clear the one timer, settle a command, pass a URC on,
+ * note a dropped line). One command is in flight at a time and carries an id, so a timer or a
+ * reply meant for an earlier command can be told apart.
+ *
+ * After a command timed out its answer may still come ("late answer"). The line is then dirty:
+ * before the next command the machine sends a *marked* resync, `ATS7=<n>S7?` (V.250 basic
+ * syntax: set S7 to n, read it back), and drops every line up to the echo of that n and its
+ * final code. The late answer therefore never becomes the next command's result.
  */
 
 export type FinalKind = 'OK' | 'ERROR' | 'CME' | 'CMS';
@@ -21,263 +24,79 @@ export interface AtResult {
   lines: string[];
 }
 
-export class AtTimeout extends Error {
-  override name = 'AtTimeout';
-  constructor(
-    readonly command: string,
-    /** 'prompt': no `> ` after AT+CMGS (nothing sent); 'submit': no answer after Ctrl-Z (maybe sent). */
-    readonly phase: 'response' | 'prompt' | 'submit',
-  ) {
-    super(`no ${phase === 'response' ? 'answer' : phase === 'prompt' ? '"> " prompt' : 'answer after the message body'} to ${command.startsWith('AT+CPIN=') ? 'AT+CPIN=…' : command}`);
-  }
-}
-
-export class AtClosed extends Error {
-  override name = 'AtClosed';
-  /** The port went away after the message body was written: the SMS may have gone out. */
-  afterBody = false;
-}
-
-const BASE_URCS = [
-  '+CMTI:', '+CMT:', '+CDS:', '+CDSI:', '+CBM:', 'RING', '+CLIP:', '+CRING:', '+CREG:', '+CGREG:', '+CEREG:', '+CPIN:',
-  'RDY', 'SMS Ready', 'Call Ready', 'SMS DONE', 'PB DONE', '+CFUN:', '^RSSI:', '^BOOT:', '^MODE:', '^SRVST:', '^SIMST:',
-  '+CTZV:', '+CTZE:', '*PSUTTZ:', 'DST:', '+CIEV:', '+QIND:', '+CUSD:', '+CMTE:', 'NORMAL POWER DOWN', 'UNDER-VOLTAGE',
-  'OVER-VOLTAGE', '+PACSP', '+CGEV:', '+CPINR:', 'NO CARRIER',
-];
-/** URCs followed by one line of payload (a PDU) that belongs to them. */
-const TWO_LINE_URCS = ['+CMT:', '+CDS:', '+CBM:'];
-const MAX_BUFFER = 8192;
-
-interface Pending {
-  command: string;
-  prefix: string | null;
-  lines: string[];
-  resolve(r: AtResult): void;
-  reject(e: Error): void;
-  timer: NodeJS.Timeout;
-  /** Set while AT+CMGS waits for its prompt. */
-  onPrompt?: () => void;
-  /** Echo of the PDU to ignore (modems with echo on repeat it). */
+export interface AtCommand {
+  id: number;
+  /** The command line without CR, e.g. `AT+CSQ` or `AT+CMGS=23`. */
+  line: string;
+  timeoutMs: number;
+  /** AT+CMGS: the PDU hex written after the prompt (the machine adds Ctrl-Z). */
   body?: string;
-  /** The PDU and Ctrl-Z have been written. */
-  bodySent?: boolean;
+  /** AT+CMGS: from Ctrl-Z to the answer; past it the outcome is unknown. */
+  submitTimeoutMs?: number;
 }
 
-export interface AtChannelOptions {
-  logger: Logger;
-  extraUrcs?: string[];
+export type AtFailure =
+  /** 'prompt': no `> ` (nothing sent); 'submit': no answer after the body (maybe sent). */
+  | { reason: 'timeout'; phase: 'response' | 'prompt' | 'submit' }
+  /** The lifecycle ended the command: the modem rebooted, or the port closed. */
+  | { reason: 'aborted'; cause: string; afterBody: boolean };
+
+export type AtState =
+  | { kind: 'idle'; dirty: boolean; marker: number }
+  | { kind: 'resyncing'; marker: number; seen: boolean; next: AtCommand; timerId: number }
+  | { kind: 'response'; cmd: AtCommand; lines: string[]; marker: number }
+  | { kind: 'prompt'; cmd: AtCommand; marker: number }
+  | { kind: 'body'; cmd: AtCommand; lines: string[]; marker: number };
+
+export type AtInput =
+  | { type: 'send'; cmd: AtCommand }
+  | { type: 'line'; text: string }
+  | { type: 'prompt' }
+  | { type: 'urc'; text: string; payload?: string }
+  | { type: 'timeout'; id: number }
+  /** The modem rebooted or the port closed: the command in flight ends now. */
+  | { type: 'abort'; cause: string }
+  /** A fresh boot or a reopened port: nothing late can arrive any more. */
+  | { type: 'reset' };
+
+export type AtEffect =
+  | { type: 'write'; data: string }
+  /** The machine's single timer; `id` comes back in the timeout input. */
+  | { type: 'arm'; id: number; ms: number }
+  | { type: 'disarm' }
+  | { type: 'done'; id: number; result: AtResult }
+  | { type: 'fail'; id: number; failure: AtFailure }
+  | { type: 'urc'; text: string; payload?: string }
+  /** A line nobody asked for (a late answer, noise): dropped, counted by the runner. */
+  | { type: 'dropped'; text: string };
+
+/** Timer ids of resyncs are negative so they never collide with command ids. */
+const RESYNC_TIMER = (marker: number) => -marker;
+export const RESYNC_TIMEOUT_MS = 1500;
+const CTRL_Z = '\u001a';
+const ESC = '\u001b';
+
+export const initialAtState: AtState = { kind: 'idle', dirty: false, marker: 20 };
+
+/** S7 accepts 1..255 on the modems we know; markers cycle through 20..219. */
+function nextMarker(m: number): number {
+  return m >= 219 ? 20 : m + 1;
 }
 
-export class AtChannel {
-  private buffer = '';
-  private pending: Pending | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
-  private swallowNext = false;
-  private readonly urcs: string[];
-  private urcHandler: (line: string) => void = () => {};
-  private detach: (() => void) | null = null;
-
-  constructor(
-    private transport: Transport,
-    private readonly o: AtChannelOptions,
-  ) {
-    this.urcs = [...BASE_URCS, ...(o.extraUrcs ?? [])];
-    this.attach();
-  }
-
-  onUrc(fn: (line: string) => void): void {
-    this.urcHandler = fn;
-  }
-
-  /** Rebinds to the transport after it was reopened; any command in flight fails. */
-  attach(): void {
-    this.detach?.();
-    const onData = (b: Buffer) => this.feed(b.toString('latin1'));
-    const onClose = () => this.failPending(new AtClosed(`${this.transport.description} closed`));
-    this.transport.events.on('data', onData);
-    this.transport.events.on('close', onClose);
-    this.detach = () => {
-      this.transport.events.off('data', onData);
-      this.transport.events.off('close', onClose);
-    };
-    this.buffer = '';
-    this.swallowNext = false;
-  }
-
-  dispose(): void {
-    this.detach?.();
-    this.failPending(new AtClosed('channel disposed'));
-  }
-
-  private failPending(err: Error): void {
-    const p = this.pending;
-    if (!p) return;
-    if (err instanceof AtClosed && p.bodySent) err.afterBody = true;
-    this.abandon(p, err);
-  }
-
-  /** Writes raw bytes outside any command (ESC to leave a stuck prompt, Ctrl-Z). */
-  async raw(data: string): Promise<void> {
-    await this.transport.write(data);
-  }
-
-  /** Sends one command and resolves with its final result code (errors resolve too). */
-  command(command: string, timeoutMs: number): Promise<AtResult> {
-    return this.exclusive(() => this.run(command, timeoutMs));
-  }
-
-  /**
-   * AT+CMGS in PDU mode: command, wait for `> `, write the PDU and Ctrl-Z, wait for +CMGS or an
-   * error. A missing prompt is cancelled with ESC (nothing was sent); a missing answer after
-   * Ctrl-Z is an AtTimeout with phase 'submit' (the message may have gone out).
-   */
-  submitPdu(tpduLength: number, hex: string, t: { prompt: number; submit: number; promptDelayMs?: number }): Promise<AtResult> {
-    if (!/^[0-9A-F]+$/.test(hex) || !Number.isInteger(tpduLength)) throw new Error('submitPdu takes hex only');
-    return this.exclusive(async () => {
-      const command = `AT+CMGS=${tpduLength}`;
-      return new Promise<AtResult>((resolve, reject) => {
-        let phase: 'prompt' | 'submit' = 'prompt';
-        const timeout = (ms: number) =>
-          setTimeout(() => {
-            const p = this.pending;
-            this.pending = null;
-            // Leave the prompt so the next command is not taken as message text.
-            if (phase === 'prompt') void this.transport.write('\u001b').catch(() => {});
-            if (p) reject(new AtTimeout(command, phase));
-          }, ms);
-        const p: Pending = {
-          command,
-          prefix: '+CMGS',
-          lines: [],
-          resolve,
-          reject,
-          timer: timeout(t.prompt),
-          body: hex,
-          onPrompt: () => {
-            p.onPrompt = undefined;
-            clearTimeout(p.timer);
-            const send = async () => {
-              if (t.promptDelayMs) await new Promise((r) => setTimeout(r, t.promptDelayMs));
-              if (this.pending !== p) return;
-              phase = 'submit';
-              p.timer = timeout(t.submit);
-              p.bodySent = true;
-              await this.transport.write(`${hex}\u001a`);
-            };
-            send().catch((err) => this.abandon(p, err));
-          },
-        };
-        this.pending = p;
-        this.transport.write(`${command}\r`).catch((err) => this.abandon(p, err));
-      });
-    });
-  }
-
-  /** Fails a pending command that could not be written (or finished), if it is still the current one. */
-  private abandon(p: Pending, err: Error): void {
-    if (this.pending !== p) return;
-    this.pending = null;
-    clearTimeout(p.timer);
-    p.reject(err);
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private run(command: string, timeoutMs: number): Promise<AtResult> {
-    return new Promise((resolve, reject) => {
-      const prefix = /^AT([+^*][A-Z0-9]+)/i.exec(command)?.[1]?.toUpperCase() ?? null;
-      const p: Pending = {
-        command,
-        prefix,
-        lines: [],
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          if (this.pending === p) this.pending = null;
-          reject(new AtTimeout(command, 'response'));
-        }, timeoutMs),
-      };
-      this.pending = p;
-      this.transport.write(`${command}\r`).catch((err) => this.abandon(p, err));
-    });
-  }
-
-  private feed(chunk: string): void {
-    this.buffer += chunk;
-    for (;;) {
-      const nl = this.buffer.indexOf('\n');
-      if (nl < 0) break;
-      const line = this.buffer.slice(0, nl).replace(/[\r\u001a]/g, '').trim();
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line) this.line(line);
-    }
-    // The prompt: `> ` with no line ending, possibly after the echo of the command.
-    const p = this.pending;
-    if (p?.onPrompt) {
-      const rest = this.buffer.replace(/\r/g, '');
-      if (/(^|\n)\s*> ?$/.test(rest) || rest.trimStart().startsWith('>')) {
-        this.buffer = '';
-        p.onPrompt();
-        return;
-      }
-    }
-    if (this.buffer.length > MAX_BUFFER) {
-      this.o.logger.warn({ bytes: this.buffer.length }, 'modem sent a long run without a line end; discarded');
-      this.buffer = '';
-    }
-  }
-
-  private isUrc(line: string): boolean {
-    return this.urcs.some((u) => line.startsWith(u));
-  }
-
-  private line(line: string): void {
-    if (this.swallowNext) {
-      this.swallowNext = false;
-      return;
-    }
-    const p = this.pending;
-    if (p) {
-      // Echo of the command or of the PDU body: not a response.
-      if (line === p.command || (p.body && (line === p.body || line.endsWith(p.body) || line.replace(/^>\s*/, '') === p.body))) return;
-      const belongs = p.prefix !== null && line.toUpperCase().startsWith(`${p.prefix}:`);
-      if (!belongs && this.isUrc(line)) return this.urc(line);
-      const final = finalCode(line, p.command);
-      if (final) {
-        this.pending = null;
-        clearTimeout(p.timer);
-        p.resolve({ ...final, lines: p.lines });
-        return;
-      }
-      if (/^>/.test(line) && p.onPrompt) {
-        p.onPrompt();
-        return;
-      }
-      p.lines.push(line);
-      return;
-    }
-    this.urc(line);
-  }
-
-  private urc(line: string): void {
-    if (TWO_LINE_URCS.some((u) => line.startsWith(u))) this.swallowNext = true;
-    try {
-      this.urcHandler(line);
-    } catch (err) {
-      this.o.logger.error({ err }, 'URC handler failed');
-    }
-  }
+export function resyncLine(marker: number): string {
+  return `ATS7=${marker}S7?`;
 }
 
-function finalCode(line: string, command: string): Omit<AtResult, 'lines'> | null {
+/** The response prefix a line must start with to belong to `command` (e.g. `+CSQ` for AT+CSQ). */
+export function responsePrefix(command: string): string | null {
+  const m = /^AT([+^*$][A-Z0-9]+)/i.exec(command);
+  return m ? m[1]!.toUpperCase() : null;
+}
+
+export function finalCode(line: string, command: string): Omit<AtResult, 'lines'> | null {
   if (line === 'OK') return { final: 'OK' };
   if (line === 'ERROR') return { final: 'ERROR' };
-  // A modem left in numeric mode (ATV0) answers 0/4 until ATV1 / ATZ / ATE0 takes effect;
-  // elsewhere a bare digit is data.
+  // A modem left in numeric mode (ATV0) answers 0/4 until ATV1 / ATZ / ATE0 takes effect.
   if (/^AT(V|Z|E|&F)/i.test(command)) {
     if (line === '0') return { final: 'OK' };
     if (line === '4') return { final: 'ERROR' };
@@ -287,4 +106,113 @@ function finalCode(line: string, command: string): Omit<AtResult, 'lines'> | nul
   const cms = /^\+CMS ERROR:\s*(.*)$/.exec(line);
   if (cms) return { final: 'CMS', code: parseErrorCode(cms[1]!, 'CMS'), errorText: cms[1]!.trim() };
   return null;
+}
+
+function isFinal(line: string): boolean {
+  return line === 'OK' || line === 'ERROR' || /^\+CM[ES] ERROR:/.test(line);
+}
+
+function start(cmd: AtCommand, marker: number): { state: AtState; effects: AtEffect[] } {
+  const state: AtState = cmd.body !== undefined ? { kind: 'prompt', cmd, marker } : { kind: 'response', cmd, lines: [], marker };
+  return { state, effects: [{ type: 'write', data: `${cmd.line}\r` }, { type: 'arm', id: cmd.id, ms: cmd.timeoutMs }] };
+}
+
+/** A URC whose prefix is the response prefix of the command in flight is its answer (`+CREG: 0,1` to AT+CREG?). */
+function belongs(cmd: AtCommand, text: string): boolean {
+  const p = responsePrefix(cmd.line);
+  return p !== null && text.toUpperCase().startsWith(`${p}:`);
+}
+
+export function step(state: AtState, input: AtInput): { state: AtState; effects: AtEffect[] } {
+  switch (input.type) {
+    case 'reset':
+      if (state.kind === 'idle') return { state: { ...state, dirty: false }, effects: [] };
+      return { state, effects: [] };
+    case 'abort': {
+      if (state.kind === 'idle') return { state, effects: [] };
+      const cmd = state.kind === 'resyncing' ? state.next : state.cmd;
+      const afterBody = state.kind === 'body';
+      return {
+        state: { kind: 'idle', dirty: true, marker: state.marker },
+        effects: [{ type: 'disarm' }, { type: 'fail', id: cmd.id, failure: { reason: 'aborted', cause: input.cause, afterBody } }],
+      };
+    }
+    case 'send': {
+      if (state.kind !== 'idle') throw new Error(`AT machine busy (${state.kind}): one command at a time`);
+      if (!state.dirty) return start(input.cmd, state.marker);
+      const marker = nextMarker(state.marker);
+      return {
+        state: { kind: 'resyncing', marker, seen: false, next: input.cmd, timerId: RESYNC_TIMER(marker) },
+        effects: [{ type: 'write', data: `${resyncLine(marker)}\r` }, { type: 'arm', id: RESYNC_TIMER(marker), ms: RESYNC_TIMEOUT_MS }],
+      };
+    }
+    case 'timeout': {
+      if (state.kind === 'idle') return { state, effects: [] };
+      if (state.kind === 'resyncing') {
+        if (input.id !== state.timerId) return { state, effects: [] };
+        // The modem is still busy or deaf: the command fails as a response timeout, the line stays dirty.
+        return {
+          state: { kind: 'idle', dirty: true, marker: state.marker },
+          effects: [{ type: 'fail', id: state.next.id, failure: { reason: 'timeout', phase: 'response' } }],
+        };
+      }
+      if (input.id !== state.cmd.id) return { state, effects: [] };
+      const phase = state.kind === 'prompt' ? 'prompt' : state.kind === 'body' ? 'submit' : 'response';
+      const effects: AtEffect[] = [];
+      // Leave a prompt that may still come, so the next command is not taken as message text.
+      if (phase === 'prompt') effects.push({ type: 'write', data: ESC });
+      effects.push({ type: 'fail', id: state.cmd.id, failure: { reason: 'timeout', phase } });
+      return { state: { kind: 'idle', dirty: true, marker: state.marker }, effects };
+    }
+    case 'urc': {
+      if ((state.kind === 'response' || state.kind === 'body') && belongs(state.cmd, input.text)) {
+        return { state: { ...state, lines: [...state.lines, input.text, ...(input.payload ? [input.payload] : [])] }, effects: [] };
+      }
+      return { state, effects: [{ type: 'urc', text: input.text, ...(input.payload !== undefined ? { payload: input.payload } : {}) }] };
+    }
+    case 'prompt': {
+      if (state.kind !== 'prompt') return { state, effects: [{ type: 'dropped', text: '> ' }] };
+      const cmd = state.cmd;
+      return {
+        state: { kind: 'body', cmd, lines: [], marker: state.marker },
+        effects: [{ type: 'write', data: `${cmd.body}${CTRL_Z}` }, { type: 'arm', id: cmd.id, ms: cmd.submitTimeoutMs ?? cmd.timeoutMs }],
+      };
+    }
+    case 'line':
+      return onLine(state, input.text);
+  }
+}
+
+function onLine(state: AtState, text: string): { state: AtState; effects: AtEffect[] } {
+  switch (state.kind) {
+    case 'idle':
+      return { state, effects: [{ type: 'dropped', text }] };
+    case 'resyncing': {
+      if (text === resyncLine(state.marker)) return { state, effects: [] };
+      if (!state.seen) {
+        // S7 reads back as `23` or `023`.
+        if (/^\d{1,3}$/.test(text) && Number(text) === state.marker) return { state: { ...state, seen: true }, effects: [] };
+        return { state, effects: [{ type: 'dropped', text }] };
+      }
+      if (!isFinal(text)) return { state, effects: [{ type: 'dropped', text }] };
+      const started = start(state.next, state.marker);
+      return { state: started.state, effects: [{ type: 'disarm' }, ...started.effects] };
+    }
+    case 'prompt': {
+      if (text === state.cmd.line) return { state, effects: [] };
+      // An error instead of the prompt (not registered, SMS not ready): nothing was sent.
+      const final = finalCode(text, state.cmd.line);
+      if (final) return { state: { kind: 'idle', dirty: false, marker: state.marker }, effects: [{ type: 'disarm' }, { type: 'done', id: state.cmd.id, result: { ...final, lines: [] } }] };
+      return { state, effects: [{ type: 'dropped', text }] };
+    }
+    case 'response':
+    case 'body': {
+      const cmd = state.cmd;
+      // Echo of the command or of the PDU (modems with echo on repeat both).
+      if (text === cmd.line || (cmd.body !== undefined && (text === cmd.body || text.endsWith(cmd.body)))) return { state, effects: [] };
+      const final = finalCode(text, cmd.line);
+      if (final) return { state: { kind: 'idle', dirty: false, marker: state.marker }, effects: [{ type: 'disarm' }, { type: 'done', id: cmd.id, result: { ...final, lines: state.lines } }] };
+      return { state: { ...state, lines: [...state.lines, text] }, effects: [] };
+    }
+  }
 }

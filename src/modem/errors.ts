@@ -1,19 +1,21 @@
-import type { FailureKind } from '../sms/provider.js';
-
 /**
  * What a +CMS / +CME ERROR means for the message and the modem (3GPP TS 27.005 3.2.5, 24.011
- * E.2, 23.040 9.2.3.22). No existing daemon tells these apart; the dispatcher acts on them:
- * temporary → retry with backoff; permanent → next provider at once; modem → take the modem out
- * of service and recover it, the message goes elsewhere; ambiguous → may have been sent.
+ * E.2, 23.040 9.2.3.22): temporary → retry with backoff; permanent → this modem will never send
+ * it; modem → the modem needs attention (SIM trouble), the message goes elsewhere; not-ready →
+ * the modem is not (any more) ready for SMS: "operation not allowed/supported" before "SMS
+ * Ready", memory trouble, no network: nothing was sent and the message waits for a ready modem;
+ * ambiguous → may have been sent.
  */
-export type ErrorClass = 'permanent' | 'temporary' | 'modem' | 'ambiguous';
+export type ErrorClass = 'permanent' | 'temporary' | 'modem' | 'ambiguous' | 'not-ready';
 
-const PERMANENT_CMS = new Set([1, 8, 10, 21, 27, 28, 29, 30, 50, 69, 81, 95, 96, 97, 98, 99, 127, 301, 302, 303, 304, 305, 330]);
-const TEMPORARY_CMS = new Set([38, 41, 42, 47, 192, 331, 332, 512, 513, 514, 515, 535]);
-const MODEM_CMS = new Set([310, 311, 312, 313, 314, 315, 316, 317, 318, 320, 321, 322, 340]);
+const PERMANENT_CMS = new Set([1, 8, 10, 21, 27, 28, 29, 30, 50, 69, 81, 95, 96, 97, 98, 99, 127, 301, 304, 305, 330]);
+const TEMPORARY_CMS = new Set([38, 41, 42, 47, 192, 512, 513, 514, 515, 535]);
+const NOT_READY_CMS = new Set([302, 303, 322, 331, 332]);
+const MODEM_CMS = new Set([310, 311, 312, 313, 314, 315, 316, 317, 318, 320, 321, 340]);
 const AMBIGUOUS_CMS = new Set([111, 500]);
 
 export function classifyCms(code: number): ErrorClass {
+  if (NOT_READY_CMS.has(code)) return 'not-ready';
   if (TEMPORARY_CMS.has(code)) return 'temporary';
   if (MODEM_CMS.has(code)) return 'modem';
   if (AMBIGUOUS_CMS.has(code)) return 'ambiguous';
@@ -30,10 +32,6 @@ export function classifyCme(code: number): ErrorClass {
   if ([10, 11, 12, 13, 15, 16, 17, 18, 20, 21, 22, 23, 30, 31, 32].includes(code)) return 'modem';
   if (code === 14 || code === 100) return 'temporary'; // SIM busy (just booted), unknown
   return 'temporary';
-}
-
-export function failureKind(c: ErrorClass): FailureKind {
-  return c === 'modem' ? 'unavailable' : c;
 }
 
 /** Verbose (AT+CMEE=2) texts some firmware prints instead of numbers; +CME and +CMS differ. */

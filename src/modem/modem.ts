@@ -1,17 +1,34 @@
-import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { SendFailure, type OutgoingSms, type SendContext, type SendOk } from '../sms/provider.js';
 import type { Clock } from '../util/clock.js';
 import { maskPhone, type Logger } from '../util/logger.js';
-import { AtChannel, AtClosed, AtTimeout, type AtResult } from './at.js';
-import { classifyCme, classifyCms, failureKind } from './errors.js';
-import { encodeSubmit, PduError, planText, validPhoneNumber } from './pdu.js';
-import type { ModemProfile } from './profile.js';
-import type { PowerKey } from './power-key.js';
-import type { Transport } from './transport.js';
+import { AtError, AtLink, globalTimers, type Timers } from './at-link.js';
+import type { AtResult } from './at.js';
+import { IncomingAssembler } from './inbox.js';
+import {
+  initialLifecycle,
+  isRegistered,
+  regStatus,
+  transition,
+  type InitFrom,
+  type LifecycleEffect,
+  type LifecycleEvent,
+  type LifecycleState,
+  type ModemStateName,
+  type RegStatus,
+  type RegTech,
+} from './lifecycle.js';
 import { parseCclk } from './network-time.js';
+import { decodeDeliver, decodeStatusReport, type DecodedStatusReport } from './pdu.js';
+import type { PowerKey } from './power-key.js';
+import type { ModemProfile } from './profile.js';
+import type { Transport } from './transport.js';
+import { parseCusd, UssdError } from './ussd.js';
 
-export type ModemState = 'offline' | 'booting' | 'sim-locked' | 'searching' | 'ready' | 'recovering' | 'failed';
+/**
+ * The driver of one modem: owns its transport, AT link and lifecycle machine, carries out the
+ * machine's effects (open, initialise, recover, probe) and turns URCs into lifecycle events,
+ * status reports and incoming messages. What a submit does lives in submit.ts.
+ */
 
 export interface ModemOptions {
   id: string;
@@ -19,6 +36,7 @@ export interface ModemOptions {
   transport: Transport;
   logger: Logger;
   clock: Clock;
+  timers?: Timers;
   simPin?: string;
   healthPollMs: number;
   powerKey?: PowerKey;
@@ -32,402 +50,577 @@ export interface ModemCounters {
   temporaryErrors: number;
   permanentErrors: number;
   ambiguous: number;
-  /** Resends this modem did with reject-duplicates after an unknown outcome. */
   resends: number;
-  recoveries: number;
   reboots: number;
+  recoveries: number;
+  reports: number;
+  incoming: number;
+  lateAnswers: number;
 }
 
-/** Progress a multipart message keeps across attempts and restarts. */
-interface PartProgress {
-  concatRef?: number;
-  partsSent?: number[];
+/** A status report in the modem's own terms (the provider adds its id). */
+export interface ModemStatusReport extends DecodedStatusReport {
+  modemId: string;
+  receivedAt: number;
 }
 
-/** Boot URCs closer together than this belong to one boot. */
-const BOOT_SEQUENCE_MS = 3000;
+export interface ModemIncoming {
+  modemId: string;
+  from: string;
+  text: string;
+  t: number;
+}
 
-const REG_STATES: Record<string, string> = { '0': 'not registered', '1': 'home', '2': 'searching', '3': 'denied', '4': 'unknown', '5': 'roaming' };
-
-/** 27.007 +CSQ rssi to dBm; 99 = unknown. */
 export function csqToDbm(rssi: number): number | null {
-  if (!Number.isInteger(rssi) || rssi === 99 || rssi < 0 || rssi > 31) return null;
+  if (rssi === 99 || rssi < 0 || rssi > 31) return null;
   return -113 + 2 * rssi;
 }
 
-/**
- * One modem: brings it up from its profile, keeps it healthy, and submits PDUs. Its state
- * (offline → booting → sim-locked | searching → ready, recovering, failed) is what the pool
- * routes by. A hang is met with a ladder: ESC + AT, reopen the port, soft reset, power key.
- */
+class Cancelled extends Error {
+  override name = 'Cancelled';
+}
+
+const ESC = '\u001b';
+
 export class Modem extends EventEmitter {
-  state: ModemState = 'offline';
+  readonly id: string;
+  readonly link: AtLink;
+  private lc: LifecycleState;
+  readonly counters: ModemCounters = { sent: 0, parts: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, resends: 0, reboots: 0, recoveries: 0, reports: 0, incoming: 0, lateAnswers: 0 };
   signalDbm: number | null = null;
   operator: string | null = null;
-  registration: string | null = null;
   lastError: string | null = null;
-  readonly counters: ModemCounters = { sent: 0, parts: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, resends: 0, recoveries: 0, reboots: 0 };
-  private readonly at: AtChannel;
-  private initializing = false;
-  private recovering: Promise<void> | null = null;
-  private stopped = false;
-  private poll: NodeJS.Timeout | null = null;
-  private busy = false;
+  /** Epoch ms of the last state change (what the status page shows as "since"). */
+  since = 0;
+  private readonly timers: Timers;
   private readonly log: Logger;
-  private lastBootUrcAt = 0;
+  private pollTimer: unknown = null;
+  private reopenTimer: unknown = null;
+  private probeTimer: unknown = null;
+  private retryTimer: unknown = null;
+  private reopenDelay = 500;
+  private lastBootSeenAt = Number.NEGATIVE_INFINITY;
+  private readonly assembler: IncomingAssembler;
+  private ussdWaiter: { resolve(a: string): void; reject(e: Error): void } | null = null;
+  /** Background reads (stored reports, incoming SMS) run one at a time, after submits. */
+  private background: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: ModemOptions) {
+  constructor(readonly o: ModemOptions) {
     super();
+    this.id = o.id;
+    this.timers = o.timers ?? globalTimers;
     this.log = o.logger.child({ modem: o.id });
-    this.at = new AtChannel(o.transport, { logger: this.log, extraUrcs: o.profile.quirks.extraUrcs });
-    this.at.onUrc((line) => this.urc(line));
+    this.link = new AtLink(o.transport, { extraUrcs: o.profile.quirks.extraUrcs, timers: this.timers });
+    this.link.onUrc((text, payload) => this.urc(text, payload));
+    const hasPowerKey = !!(o.profile.powerKey && o.powerKey);
+    this.lc = initialLifecycle({ smsReadyUrc: !!o.profile.smsReadyUrc, rungs: hasPowerKey ? 4 : 3 });
+    this.assembler = new IncomingAssembler(() => o.clock.now());
+    // A port that goes away (USB unplugged); the ladder's own reopen is ignored by the lifecycle.
+    o.transport.events.on('close', () => {
+      if (this.lc.name !== 'off') this.dispatch({ type: 'port-closed', reason: `${o.transport.description} closed` });
+    });
   }
 
-  get id(): string {
-    return this.o.id;
+  get state(): ModemStateName {
+    return this.lc.name;
   }
 
-  private setState(s: ModemState, why?: string): void {
-    if (this.state === s) return;
-    const from = this.state;
-    this.state = s;
-    this.log.info({ from, to: s, why }, 'modem state');
-    this.emit('state', s, from);
+  get profile(): ModemProfile {
+    return this.o.profile;
   }
 
-  /** Opens and initialises in the background; failures go to the recovery ladder. */
+  /** The lifecycle's full state, for tests and /status. */
+  get lifecycle(): Readonly<LifecycleState> {
+    return this.lc;
+  }
+
+  get registration(): RegStatus | null {
+    const r = Object.values(this.lc.readiness.registration);
+    return r.find(isRegistered) ?? r[0] ?? null;
+  }
+
+  /** Feeds one event to the lifecycle and carries out what it asks for. */
+  dispatch(e: LifecycleEvent): void {
+    const before = this.lc.name;
+    const r = transition(this.lc, e);
+    this.lc = r.state;
+    if (r.state.reason && r.state.name !== 'ready' && r.state.name !== 'sending') this.lastError = r.state.reason;
+    if (r.state.name !== before) {
+      this.since = this.o.clock.now();
+      this.log.info({ from: before, to: r.state.name, event: e.type, reason: r.state.reason ?? undefined }, 'modem state');
+      if (r.state.name === 'recovering' && before !== 'recovering' && before !== 'failed') this.counters.recoveries++;
+      if (r.state.name === 'ready' && before !== 'sending') this.lastError = null;
+      this.emit('state', r.state.name, before);
+    }
+    for (const eff of r.effects) this.effect(eff);
+  }
+
   start(): void {
-    this.stopped = false;
-    void this.bringUp();
-    this.poll = setInterval(() => void this.healthCheck(), this.o.healthPollMs);
-    this.poll.unref();
+    this.dispatch({ type: 'start' });
+    this.schedulePoll();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.poll) clearInterval(this.poll);
-    this.at.dispose();
+    for (const t of [this.pollTimer, this.reopenTimer, this.probeTimer, this.retryTimer]) if (t !== null) this.timers.clearTimeout(t);
+    this.pollTimer = this.reopenTimer = this.probeTimer = this.retryTimer = null;
+    this.ussdWaiter?.reject(new UssdError('the modem stopped'));
+    this.ussdWaiter = null;
+    this.dispatch({ type: 'stop' });
     await this.o.transport.close().catch(() => {});
-    this.setState('offline', 'stopped');
   }
 
-  private async bringUp(): Promise<void> {
-    try {
-      if (!this.o.transport.isOpen()) {
-        await this.o.transport.open();
-        this.at.attach();
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.timers.setTimeout(r, ms));
+  }
+
+  private effect(e: LifecycleEffect): void {
+    switch (e.do) {
+      case 'open':
+        void this.open();
+        return;
+      case 'close':
+        this.link.dispose();
+        void this.o.transport.close().catch(() => {});
+        return;
+      case 'abort-commands':
+        this.link.abort(e.cause);
+        return;
+      case 'init': {
+        const gen = e.gen;
+        this.runInit(gen, e.from).then(
+          () => this.dispatch({ type: 'init-done', gen }),
+          (err: Error) => {
+            if (!(err instanceof Cancelled)) this.log.warn({ err: err.message }, 'initialisation failed');
+            this.dispatch({ type: 'init-failed', gen, reason: err.message });
+          },
+        );
+        return;
       }
-      await this.init();
+      case 'rung': {
+        const { ladder, rung } = e;
+        this.runRung(ladder, rung).then(
+          (ok) => this.dispatch({ type: 'rung-done', ladder, ok }),
+          (err: Error) => this.dispatch({ type: 'rung-done', ladder, ok: false, reason: err.message }),
+        );
+        return;
+      }
+      case 'probe-sms':
+        this.scheduleSmsProbe(0);
+        return;
+      case 'wait-retry':
+        this.retryTimer = this.timers.setTimeout(() => {
+          this.retryTimer = null;
+          this.dispatch({ type: 'retry' });
+        }, this.o.retryFailedMs ?? 60_000);
+        return;
+      case 'reopen-later': {
+        if (this.reopenTimer !== null) return;
+        const ms = this.reopenDelay;
+        this.reopenDelay = Math.min(10_000, this.reopenDelay * 2);
+        this.reopenTimer = this.timers.setTimeout(() => {
+          this.reopenTimer = null;
+          void this.open();
+        }, ms);
+        return;
+      }
+    }
+  }
+
+  private async open(): Promise<void> {
+    if (this.lc.name === 'off') return;
+    try {
+      if (!this.o.transport.isOpen()) await this.o.transport.open();
+      this.link.attach();
+      this.reopenDelay = 500;
+      this.dispatch({ type: 'port-opened' });
     } catch (err) {
-      if (this.stopped) return;
-      if (this.state === 'sim-locked') return; // needs the admin, retrying could lock the SIM for good
-      void this.recover(`start-up failed: ${(err as Error).message}`);
+      this.dispatch({ type: 'port-missing', reason: (err as Error).message });
     }
   }
 
-  private cmd(command: string, timeout = this.o.profile.timeouts.default): Promise<AtResult> {
-    return this.at.command(command, timeout);
+  // ---- initialisation -------------------------------------------------------------------
+
+  /** A command on behalf of initialisation `gen`: refused once a newer one (or a ladder) took over. */
+  private initCmd(gen: number, line: string, ms = this.o.profile.timeouts.default): Promise<AtResult> {
+    if (this.lc.init !== gen) return Promise.reject(new Cancelled('superseded'));
+    return this.link.command(line, ms).catch((err) => {
+      if (this.lc.init !== gen) throw new Cancelled('superseded');
+      throw err;
+    });
   }
 
-  private async expectOk(command: string, timeout?: number): Promise<AtResult> {
-    const r = await this.cmd(command, timeout);
-    if (r.final !== 'OK') throw new Error(`${command.startsWith('AT+CPIN=') ? 'AT+CPIN=…' : command} answered ${r.errorText ? `${r.final} ${r.errorText}` : r.final}`);
-    return r;
+  private async wake(gen: number, waitMs: number): Promise<void> {
+    const deadline = this.o.clock.now() + waitMs;
+    for (;;) {
+      if (this.lc.init !== gen) throw new Cancelled('superseded');
+      await this.link.raw(ESC).catch(() => {});
+      try {
+        const r = await this.initCmd(gen, 'AT', Math.min(this.o.profile.timeouts.default, 1000));
+        if (r.final === 'OK') return;
+      } catch (err) {
+        if (!(err instanceof AtError && err.timedOut)) throw err;
+      }
+      if (this.o.clock.now() >= deadline) throw new Error('no answer to AT');
+    }
   }
 
-  /** The init sequence from the profile; leaves the modem ready, searching, or sim-locked. */
-  async init(): Promise<void> {
+  private async runInit(gen: number, from: InitFrom): Promise<void> {
     const p = this.o.profile;
-    this.initializing = true;
-    this.setState('booting');
-    try {
-      let awake = false;
-      for (let i = 0; i < 5 && !awake; i++) {
-        // ESC leaves a half-finished AT+CMGS prompt; AT also teaches autobauding modems the rate.
-        await this.at.raw('\u001b').catch(() => {});
-        try {
-          awake = (await this.cmd('AT', Math.min(p.timeouts.default, 1500))).final === 'OK';
-        } catch (err) {
-          if (!(err instanceof AtTimeout)) throw err;
-        }
+    const c = (line: string, ms?: number) => this.initCmd(gen, line, ms);
+    await this.wake(gen, from === 'boot' ? p.bootTimeMs + 5000 : 5000);
+    let configured = false;
+    if (from === 'check') {
+      // A modem that kept our error mode and PDU mode did not reboot unseen (both reset to 0 at
+      // boot on the models we know): only SIM, network and SMS readiness are checked.
+      const cmee = await c('AT+CMEE?');
+      const want = p.quirks.numericErrorsOnly ? 1 : 2;
+      if (cmee.final === 'OK' && cmee.lines.some((l) => new RegExp(`^\\+CMEE:\\s*[${want}1]`).test(l))) {
+        const r = await c('AT+CMGF?');
+        configured = r.final === 'OK' && r.lines.some((l) => /^\+CMGF:\s*0/.test(l));
       }
-      if (!awake) throw new Error('no answer to AT');
-      await this.expectOk('ATE0');
-      await this.cmd('ATV1');
-      if ((await this.cmd(p.quirks.numericErrorsOnly ? 'AT+CMEE=1' : 'AT+CMEE=2')).final !== 'OK') await this.cmd('AT+CMEE=1');
-      await this.unlockSim();
-      for (const c of p.init) {
-        const r = await this.cmd(c);
-        if (r.final !== 'OK') this.log.warn({ command: c, answer: r.errorText ?? r.final }, 'profile init command refused; continuing');
-      }
-      await this.expectOk('AT+CMGF=0');
-      if (p.networkTime === 'clts') await this.cmd('AT+CLTS=1');
-      if (p.networkTime === 'ctzu') await this.cmd('AT+CTZU=1');
-      await this.refreshNetwork();
-      this.lastError = null;
-      this.setState(this.registration === 'home' || this.registration === 'roaming' ? 'ready' : 'searching', 'initialised');
-    } finally {
-      this.initializing = false;
     }
+    if (!configured) {
+      await c('ATE0');
+      await c('ATV1');
+      if ((await c(p.quirks.numericErrorsOnly ? 'AT+CMEE=1' : 'AT+CMEE=2')).final !== 'OK') await c('AT+CMEE=1');
+      for (const line of p.init) {
+        const r = await c(line);
+        if (r.final !== 'OK') this.log.warn({ command: line, answer: r.errorText ?? r.final }, 'profile init command refused; continuing');
+      }
+      const cmgf = await c('AT+CMGF=0');
+      if (cmgf.final !== 'OK') throw new Error(`AT+CMGF=0 answered ${cmgf.errorText ?? cmgf.final}`);
+      // Registration changes as URCs: a lost or returned network is seen at once, also mid-submit.
+      for (const tech of p.registration) await c(`AT+${tech}=2`);
+      if (p.networkTime === 'clts') await c('AT+CLTS=1');
+      if (p.networkTime === 'ctzu') await c('AT+CTZU=1');
+    }
+    await this.checkSim(gen);
+    await this.checkRegistration(gen);
+    await this.refreshSignal(gen).catch((err) => {
+      if (err instanceof Cancelled) throw err;
+    });
   }
 
-  private async unlockSim(): Promise<void> {
+  private async checkSim(gen: number): Promise<void> {
     const timeout = this.o.profile.timeouts.cfun;
     let r: AtResult | null = null;
     // Right after boot a SIM answers "busy" (+CME ERROR 14) for a while.
-    for (let i = 0; i < 10; i++) {
-      r = await this.cmd('AT+CPIN?', timeout);
-      if (!(r.final === 'CME' && r.code === 14)) break;
-      await new Promise((res) => setTimeout(res, 500));
+    for (let i = 0; i < 20; i++) {
+      r = await this.initCmd(gen, 'AT+CPIN?', timeout);
+      if (!(r.final === 'CME' && (r.code === 14 || r.code === 10 && i < 3))) break;
+      await this.sleep(500);
     }
     const line = r?.lines.find((l) => l.startsWith('+CPIN:')) ?? '';
-    if (r?.final === 'OK' && /READY/.test(line)) return;
+    if (r?.final === 'OK' && /READY/.test(line)) return this.dispatch({ type: 'sim', ready: true });
+    const locked = (reason: string) => {
+      this.dispatch({ type: 'sim-locked', reason });
+      throw new Error(reason);
+    };
     if (/SIM PIN/.test(line)) {
-      if (!this.o.simPin) {
-        this.lastError = 'the SIM asks for a PIN: set simPin in the modem config';
-        this.setState('sim-locked');
-        throw new Error(this.lastError);
-      }
-      const e = await this.cmd(`AT+CPIN="${this.o.simPin}"`, timeout);
-      if (e.final !== 'OK') {
-        // Never retry a refused PIN by itself: three wrong tries lock the SIM behind its PUK.
-        this.lastError = `the SIM refused the configured PIN (${e.errorText ?? e.final}); fix simPin, then restart`;
-        this.setState('sim-locked');
-        throw new Error(this.lastError);
-      }
+      if (!this.o.simPin) return locked('the SIM asks for a PIN: set simPin in the modem config');
+      const e = await this.initCmd(gen, `AT+CPIN="${this.o.simPin}"`, timeout);
+      // Never retry a refused PIN by itself: three wrong tries lock the SIM behind its PUK.
+      if (e.final !== 'OK') return locked(`the SIM refused the configured PIN (${e.errorText ?? e.final}); fix simPin, then restart`);
       this.log.info('SIM unlocked');
-      await new Promise((res) => setTimeout(res, 200));
+      this.dispatch({ type: 'sim', ready: true });
       return;
     }
-    if (/PUK/.test(line)) {
-      this.lastError = 'the SIM is PUK-locked: unlock it in a phone';
-      this.setState('sim-locked');
-      throw new Error(this.lastError);
-    }
-    const why = r?.errorText ?? line ?? r?.final;
-    if (r?.final === 'CME' && r.code === 10) {
-      this.lastError = 'no SIM inserted';
-      this.setState('sim-locked');
-      throw new Error(this.lastError);
-    }
-    throw new Error(`unexpected SIM state: ${why}`);
+    if (/PUK/.test(line)) return locked('the SIM is PUK-locked: unlock it in a phone');
+    if (r?.final === 'CME' && r.code === 10) return locked('no SIM inserted');
+    throw new Error(`unexpected SIM state: ${r?.errorText ?? (line || r?.final)}`);
   }
 
-  /** Registration, signal and operator, from the modem's answers. */
-  private async refreshNetwork(): Promise<void> {
-    let best: string | null = null;
-    for (const reg of this.o.profile.registration) {
-      const r = await this.cmd(`AT+${reg}?`, this.o.profile.timeouts.default);
-      const m = new RegExp(`^\\+${reg}:\\s*\\d+,(\\d)`).exec(r.lines.find((l) => l.startsWith(`+${reg}:`)) ?? '');
-      const st = m ? (REG_STATES[m[1]!] ?? 'unknown') : null;
-      if (st === 'home' || st === 'roaming') {
-        best = st;
-        break;
-      }
-      best ??= st;
+  private async checkRegistration(gen: number | null): Promise<void> {
+    for (const tech of this.o.profile.registration) {
+      const r = gen === null ? await this.link.command(`AT+${tech}?`, this.o.profile.timeouts.default) : await this.initCmd(gen, `AT+${tech}?`);
+      const m = new RegExp(`^\\+${tech}:\\s*\\d+,(\\d)`).exec(r.lines.find((l) => l.startsWith(`+${tech}:`)) ?? '');
+      if (m) this.dispatch({ type: 'registration', tech, status: regStatus(m[1]!) });
     }
-    this.registration = best;
-    const csq = await this.cmd('AT+CSQ');
+  }
+
+  private async refreshSignal(gen: number | null): Promise<void> {
+    const c = (line: string, ms?: number) => (gen === null ? this.link.command(line, ms ?? this.o.profile.timeouts.default) : this.initCmd(gen, line, ms));
+    const csq = await c('AT+CSQ');
     const cm = /^\+CSQ:\s*(\d+),/.exec(csq.lines.find((l) => l.startsWith('+CSQ:')) ?? '');
     this.signalDbm = cm ? csqToDbm(Number(cm[1])) : null;
-    const cops = await this.cmd('AT+COPS?', this.o.profile.timeouts.network);
+    const cops = await c('AT+COPS?', this.o.profile.timeouts.network);
     const om = /^\+COPS:\s*\d+,\d+,"([^"]*)"/.exec(cops.lines.find((l) => l.startsWith('+COPS:')) ?? '');
     this.operator = om ? om[1]! : null;
   }
 
-  private async healthCheck(): Promise<void> {
-    if (this.stopped || this.busy || this.initializing || this.recovering) return;
-    if (this.state !== 'ready' && this.state !== 'searching') return;
-    try {
-      await this.refreshNetwork();
-      const registered = this.registration === 'home' || this.registration === 'roaming';
-      if (this.state === 'ready' && !registered) this.setState('searching', `registration ${this.registration}`);
-      if (this.state === 'searching' && registered) this.setState('ready', 'registered');
-    } catch (err) {
-      if (err instanceof AtTimeout || err instanceof AtClosed) void this.recover(`health check: ${(err as Error).message}`);
-    }
-  }
-
-  private urc(line: string): void {
-    const boot = this.o.profile.bootUrcs[0];
-    const rebooted = line === 'RDY' || line.startsWith('^SYSSTART') || (boot !== undefined && line === boot) || line === '+CFUN: 1';
-    // A boot prints several URCs (RDY, +CFUN: 1, ...): the first one counts, the rest are the same boot.
-    const now = this.o.clock.now();
-    if (rebooted && !this.initializing && now - this.lastBootUrcAt > BOOT_SEQUENCE_MS) {
-      this.lastBootUrcAt = now;
-      this.counters.reboots++;
-      if (this.recovering || this.stopped) return;
-      this.log.warn({ urc: line }, 'modem rebooted by itself: initialising again');
-      void this.reinitAfterReboot();
-      return;
-    }
-    const reg = /^\+C(?:E|G)?REG:\s*(\d)\s*$/.exec(line);
-    if (reg && !this.initializing) {
-      const st = REG_STATES[reg[1]!] ?? 'unknown';
-      this.registration = st;
-      if ((st === 'home' || st === 'roaming') && this.state === 'searching') this.setState('ready', 'registered');
-      if (!(st === 'home' || st === 'roaming') && this.state === 'ready') this.setState('searching', `registration ${st}`);
-    }
-  }
-
-  private async reinitAfterReboot(): Promise<void> {
-    this.setState('booting', 'reboot seen');
-    // Boot URCs keep coming for a moment; let the SIM and SMS stack settle before talking.
-    await new Promise((r) => setTimeout(r, Math.min(2000, this.o.profile.bootTimeMs / 4)));
-    try {
-      await this.init();
-    } catch (err) {
-      if (this.state !== 'sim-locked') void this.recover(`after reboot: ${(err as Error).message}`);
-    }
-  }
-
-  /** The escalation ladder; concurrent callers share one run. */
-  recover(reason: string): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.recovering ??= this.runLadder(reason).finally(() => {
-      this.recovering = null;
-    });
-    return this.recovering;
-  }
-
-  private async runLadder(reason: string): Promise<void> {
-    this.counters.recoveries++;
-    this.lastError = reason;
-    this.setState('recovering', reason);
-    const p = this.o.profile;
-    const rungs: Array<[string, () => Promise<void>]> = [
-      ['ESC + AT', async () => {}],
-      ['reopen the port', async () => {
-        await this.o.transport.close().catch(() => {});
-        await this.reopen();
-      }],
-      [p.reset.soft, async () => {
-        await this.cmd(p.reset.soft, p.timeouts.cfun).catch(() => {});
-        await new Promise((r) => setTimeout(r, p.bootTimeMs));
-        if (!this.o.transport.isOpen()) await this.reopen();
-      }],
-    ];
-    if (p.powerKey && this.o.powerKey) {
-      const key = p.powerKey;
-      const pk = this.o.powerKey;
-      rungs.push(['power key', async () => {
-        await this.o.transport.close().catch(() => {});
-        await pk.cycle(key);
-        await new Promise((r) => setTimeout(r, p.bootTimeMs));
-        await this.reopen();
-      }]);
-    }
-    while (!this.stopped) {
-      for (const [name, rung] of rungs) {
-        if (this.stopped) return;
-        try {
-          this.log.warn({ rung: name, reason }, 'modem recovery');
-          await rung();
-          this.initializing = false;
-          await this.init();
-          this.log.info({ rung: name }, 'modem recovered');
-          return;
-        } catch (err) {
-          this.lastError = `${name}: ${(err as Error).message}`;
-          if (this.state === 'sim-locked') return;
-        }
-      }
-      this.setState('failed', this.lastError ?? reason);
-      await new Promise((r) => setTimeout(r, this.o.retryFailedMs ?? 60_000));
-      this.setState('recovering', 'trying again');
-    }
-  }
-
-  /** Reopens the port, waiting for a device that vanished (USB replug, renumbering) to return. */
-  private async reopen(): Promise<void> {
-    let last: Error | null = null;
-    for (let i = 0; i < 10 && !this.stopped; i++) {
-      try {
-        await this.o.transport.open();
-        this.at.attach();
-        return;
-      } catch (err) {
-        last = err as Error;
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** i)));
-      }
-    }
-    throw last ?? new Error('stopped');
-  }
+  // ---- SMS readiness ----------------------------------------------------------------------
 
   /**
-   * Submits one message (all its parts). Parts already accepted (progress) are never sent
-   * again; the concatenation reference is chosen once and saved before the first part goes.
+   * After a reboot the profile's "SMS ready" URC normally says when SMS commands work; where none
+   * comes (first start of a modem up for long, a missed URC) `AT+CPMS?` answers OK once they do.
    */
-  async submit(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
-    if (this.state !== 'ready') throw new SendFailure('unavailable', `modem ${this.id} is ${this.state}`, 'modem not ready');
-    if (!validPhoneNumber(msg.to)) throw new SendFailure('permanent', 'invalid phone number', 'bad number');
-    this.busy = true;
+  private scheduleSmsProbe(ms: number): void {
+    if (this.probeTimer !== null) return;
+    const sinceBoot = this.o.clock.now() - this.lastBootSeenAt;
+    const waitUrc = this.o.profile.smsReadyUrc ? Math.max(0, this.o.profile.smsReadyTimeoutMs - sinceBoot) : 0;
+    this.probeTimer = this.timers.setTimeout(() => {
+      this.probeTimer = null;
+      void this.probeSms();
+    }, Math.max(ms, waitUrc));
+  }
+
+  private async probeSms(): Promise<void> {
+    const s = this.lc;
+    if (s.readiness.sms || !s.readiness.sim || s.name === 'off' || s.name === 'recovering' || s.name === 'failed' || s.name === 'unavailable') return;
     try {
-      const progress = { ...(msg.progress as PartProgress) };
-      const plan = planText(msg.text);
-      if (plan.parts > 1 && progress.concatRef === undefined) {
-        progress.concatRef = randomInt(0, 256);
-        progress.partsSent = [];
-        await ctx.checkpoint({ ...progress });
+      const r = await this.link.command('AT+CPMS?', this.o.profile.timeouts.default);
+      if (r.final === 'OK') {
+        await this.enableSmsRouting();
+        if (!this.lc.readiness.sms) this.dispatch({ type: 'sms-ready', ready: true });
+        return;
       }
-      const remainingMin = (msg.expiresAt - this.o.clock.now()) / 60_000;
-      let pdus;
-      try {
-        pdus = encodeSubmit({ to: msg.to, text: msg.text, validityMinutes: Math.max(5, remainingMin), rejectDuplicates: msg.resend, concatRef: progress.concatRef });
-      } catch (err) {
-        if (err instanceof PduError) throw new SendFailure('permanent', err.message, 'pdu');
-        throw err;
-      }
-      if (msg.resend) this.counters.resends++;
-      const refs: string[] = [];
-      const t = this.o.profile.timeouts;
-      for (const pdu of pdus) {
-        if (progress.partsSent?.includes(pdu.part)) continue;
-        if (ctx.signal.aborted) throw new SendFailure('temporary', 'cancelled', 'aborted');
-        let r: AtResult;
+    } catch {
+      /* probed again below */
+    }
+    this.scheduleSmsProbe(1000);
+  }
+
+  /** `+CNMI` (reports and incoming SMS as URCs) only works once SMS is ready; re-sent after every reboot. */
+  private async enableSmsRouting(): Promise<void> {
+    const r = await this.link.command(this.o.profile.cnmi, this.o.profile.timeouts.default);
+    if (r.final !== 'OK') this.log.warn({ command: this.o.profile.cnmi, answer: r.errorText ?? r.final }, 'AT+CNMI refused: no status reports or incoming SMS as URCs');
+  }
+
+  // ---- recovery -----------------------------------------------------------------------------
+
+  private async runRung(ladder: number, rung: number): Promise<boolean> {
+    const p = this.o.profile;
+    const current = () => this.lc.ladder === ladder && this.lc.name === 'recovering';
+    const answers = async (tries: number): Promise<boolean> => {
+      for (let i = 0; i < tries && current(); i++) {
+        await this.link.raw(ESC).catch(() => {});
         try {
-          r = await this.at.submitPdu(pdu.tpduLength, pdu.hex, { prompt: t.prompt, submit: t.submit, promptDelayMs: this.o.profile.quirks.promptDelayMs });
-        } catch (err) {
-          if ((err instanceof AtTimeout && err.phase === 'submit') || (err instanceof AtClosed && err.afterBody)) {
-            this.counters.ambiguous++;
-            void this.recover('no answer after the message body');
-            throw new SendFailure('ambiguous', `modem ${this.id} did not answer after the message body: it may have been sent`, 'timeout after Ctrl-Z');
-          }
-          void this.recover((err as Error).message);
-          throw new SendFailure('unavailable', `modem ${this.id}: ${(err as Error).message}`, err instanceof AtTimeout ? 'no prompt' : 'port');
+          if ((await this.link.command('AT', 1000)).final === 'OK') return true;
+        } catch {
+          /* try again */
         }
-        if (r.final === 'OK') {
-          const mr = /^\+CMGS:\s*(\d+)/.exec(r.lines.find((l) => l.startsWith('+CMGS:')) ?? '')?.[1] ?? '?';
-          refs.push(`${this.id}:${mr}`);
-          this.counters.parts++;
-          if (pdus.length > 1) {
-            progress.partsSent = [...(progress.partsSent ?? []), pdu.part];
-            await ctx.checkpoint({ ...progress });
-          }
-          continue;
-        }
-        const code = r.code ?? Number.NaN;
-        const cls = r.final === 'CMS' ? classifyCms(code) : r.final === 'CME' ? classifyCme(code) : 'temporary';
-        const label = `${r.final === 'ERROR' ? 'ERROR' : `${r.final} ${Number.isNaN(code) ? r.errorText : code}`}`;
-        if (cls === 'temporary') this.counters.temporaryErrors++;
-        if (cls === 'permanent') this.counters.permanentErrors++;
-        if (cls === 'ambiguous') this.counters.ambiguous++;
-        if (cls === 'modem') void this.recover(`submit answered ${label}`);
-        this.log.warn({ to: maskPhone(msg.to), part: pdu.part, answer: label, class: cls }, 'submit refused');
-        throw new SendFailure(failureKind(cls), `modem ${this.id} answered +${label}${r.errorText && !/^\d+$/.test(r.errorText) ? ` (${r.errorText})` : ''}`, label);
       }
-      this.counters.sent++;
-      return { ok: true, ref: refs.join(',') };
-    } finally {
-      this.busy = false;
+      return false;
+    };
+    const names = ['ESC + AT', 'reopen the port', p.reset.soft, 'power key'];
+    this.log.warn({ rung: names[rung - 1], reason: this.lc.reason }, 'modem recovery');
+    switch (rung) {
+      case 1:
+        return answers(3);
+      case 2:
+        await this.o.transport.close().catch(() => {});
+        if (!current()) return false;
+        try {
+          await this.o.transport.open();
+        } catch (err) {
+          throw new Error(`reopen: ${(err as Error).message}`);
+        }
+        this.link.attach();
+        return answers(3);
+      case 3:
+      case 4: {
+        if (rung === 3) await this.link.command(p.reset.soft, p.timeouts.cfun).catch(() => {});
+        else {
+          await this.o.transport.close().catch(() => {});
+          await this.o.powerKey!.cycle(p.powerKey!);
+        }
+        // A reboot prints its boot URCs and the lifecycle takes it from there (ending this ladder).
+        await this.sleep(p.bootTimeMs);
+        if (!current()) return false;
+        if (!this.o.transport.isOpen()) {
+          await this.o.transport.open();
+          this.link.attach();
+        }
+        return answers(5);
+      }
+    }
+    return false;
+  }
+
+  /** After `+CMS ERROR: 331` (no network): ask, so the lifecycle knows before the next message. */
+  async recheckRegistration(): Promise<void> {
+    await this.checkRegistration(null).catch(() => {});
+  }
+
+  /** The modem did not answer in time: check with one AT whether it still listens. */
+  async probeAlive(reason: string): Promise<void> {
+    try {
+      const r = await this.link.command('AT', Math.min(1000, this.o.profile.timeouts.default));
+      if (r.final === 'OK') return;
+    } catch {
+      /* below */
+    }
+    this.dispatch({ type: 'unresponsive', reason });
+  }
+
+  // ---- health poll --------------------------------------------------------------------------
+
+  private schedulePoll(): void {
+    this.pollTimer = this.timers.setTimeout(() => {
+      this.pollTimer = null;
+      void this.poll().finally(() => {
+        if (this.lc.name !== 'off') this.schedulePoll();
+      });
+    }, this.o.healthPollMs);
+  }
+
+  private async poll(): Promise<void> {
+    const s = this.lc;
+    // Registration changes arrive as URCs at once; the poll refreshes signal and catches a missed one.
+    if ((s.name !== 'ready' && s.name !== 'registering') || this.link.busy || s.init !== null) return;
+    try {
+      await this.checkRegistration(null);
+      await this.refreshSignal(null);
+    } catch (err) {
+      if (err instanceof AtError && err.timedOut) void this.probeAlive(`health check: ${err.message}`);
+    }
+  }
+
+  // ---- URCs ----------------------------------------------------------------------------------
+
+  private urc(text: string, payload?: string): void {
+    const p = this.o.profile;
+    const now = this.o.clock.now();
+    const s = this.lc;
+    const hard = text === 'RDY' || text.startsWith('^SYSSTART') || (p.bootUrcs.includes(text) && !['+CFUN: 1', '+CPIN: READY', 'Call Ready', p.smsReadyUrc].includes(text));
+    const up = s.readiness.sms || s.name === 'ready' || s.name === 'sending';
+    if (hard || (text === '+CFUN: 1' && up)) return this.bootSeen(text, now, hard);
+    if (text.startsWith('+CPIN:')) {
+      if (/READY/.test(text)) {
+        if (s.readiness.sim && s.init === null && up) this.bootSeen(text, now);
+        this.dispatch({ type: 'sim', ready: true });
+      } else this.dispatch({ type: 'sim', ready: false, reason: text });
+      return;
+    }
+    if (p.smsReadyUrc && text === p.smsReadyUrc) {
+      // A second "SMS Ready" without RDY: the modem rebooted unseen (an autobauding SIM800 prints no RDY).
+      if (s.readiness.sms) this.bootSeen(text, now);
+      if (s.readiness.sim || s.init !== null) {
+        void this.enableSmsRouting().then(
+          () => this.dispatch({ type: 'sms-ready', ready: true }),
+          () => this.scheduleSmsProbe(500),
+        );
+      }
+      return;
+    }
+    const reg = /^\+(CREG|CGREG|CEREG):\s*(\d)(?:,|$)/.exec(text);
+    if (reg) return this.dispatch({ type: 'registration', tech: reg[1] as RegTech, status: regStatus(reg[2]!) });
+    if (text.startsWith('+CDS:') && payload) return this.statusReportPdu(payload);
+    if (text.startsWith('+CDSI:')) return this.readStored(text, 'report');
+    if (text.startsWith('+CMTI:')) return this.readStored(text, 'incoming');
+    if (text.startsWith('+CMT:') && payload) return this.deliverPdu(payload);
+    if (text.startsWith('+CUSD:')) return this.ussdAnswer(text);
+  }
+
+  private bootSeen(line: string, now: number, hard = false): void {
+    if (hard || now - this.lastBootSeenAt >= 3000) {
+      this.counters.reboots++;
+      this.log.warn({ urc: line }, 'modem rebooted: the command in flight ends, initialising again');
+    }
+    this.lastBootSeenAt = now;
+    this.dispatch({ type: 'boot-urc', line, at: now, hard });
+  }
+
+  private statusReportPdu(hex: string): void {
+    try {
+      const r = decodeStatusReport(hex);
+      this.counters.reports++;
+      this.emit('report', { ...r, modemId: this.id, receivedAt: this.o.clock.now() } satisfies ModemStatusReport);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'unreadable status report PDU');
+    }
+  }
+
+  private deliverPdu(hex: string): void {
+    try {
+      const d = decodeDeliver(hex);
+      const whole = this.assembler.add(d);
+      if (whole) {
+        this.counters.incoming++;
+        this.log.info({ from: maskPhone(whole.from), parts: whole.parts }, 'SMS received');
+        this.emit('incoming', { modemId: this.id, from: whole.from, text: whole.text, t: whole.t } satisfies ModemIncoming);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'unreadable incoming SMS PDU');
+    }
+  }
+
+  /** `+CMTI: "SM",3` / `+CDSI: "SR",1`: read the stored PDU, then delete it (a full store would stop reception). */
+  private readStored(text: string, kind: 'report' | 'incoming'): void {
+    const m = /^\+CM?D?S?I?:\s*"([A-Z]{2})",\s*(\d{1,5})/.exec(text) ?? /:\s*"([A-Z]{2})",\s*(\d{1,5})/.exec(text);
+    if (!m) return;
+    const mem = m[1]!;
+    const index = Number(m[2]);
+    const t = this.o.profile.timeouts.default;
+    this.background = this.background.then(async () => {
+      try {
+        const other = mem !== 'SM';
+        if (other) await this.link.command(`AT+CPMS="${mem}"`, t);
+        const r = await this.link.command(`AT+CMGR=${index}`, t);
+        const pdu = r.lines.find((l) => /^[0-9A-Fa-f]{10,}$/.test(l));
+        if (r.final === 'OK' && pdu) {
+          if (kind === 'report') this.statusReportPdu(pdu);
+          else this.deliverPdu(pdu);
+        }
+        await this.link.command(`AT+CMGD=${index}`, t);
+        if (other) await this.link.command('AT+CPMS="SM"', t);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, mem, index }, 'reading a stored message failed');
+      }
+    });
+  }
+
+  // ---- USSD ----------------------------------------------------------------------------------
+
+  /** Runs a USSD code and resolves with the network's answer text. */
+  async ussd(code: string, timeoutMs = 30_000): Promise<string> {
+    if (!/^[0-9*#+]{1,32}$/.test(code)) throw new UssdError('a USSD code holds only 0-9 * # + (at most 32)');
+    if (this.lc.name !== 'ready' && this.lc.name !== 'sending') throw new UssdError(`modem ${this.id} is ${this.lc.name}`);
+    if (this.ussdWaiter) throw new UssdError(`modem ${this.id} already waits for a USSD answer`);
+    return new Promise<string>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.ussdWaiter = null;
+        reject(new UssdError(`no USSD answer within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.ussdWaiter = {
+        resolve: (a) => {
+          this.timers.clearTimeout(timer);
+          this.ussdWaiter = null;
+          resolve(a);
+        },
+        reject: (e) => {
+          this.timers.clearTimeout(timer);
+          this.ussdWaiter = null;
+          reject(e);
+        },
+      };
+      this.link.command(`AT+CUSD=1,"${code}",15`, this.o.profile.timeouts.network).then(
+        (r) => {
+          if (r.final !== 'OK') this.ussdWaiter?.reject(new UssdError(`the modem refused the USSD code (${r.errorText ?? r.final})`));
+          // Some firmware answers +CUSD before OK: it is already in r.lines.
+          const early = r.lines.find((l) => l.startsWith('+CUSD:'));
+          if (early) this.ussdAnswer(early);
+        },
+        (err: Error) => this.ussdWaiter?.reject(new UssdError(err.message)),
+      );
+    });
+  }
+
+  private ussdAnswer(line: string): void {
+    const w = this.ussdWaiter;
+    if (!w) return;
+    try {
+      w.resolve(parseCusd(line, this.o.profile.quirks.ussdPacked));
+    } catch (err) {
+      w.reject(err as Error);
     }
   }
 
   /** The modem's clock (network time where the profile enables it), or null when it cannot say. */
   async networkTime(): Promise<number | null> {
-    if (this.o.profile.networkTime === 'none' || this.state !== 'ready') return null;
+    if (this.o.profile.networkTime === 'none' || this.lc.name !== 'ready') return null;
     try {
-      const r = await this.cmd('AT+CCLK?');
+      const r = await this.link.command('AT+CCLK?', this.o.profile.timeouts.default);
       return r.final === 'OK' ? parseCclk(r.lines.find((l) => l.startsWith('+CCLK:')) ?? '') : null;
     } catch {
       return null;
@@ -439,12 +632,17 @@ export class Modem extends EventEmitter {
       id: this.id,
       profile: this.o.profile.id,
       device: this.o.transport.description,
-      state: this.state,
+      state: this.lc.name,
+      since: this.since,
+      sim: this.lc.readiness.sim,
+      smsReady: this.lc.readiness.sms,
       signalDbm: this.signalDbm,
       operator: this.operator,
       registration: this.registration,
       lastError: this.lastError,
       ...this.counters,
+      lateAnswers: this.link.stats.dropped,
+      lateSubmitAcks: this.link.stats.lateSubmitAcks,
     };
   }
 }

@@ -17,6 +17,8 @@ export interface SubmitOptions {
   validityMinutes?: number;
   /** TP-RD: the network drops a resend of a message it already has (same MR and address). */
   rejectDuplicates?: boolean;
+  /** TP-SRR: ask the network for a status report per part. */
+  statusReport?: boolean;
   /** 8-bit concatenation reference, used when the text needs several parts. */
   concatRef?: number;
   messageRef?: number;
@@ -35,8 +37,9 @@ export interface DecodedSubmit {
   to: string;
   international: boolean;
   text: string;
-  encoding: 'gsm7' | 'ucs2';
+  encoding: 'gsm7' | 'ucs2' | '8bit';
   rejectDuplicates: boolean;
+  statusReport: boolean;
   validityMinutes?: number;
   messageRef: number;
   concat?: { ref: number; total: number; seq: number };
@@ -111,7 +114,7 @@ export function vpToMinutes(vp: number): number {
   return (vp - 192) * 7 * 1440;
 }
 
-function encodeAddress(to: string): Buffer {
+export function encodeAddress(to: string): Buffer {
   if (!validPhoneNumber(to)) throw new PduError(`invalid phone number: only an optional + and 1-20 digits are allowed`);
   const international = to.startsWith('+');
   const digits = international ? to.slice(1) : to;
@@ -154,7 +157,7 @@ export function encodeSubmit(o: SubmitOptions): SubmitPdu[] {
       ud = Buffer.concat([udh, body]);
       udl = ud.length;
     }
-    const firstOctet = 0x01 | (o.rejectDuplicates ? 0x04 : 0) | (vp !== null ? 0x10 : 0) | (concat ? 0x40 : 0);
+    const firstOctet = 0x01 | (o.rejectDuplicates ? 0x04 : 0) | (vp !== null ? 0x10 : 0) | (o.statusReport ? 0x20 : 0) | (concat ? 0x40 : 0);
     const tpdu = Buffer.concat([
       Buffer.from([firstOctet, mr & 0xff]),
       address,
@@ -166,6 +169,49 @@ export function encodeSubmit(o: SubmitOptions): SubmitPdu[] {
     out.push({ hex: `00${tpdu.toString('hex').toUpperCase()}`, tpduLength: tpdu.length, part: i + 1, parts });
   }
   return out;
+}
+
+
+/** TP-UD (with its header when TP-UDHI is set): the text and a concatenation header if any. */
+export function decodeUserData(udhi: boolean, dcs: number, udl: number, ud: Buffer): { text: string; concat?: { ref: number; total: number; seq: number }; encoding: 'gsm7' | 'ucs2' | '8bit' } {
+  // DCS 23.038 4: general coding group 00xx: bits 2-3 the alphabet; F0-FF: bit 2.
+  const group = dcs >> 4;
+  const alphabet = group <= 7 ? (dcs >> 2) & 0x03 : group === 0x0f ? (dcs & 0x04 ? 1 : 0) : group === 0x0e ? 2 : 0;
+  const ucs2 = alphabet === 2;
+  const eight = alphabet === 1;
+  let concat: { ref: number; total: number; seq: number } | undefined;
+  let udhLen = 0;
+  if (udhi) {
+    if (ud.length < 1) throw new PduError('UDH missing');
+    udhLen = ud[0]! + 1;
+    if (ud.length < udhLen) throw new PduError('UDH truncated');
+    let k = 1;
+    while (k < udhLen) {
+      const iei = ud[k]!;
+      const len = ud[k + 1] ?? 0;
+      if (iei === 0x00 && len === 3) concat = { ref: ud[k + 2]!, total: ud[k + 3]!, seq: ud[k + 4]! };
+      else if (iei === 0x08 && len === 4) concat = { ref: (ud[k + 2]! << 8) | ud[k + 3]!, total: ud[k + 4]!, seq: ud[k + 5]! };
+      k += 2 + len;
+    }
+  }
+  let text: string;
+  if (eight) {
+    if (udl > ud.length) throw new PduError('user data shorter than UDL');
+    text = ud.subarray(udhLen, udl).toString('latin1');
+  } else if (ucs2) {
+    if (udl > ud.length) throw new PduError('user data shorter than UDL');
+    const body = ud.subarray(udhLen, udl);
+    if (body.length % 2) throw new PduError('odd UCS2 length');
+    text = '';
+    for (let k = 0; k < body.length; k += 2) text += String.fromCharCode(body.readUInt16BE(k));
+  } else {
+    if (Math.ceil((udl * 7) / 8) > ud.length) throw new PduError('user data shorter than UDL');
+    const headerSeptets = Math.ceil((udhLen * 8) / 7);
+    const fill = headerSeptets * 7 - udhLen * 8;
+    const septets = unpackSeptets(ud.subarray(udhLen), udl - headerSeptets, fill);
+    text = decodeGsm7(septets);
+  }
+  return { text, ...(concat ? { concat } : {}), encoding: ucs2 ? 'ucs2' : eight ? '8bit' : 'gsm7' };
 }
 
 export function decodeSubmit(hex: string): DecodedSubmit {
@@ -211,46 +257,20 @@ export function decodeSubmit(hex: string): DecodedSubmit {
   need(1);
   const udl = b[i++]!;
   const ud = b.subarray(i);
-  const udhi = (first & 0x40) !== 0;
-  const ucs2 = (dcs & 0x0c) === 0x08;
-  let concat: DecodedSubmit['concat'];
-  let udhLen = 0;
-  if (udhi) {
-    if (ud.length < 1) throw new PduError('UDH missing');
-    udhLen = ud[0]! + 1;
-    if (ud.length < udhLen) throw new PduError('UDH truncated');
-    let k = 1;
-    while (k < udhLen) {
-      const iei = ud[k]!;
-      const len = ud[k + 1] ?? 0;
-      if (iei === 0x00 && len === 3) concat = { ref: ud[k + 2]!, total: ud[k + 3]!, seq: ud[k + 4]! };
-      else if (iei === 0x08 && len === 4) concat = { ref: (ud[k + 2]! << 8) | ud[k + 3]!, total: ud[k + 4]!, seq: ud[k + 5]! };
-      k += 2 + len;
-    }
-  }
-  let text: string;
-  if (ucs2) {
-    if (udl > ud.length) throw new PduError('user data shorter than UDL');
-    const body = ud.subarray(udhLen, udl);
-    if (body.length % 2) throw new PduError('odd UCS2 length');
-    text = '';
-    for (let k = 0; k < body.length; k += 2) text += String.fromCharCode(body.readUInt16BE(k));
-  } else {
-    if (Math.ceil((udl * 7) / 8) > ud.length) throw new PduError('user data shorter than UDL');
-    const headerSeptets = Math.ceil((udhLen * 8) / 7);
-    const fill = headerSeptets * 7 - udhLen * 8;
-    const septets = unpackSeptets(ud.subarray(udhLen), udl - headerSeptets, fill);
-    text = decodeGsm7(septets);
-  }
+  const { text, concat, encoding } = decodeUserData((first & 0x40) !== 0, dcs, udl, ud);
   const international = ton === 0x91;
   return {
     to: international ? `+${number}` : number,
     international,
     text,
-    encoding: ucs2 ? 'ucs2' : 'gsm7',
+    encoding,
     rejectDuplicates: (first & 0x04) !== 0,
+    statusReport: (first & 0x20) !== 0,
     ...(validityMinutes !== undefined ? { validityMinutes } : {}),
     messageRef,
     ...(concat ? { concat } : {}),
   };
 }
+
+export { decodeAddressField, decodeDeliver, decodeStatusReport, decodeTimestamp, encodeDeliver, encodeStatusReport, reportOutcome } from './pdu-receive.js';
+export type { DecodedDeliver, DecodedStatusReport, ReportOutcome } from './pdu-receive.js';

@@ -1,198 +1,280 @@
-import { SendFailure, type OutgoingSms, type ProviderHealth, type ProviderStatus, type SendContext, type SendOk, type SmsProvider } from '../sms/provider.js';
+import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { Modem } from './modem.js';
-import type { SimulatedModem } from '../sim/modem.js';
-
-interface Job {
-  msg: OutgoingSms;
-  ctx: SendContext;
-  resolve(r: SendOk): void;
-  reject(e: Error): void;
-}
-
-interface Slot {
-  modem: Modem;
-  queue: Job[];
-  working: boolean;
-}
+import { globalTimers, type Timers } from './at-link.js';
+import type { ModemStateName } from './lifecycle.js';
+import type { Modem, ModemIncoming, ModemStatusReport } from './modem.js';
+import { ModemSendError, SubmitTimer, submitMessage, type ModemMessage, type ModemSent } from './submit.js';
+import { UssdError } from './ussd.js';
 
 /**
- * Several modems behind one provider. Each message goes to the ready modem with the least work
- * ahead; a modem that leaves `ready` hands its queue to the others. With no modem ready the
- * pool says `unavailable` at once, so the dispatcher fails over, except during start-up, when
- * messages wait for the first modem to come up.
+ * Layer 5: several modems behind one queue. Every modem that is ready and idle takes the next
+ * message, so N ready modems send at N times one modem's rate and a modem that becomes ready
+ * takes work at once. A message a modem certainly did not send (it rebooted before the body, lost
+ * SMS readiness, had no network) goes back to the front of the queue for another modem, or for
+ * this one once ready; a resend after an unknown outcome prefers another ready modem and waits
+ * for one rather than bouncing as "unavailable" until it expires.
  */
-export class ModemPool implements SmsProvider {
-  private readonly slots: Slot[];
-  /** Jobs waiting for a first modem during start-up. */
-  private waiting: Job[] = [];
-  private startedAt = 0;
-  private stopped = false;
-  /** Start-up ends when a modem first becomes ready: after that, no modem ready means fail over. */
-  private readySeen = false;
-  /** Moving average of one submit, ms: the basis of expectedWaitMs. */
-  private submitMs = 2000;
 
-  /** The simulated modems behind a `simulator` provider (tests and demos inject faults through them). */
-  simulators: SimulatedModem[] = [];
+export interface PoolMessage extends ModemMessage {
+  /** Outbox id: remembers which modem an unknown outcome came from. */
+  id: string;
+}
+
+interface Job {
+  msg: PoolMessage;
+  /** Certain non-sends so far (bounded: a modem that keeps refusing does not loop for ever). */
+  notSent: number;
+  resolve(r: ModemSent): void;
+  reject(e: Error): void;
+  /** When the job stops waiting for a modem that is coming up. */
+  holdUntil: number;
+}
+
+export class PoolUnavailable extends Error {
+  override name = 'PoolUnavailable';
+}
+
+/** States in which a modem is expected to become ready by itself soon. */
+const COMING: ReadonlySet<ModemStateName> = new Set(['booting', 'sim', 'registering', 'recovering']);
+const MAX_NOT_SENT = 4;
+
+export interface PoolOptions {
+  logger: Logger;
+  clock: Clock;
+  timers?: Timers;
+  /** How long messages wait for the first modem after start. */
+  startupGraceMs: number;
+  /** How long a message waits for a modem that is coming back (a reboot, a recovery) before failing over. */
+  outageGraceMs?: number;
+  /** Submit timeout floor (ms); the ceiling is the profile's `timeouts.submit`. */
+  submitFloorMs?: number;
+}
+
+export class ModemPool extends EventEmitter {
+  private readonly queue: Job[] = [];
+  private readonly working = new Set<Modem>();
+  private readonly timersById = new Map<string, SubmitTimer>();
+  /** Outbox id → modem whose answer after the body never came (bounded). */
+  private readonly ambiguousOn = new Map<string, string>();
+  private startedAt = 0;
+  private stopped = true;
+  private readySeen = false;
+  private readonly recoveredListeners: Array<() => void> = [];
+  private readonly timers: Timers;
+  private holdTimer: unknown = null;
+  /** Moving average of one submit, ms: the basis of expectedWaitMs. */
+  submitMs = 2000;
 
   constructor(
     readonly id: string,
-    readonly type: string,
-    modems: Modem[],
-    private readonly o: { logger: Logger; clock: Clock; startupGraceMs: number },
+    readonly modems: Modem[],
+    private readonly o: PoolOptions,
   ) {
-    this.slots = modems.map((modem) => ({ modem, queue: [], working: false }));
-    for (const s of this.slots) {
-      s.modem.on('state', (state: string) => {
-        if (state === 'ready') {
-          const wasDown = this.readySeen && this.ready().length === 1;
-          this.readySeen = true;
-          if (wasDown) for (const l of this.recoveredListeners) l();
-          this.drainWaiting();
-          this.pump(s);
-        } else this.evacuate(s);
-      });
+    super();
+    this.timers = o.timers ?? globalTimers;
+    for (const m of modems) {
+      const timer = new SubmitTimer(o.submitFloorMs ?? m.profile.timeouts.submitFloor, m.profile.timeouts.submit);
+      this.timersById.set(m.id, timer);
+      // A submit that was only slow: its late +CMGS widens the timeout for the next ones.
+      m.link.onLateSubmitAck((ms) => timer.observe(ms));
+      m.on('state', (state: ModemStateName, before: ModemStateName) => this.modemState(m, state, before));
+      m.on('report', (r: ModemStatusReport) => this.emit('report', r));
+      m.on('incoming', (r: ModemIncoming) => this.emit('incoming', r));
     }
   }
 
-  get modems(): Modem[] {
-    return this.slots.map((s) => s.modem);
-  }
-
-  async start(): Promise<void> {
+  start(): void {
     this.startedAt = this.o.clock.now();
-    this.readySeen = false;
     this.stopped = false;
-    for (const s of this.slots) s.modem.start();
+    this.readySeen = false;
+    for (const m of this.modems) m.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const err = new SendFailure('unavailable', 'shutting down', 'stopped');
-    for (const j of this.waiting.splice(0)) j.reject(err);
-    for (const s of this.slots) for (const j of s.queue.splice(0)) j.reject(err);
-    await Promise.all(this.slots.map((s) => s.modem.stop()));
+    if (this.holdTimer !== null) this.timers.clearTimeout(this.holdTimer);
+    const err = new PoolUnavailable('shutting down');
+    for (const j of this.queue.splice(0)) j.reject(err);
+    await Promise.all(this.modems.map((m) => m.stop()));
   }
-
-  private inStartup(): boolean {
-    return !this.readySeen && !this.stopped && this.o.clock.now() - this.startedAt < this.o.startupGraceMs;
-  }
-
-  private ready(): Slot[] {
-    return this.slots.filter((s) => s.modem.state === 'ready');
-  }
-
-  private recoveredListeners: Array<() => void> = [];
 
   onRecovered(listener: () => void): void {
     this.recoveredListeners.push(listener);
+  }
+
+  ready(): Modem[] {
+    return this.modems.filter((m) => m.state === 'ready' || m.state === 'sending');
+  }
+
+  /** Some modem is booting, registering or recovering: it should be ready soon. */
+  coming(): boolean {
+    return this.modems.some((m) => COMING.has(m.state));
+  }
+
+  /** No modem is ready or on its way: off, device missing, SIM locked, recovery failed. */
+  hopeless(): boolean {
+    return this.ready().length === 0 && !this.coming();
+  }
+
+  inStartup(): boolean {
+    return !this.readySeen && !this.stopped && this.coming() && this.o.clock.now() - this.startedAt < this.o.startupGraceMs;
   }
 
   available(): boolean {
     return !this.stopped && this.ready().length > 0;
   }
 
-  private load(s: Slot): number {
-    return s.queue.length + (s.working ? 1 : 0);
-  }
-
+  /** ms until a message handed over now would be submitted, with `ahead` more before it. */
   expectedWaitMs(ahead = 0): number {
-    const ready = this.ready();
-    if (ready.length === 0) return this.inStartup() ? this.o.startupGraceMs : Number.POSITIVE_INFINITY;
-    // Work is spread over the ready modems: the rounds of submits ahead of a new message.
-    const queued = ready.reduce((n, s) => n + this.load(s), 0) + ahead;
-    return Math.floor(queued / ready.length) * this.submitMs;
+    const ready = this.ready().length;
+    if (ready === 0) {
+      if (this.stopped || !this.coming()) return Number.POSITIVE_INFINITY;
+      return this.inStartup() ? this.o.startupGraceMs : (this.o.outageGraceMs ?? 30_000);
+    }
+    const queued = this.queue.length + this.working.size + ahead;
+    return Math.floor(queued / ready) * this.submitMs;
   }
 
-  send(msg: OutgoingSms, ctx: SendContext): Promise<SendOk> {
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  submitTimer(modemId: string): SubmitTimer | undefined {
+    return this.timersById.get(modemId);
+  }
+
+  send(msg: PoolMessage): Promise<ModemSent> {
     return new Promise((resolve, reject) => {
-      const job: Job = { msg, ctx, resolve, reject };
-      ctx.signal.addEventListener('abort', () => this.cancel(job), { once: true });
-      this.assign(job);
+      const job: Job = { msg, notSent: 0, resolve, reject, holdUntil: 0 };
+      msg.signal?.addEventListener('abort', () => this.cancel(job), { once: true });
+      this.enqueue(job, false);
     });
   }
 
   private cancel(job: Job): void {
-    const drop = (list: Job[]) => {
-      const i = list.indexOf(job);
-      if (i >= 0) list.splice(i, 1);
-      return i >= 0;
-    };
-    // Only a job not yet handed to a modem can be withdrawn; one in AT+CMGS must finish.
-    if (drop(this.waiting) || this.slots.some((s) => drop(s.queue))) job.reject(new SendFailure('temporary', 'cancelled before submit', 'aborted'));
+    const i = this.queue.indexOf(job);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    job.reject(new ModemSendError('temporary', 'cancelled before submit', 'aborted'));
   }
 
-  private assign(job: Job): void {
-    if (this.stopped) return job.reject(new SendFailure('unavailable', 'shutting down', 'stopped'));
-    const ready = this.ready();
-    if (ready.length === 0) {
-      if (this.inStartup()) {
-        this.waiting.push(job);
-        // If no modem comes up within the grace, the waiting messages move on to other providers.
-        const left = this.startedAt + this.o.startupGraceMs - this.o.clock.now();
-        setTimeout(() => {
-          if (this.waiting.includes(job)) {
-            this.waiting.splice(this.waiting.indexOf(job), 1);
-            this.assign(job);
-          }
-        }, Math.max(0, left) + 10).unref();
-        return;
+  private enqueue(job: Job, front: boolean): void {
+    if (this.stopped) return job.reject(new PoolUnavailable('shutting down'));
+    const now = this.o.clock.now();
+    if (this.ready().length === 0) {
+      // A resend after an unknown outcome never leaves for another provider while a modem may
+      // come back: it waits (until it expires, when the dispatcher aborts it).
+      if (!job.msg.resend && !this.coming()) return job.reject(new PoolUnavailable(`no modem ready (${this.describe()})`));
+      const grace = this.inStartup() ? this.startedAt + this.o.startupGraceMs : now + (this.o.outageGraceMs ?? 30_000);
+      job.holdUntil = job.msg.resend ? job.msg.expiresAt : Math.min(job.msg.expiresAt, Math.max(job.holdUntil, grace));
+    } else job.holdUntil = job.msg.resend ? job.msg.expiresAt : Math.max(job.holdUntil, now + (this.o.outageGraceMs ?? 30_000));
+    if (front) this.queue.unshift(job);
+    else this.queue.push(job);
+    this.armHold();
+    this.pump();
+  }
+
+  private describe(): string {
+    return this.modems.map((m) => `${m.id} ${m.state}`).join(', ');
+  }
+
+  /** Jobs past their hold time while no modem takes them fail over (the dispatcher tries the next provider). */
+  private armHold(): void {
+    if (this.holdTimer !== null || this.queue.length === 0) return;
+    const next = Math.min(...this.queue.map((j) => j.holdUntil));
+    this.holdTimer = this.timers.setTimeout(() => {
+      this.holdTimer = null;
+      const now = this.o.clock.now();
+      for (const j of [...this.queue]) {
+        if (j.holdUntil > now) continue;
+        this.queue.splice(this.queue.indexOf(j), 1);
+        j.reject(new PoolUnavailable(`no modem became ready in time (${this.describe()})`));
       }
-      const states = this.slots.map((s) => `${s.modem.id} ${s.modem.state}`).join(', ');
-      return job.reject(new SendFailure('unavailable', `no modem ready (${states})`, 'no modem'));
+      this.armHold();
+    }, Math.max(10, next - this.o.clock.now()));
+  }
+
+  private modemState(m: Modem, state: ModemStateName, before: ModemStateName): void {
+    if (state === 'ready' && before !== 'sending') {
+      const wasNone = this.ready().length === 1;
+      if (wasNone && this.readySeen) for (const l of this.recoveredListeners) l();
+      this.readySeen = true;
     }
-    const best = ready.reduce((a, b) => (this.load(b) < this.load(a) ? b : a));
-    best.queue.push(job);
-    this.pump(best);
+    if (!this.stopped && this.ready().length === 0 && !this.coming()) {
+      // Nothing will come back by itself: queued first attempts move on now, resends keep waiting.
+      for (const j of [...this.queue]) {
+        if (j.msg.resend) continue;
+        this.queue.splice(this.queue.indexOf(j), 1);
+        j.reject(new PoolUnavailable(`no modem ready (${this.describe()})`));
+      }
+    }
+    this.pump();
   }
 
-  private drainWaiting(): void {
-    for (const j of this.waiting.splice(0)) this.assign(j);
+  private pump(): void {
+    if (this.stopped) return;
+    for (const m of this.modems) {
+      if (this.queue.length === 0) return;
+      if (m.state !== 'ready' || this.working.has(m)) continue;
+      const othersReady = this.ready().some((x) => x !== m && !this.working.has(x));
+      // A resend prefers a modem other than the one whose answer never came.
+      const i = this.queue.findIndex((j) => this.ambiguousOn.get(j.msg.id) !== m.id || !othersReady);
+      if (i < 0) continue;
+      const job = this.queue.splice(i, 1)[0]!;
+      this.run(m, job);
+    }
   }
 
-  /** A modem left `ready`: its queued (not in-flight) jobs go to the others. */
-  private evacuate(s: Slot): void {
-    const moved = s.queue.splice(0);
-    if (moved.length) this.o.logger.warn({ modem: s.modem.id, moved: moved.length, state: s.modem.state }, 'moving queued messages to other modems');
-    for (const j of moved) this.assign(j);
-  }
-
-  private pump(s: Slot): void {
-    if (s.working || s.modem.state !== 'ready') return;
-    const job = s.queue.shift();
-    if (!job) return;
-    s.working = true;
+  private run(m: Modem, job: Job): void {
+    this.working.add(m);
     const t0 = this.o.clock.now();
-    s.modem.submit(job.msg, job.ctx).then(
-      (r) => {
-        this.submitMs = this.submitMs * 0.8 + Math.max(1, this.o.clock.now() - t0) * 0.2;
-        job.resolve(r);
-      },
-      (e) => job.reject(e),
-    ).finally(() => {
-      s.working = false;
-      if (s.modem.state === 'ready') this.pump(s);
-      else this.evacuate(s);
-    });
+    const timer = this.timersById.get(m.id)!;
+    submitMessage(m, job.msg, timer, () => this.o.clock.now())
+      .then(
+        (r) => {
+          this.submitMs = this.submitMs * 0.8 + Math.max(1, this.o.clock.now() - t0) * 0.2;
+          this.ambiguousOn.delete(job.msg.id);
+          job.resolve(r);
+        },
+        (err: Error) => {
+          if (err instanceof ModemSendError && err.kind === 'not-sent' && !job.msg.signal?.aborted && ++job.notSent < MAX_NOT_SENT && !this.hopeless()) {
+            this.o.logger.info({ modem: m.id, reason: err.message }, 'not sent: back to the front of the pool queue');
+            this.enqueue(job, true);
+            return;
+          }
+          if (err instanceof ModemSendError && err.kind === 'ambiguous') {
+            this.ambiguousOn.set(job.msg.id, m.id);
+            if (this.ambiguousOn.size > 1000) this.ambiguousOn.delete(this.ambiguousOn.keys().next().value!);
+          }
+          job.reject(err);
+        },
+      )
+      .finally(() => {
+        this.working.delete(m);
+        this.pump();
+      });
   }
 
-  status(): ProviderStatus {
+  /** USSD on one modem (by id, or the first ready one). */
+  async ussd(code: string, modemId?: string): Promise<{ modemId: string; answer: string }> {
+    const m = modemId ? this.modems.find((x) => x.id === modemId) : this.ready()[0];
+    if (!m) throw new UssdError(modemId ? `no modem "${modemId}" in ${this.id}` : `no modem of ${this.id} is ready`);
+    return { modemId: m.id, answer: await m.ussd(code) };
+  }
+
+  health(): 'ready' | 'degraded' | 'starting' | 'down' {
     const ready = this.ready().length;
-    let health: ProviderHealth;
-    if (ready === this.slots.length) health = 'ready';
-    else if (ready > 0) health = 'degraded';
-    else health = this.inStartup() ? 'starting' : 'down';
+    if (ready === this.modems.length) return 'ready';
+    if (ready > 0) return 'degraded';
+    return !this.stopped && this.coming() ? 'starting' : 'down';
+  }
+
+  status() {
     return {
-      id: this.id,
-      type: this.type,
-      health,
-      detail: {
-        modems: this.slots.map((s) => ({ ...s.modem.status(), queue: this.load(s) })),
-        waiting: this.waiting.length,
-        submitMs: Math.round(this.submitMs),
-      },
+      modems: this.modems.map((m) => ({ ...m.status(), queue: this.working.has(m) ? 1 : 0, submitTimeoutMs: this.timersById.get(m.id)!.timeoutMs() })),
+      waiting: this.queue.length,
+      submitMs: Math.round(this.submitMs),
     };
   }
 }

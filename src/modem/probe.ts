@@ -1,7 +1,8 @@
 import { readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { silentLogger, type Logger } from '../util/logger.js';
-import { AtChannel, type AtResult } from './at.js';
+import type { Logger } from '../util/logger.js';
+import { AtLink } from './at-link.js';
+import type { AtResult } from './at.js';
 import { csqToDbm } from './modem.js';
 import { listProfiles, loadProfile } from './profile.js';
 import { createTransport } from './transport.js';
@@ -66,7 +67,8 @@ const info = (r: AtResult) => (r.final === 'OK' ? (r.lines.join(' ').trim() || n
 export async function probeModem(device: string, o: { baudRate?: number; timeoutMs?: number; logger?: Logger } = {}): Promise<ProbeResult> {
   const transport = createTransport(device, o.baudRate ?? 115200);
   await transport.open();
-  const at = new AtChannel(transport, { logger: o.logger ?? silentLogger });
+  const at = new AtLink(transport);
+  at.attach();
   const t = o.timeoutMs ?? 3000;
   try {
     let awake = false;

@@ -19,6 +19,13 @@ export const modemProfileSchema = z.object({
   bootUrcs: z.array(z.string().max(100)).default(['RDY']),
   /** The line that says SMS commands will now work (e.g. "SMS Ready"); absent = no wait. */
   smsReadyUrc: z.string().max(100).optional(),
+  /** After a reboot, how long to wait for `smsReadyUrc` before probing with AT+CPMS? instead. */
+  smsReadyTimeoutMs: z.number().int().min(0).max(120_000).default(15_000),
+  /**
+   * New-message indications: mode 2, mt 1 (`+CMTI` for stored SMS), ds 1 (`+CDS` with the status
+   * report PDU). ds 2 (`+CDSI`, stored) where the model prefers it; SIM800 refuses ds 2.
+   */
+  cnmi: z.string().regex(/^AT\+CNMI=[0-9,]{1,20}$/).default('AT+CNMI=2,1,0,1,0'),
   /** ms to wait after power-up / reset before the modem answers AT. */
   bootTimeMs: z.number().int().min(0).max(120_000).default(10_000),
   timeouts: z
@@ -27,8 +34,10 @@ export const modemProfileSchema = z.object({
       default: z.number().int().min(50).max(300_000).default(2_000),
       /** From AT+CMGS=<n> to the `> ` prompt. */
       prompt: z.number().int().min(50).max(300_000).default(5_000),
-      /** From Ctrl-Z to +CMGS/+CMS ERROR: past this the outcome is unknown. */
+      /** From Ctrl-Z to +CMGS/+CMS ERROR: past this the outcome is unknown. The ceiling of the learned submit timeout. */
       submit: z.number().int().min(100).max(600_000).default(60_000),
+      /** The floor of the submit timeout learned from this modem's submit times. */
+      submitFloor: z.number().int().min(100).max(600_000).default(5_000),
       /** Network scans and registration commands (AT+COPS). */
       network: z.number().int().min(100).max(600_000).default(30_000),
       /** AT+CFUN and SIM commands. */
@@ -67,6 +76,8 @@ export const modemProfileSchema = z.object({
       extraUrcs: z.array(z.string().max(50)).default([]),
       /** AT+CMEE=2 (verbose) unsupported: use numeric codes. */
       numericErrorsOnly: z.boolean().default(false),
+      /** USSD strings travel as packed GSM 7-bit hex (Huawei E1xx/E3xx). */
+      ussdPacked: z.boolean().default(false),
     })
     .prefault({}),
   /** Registration command to check: CREG (2G), CEREG (LTE), or both. */

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ModemProfile } from '../modem/profile.js';
-import { decodeSubmit, PduError } from '../modem/pdu.js';
+import { decodeSubmit, encodeDeliver, encodeStatusReport, PduError } from '../modem/pdu.js';
 import type { SimRecord } from './record.js';
 
 /**
@@ -32,6 +32,14 @@ export interface FaultConfig {
   chunkDelayMs: number;
   /** What clears a hang: reopening the port, or only a power cycle. */
   hangClears: 'reopen' | 'power';
+  /** Per submit: the SMS goes out but +CMGS/OK is lost, and the modem is deaf for deafMs. */
+  lostAckRate: number;
+  deafMs: number;
+  /** Per command (not AT+CMGS): the answer comes lateAnswerMs late (after the driver's timeout). */
+  lateAnswerRate: number;
+  lateAnswerMs: number;
+  /** From RDY to "SMS Ready" after a boot; +CREG: 1 comes before it. SMS commands fail with 302 until then. */
+  smsReadyDelayMs: number;
 }
 
 export const NO_FAULTS: FaultConfig = {
@@ -47,6 +55,11 @@ export const NO_FAULTS: FaultConfig = {
   fragmentWrites: false,
   chunkDelayMs: 0,
   hangClears: 'reopen',
+  lostAckRate: 0,
+  deafMs: 10_000,
+  lateAnswerRate: 0,
+  lateAnswerMs: 3000,
+  smsReadyDelayMs: 300,
 };
 
 const TEMPORARY_CMS = [42, 47, 331, 332, 512, 513, 514];
@@ -79,6 +92,12 @@ export interface SimulatedModemOptions {
   now?: () => number;
   /** Called with each command line as it arrives (benchmarks time the driver with it). */
   onCommand?: (line: string) => void;
+  /** Status reports for accepted submits that asked for one (SRR), after this delay; null = none. */
+  reportDelayMs?: number | null;
+  /** Status the reports carry (0 delivered, 0x46 validity expired ...). */
+  reportStatus?: number;
+  /** USSD answers by code; unknown codes get "+CUSD: 4". */
+  ussd?: Record<string, string>;
 }
 
 export interface SimStats {
@@ -91,9 +110,14 @@ export interface SimStats {
   ambiguous: number;
   hangs: number;
   reboots: number;
+  lostAcks: number;
+  lateAnswers: number;
+  reports: number;
+  /** +CMS ERROR: 302 answered because SMS was not ready yet (after a boot). */
+  notReadyErrors: number;
 }
 
-type Mode = 'command' | 'pdu' | 'hung' | 'off';
+type Mode = 'command' | 'pdu' | 'hung' | 'off' | 'deaf';
 
 /** Accepted SMS kept in memory for tests and benchmarks; older ones are only in the record file. */
 const ACCEPTED_KEPT = 5000;
@@ -112,7 +136,19 @@ function indexOfAny(data: string, from: number, set: ReadonlySet<string>): numbe
 
 export class SimulatedModem {
   readonly accepted: SimRecord[] = [];
-  readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0 };
+  readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0, lostAcks: 0, lateAnswers: 0, reports: 0, notReadyErrors: 0 };
+  /** Whether the device exists (false: a HAT unplugged, a USB modem renumbered). */
+  present = true;
+  /** SMS commands work (after "SMS Ready"). */
+  smsReady = true;
+  private cnmi = { mt: 0, ds: 0 };
+  private s7 = 60;
+  private mem1 = 'SM';
+  /** Stored messages per memory ("SM" incoming, "SR" status reports), index → PDU. */
+  readonly store = new Map<string, Map<number, string>>([['SM', new Map()], ['SR', new Map()]]);
+  private storeSize = 30;
+  /** Every submit the network took: MR → recipient, for status reports. */
+  readonly submits: Array<{ mr: number; to: string; t: number; text: string; statusReport: boolean; rejectDuplicates: boolean }> = [];
   private stream: Duplex | null = null;
   private mode: Mode = 'command';
   private input = '';
@@ -134,6 +170,7 @@ export class SimulatedModem {
     this.faults = { ...NO_FAULTS, ...o.faults };
     this.rand = prng(this.faults.seed);
     this.pinOk = !o.simPin;
+    this.smsReady = !o.simPin;
     this.now = o.now ?? Date.now;
   }
 
@@ -155,6 +192,14 @@ export class SimulatedModem {
     });
   }
 
+  /** The device vanishes (USB unplugged, HAT brown-out of the USB hub): the line closes. */
+  unplug(): void {
+    this.present = false;
+    const s = this.stream;
+    this.detach();
+    s?.destroy();
+  }
+
   detach(): void {
     const s = this.stream;
     this.stream = null;
@@ -171,11 +216,77 @@ export class SimulatedModem {
     this.cmgf = 0;
     this.pinOk = !this.o.simPin;
     this.partial.clear();
-    this.later(this.o.bootMs ?? 300, () => {
+    this.smsReady = false;
+    this.cnmi = { mt: 0, ds: 0 };
+    this.mem1 = 'SM';
+    this.bootTimers.forEach((t) => clearTimeout(t));
+    this.bootTimers = [];
+    this.bootLater(this.o.bootMs ?? 300, () => {
       this.mode = 'command';
-      for (const u of this.o.profile.bootUrcs) this.send(`\r\n${u}\r\n`);
-      if (this.o.profile.smsReadyUrc && !this.o.profile.bootUrcs.includes(this.o.profile.smsReadyUrc)) this.send(`\r\n${this.o.profile.smsReadyUrc}\r\n`);
+      const smsUrc = this.o.profile.smsReadyUrc;
+      for (const u of this.o.profile.bootUrcs) if (u !== smsUrc) this.send(`\r\n${u === '+CPIN: READY' && !this.pinOk ? '+CPIN: SIM PIN' : u}\r\n`);
+      // The network registers before SMS is ready: a driver that sends now meets +CMS ERROR: 302.
+      if (this.creg > 0 && this.registered()) this.send(`\r\n+CREG: 1\r\n`);
+      this.bootLater(this.faults.smsReadyDelayMs, () => {
+        if (!this.pinOk) return; // SMS comes up once the PIN is in
+        this.smsReady = true;
+        if (smsUrc) this.send(`\r\n${smsUrc}\r\n`);
+      });
     });
+  }
+
+  private bootTimers: NodeJS.Timeout[] = [];
+  private creg = 0;
+
+  /** Boot steps: a second reboot cancels the first one's later steps. */
+  private bootLater(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.bootTimers = this.bootTimers.filter((x) => x !== t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    this.bootTimers.push(t);
+  }
+
+  /** An SMS arrives from the network: stored with +CMTI (mt 1) or routed with +CMT (mt 2). */
+  deliver(from: string, text: string, t = this.now()): void {
+    for (const pdu of encodeDeliver({ from, text, t, concatRef: Math.floor(this.rand() * 256) })) {
+      if (this.cnmi.mt === 2) {
+        this.send(`\r\n+CMT: ,${pdu.length / 2 - 1}\r\n${pdu}\r\n`);
+        continue;
+      }
+      const index = this.storeMessage('SM', pdu);
+      if (index !== null && this.cnmi.mt === 1) this.send(`\r\n+CMTI: "SM",${index}\r\n`);
+    }
+  }
+
+  /** Stores a PDU; null when the store is full (the message is lost, as on a real SIM). */
+  private storeMessage(mem: string, pdu: string): number | null {
+    const m = this.store.get(mem)!;
+    if (m.size >= this.storeSize) return null;
+    let i = this.o.profile.id === 'sim800' ? 1 : 0;
+    while (m.has(i)) i++;
+    m.set(i, pdu);
+    return i;
+  }
+
+  /** Fills the SIM store (the "full SIM" fault). */
+  fillStore(): void {
+    while (this.storeMessage('SM', encodeDeliver({ from: '+4915100000000', text: 'old', t: this.now() })[0]!) !== null);
+  }
+
+  /** A status report for an accepted submit, as +CDS (ds 1) or stored with +CDSI (ds 2). */
+  report(mr: number, status = this.o.reportStatus ?? 0): void {
+    const sub = [...this.submits].reverse().find((x) => x.mr === mr);
+    if (!sub) return;
+    this.stats.reports++;
+    const pdu = encodeStatusReport({ reference: mr, recipient: sub.to, submittedAt: sub.t, dischargedAt: this.now(), status });
+    if (this.cnmi.ds === 1) return this.send(`\r\n+CDS: ${pdu.length / 2 - 1}\r\n${pdu}\r\n`);
+    if (this.cnmi.ds === 2) {
+      const index = this.storeMessage('SR', pdu);
+      if (index !== null) this.send(`\r\n+CDSI: "SR",${index}\r\n`);
+    }
   }
 
   hang(): void {
@@ -191,8 +302,19 @@ export class SimulatedModem {
 
   loseRegistration(ms: number): void {
     this.lostUntil = this.now() + ms;
-    this.send('\r\n+CREG: 2\r\n');
-    this.later(ms, () => this.send('\r\n+CREG: 1\r\n'));
+    if (this.creg > 0) this.send('\r\n+CREG: 2\r\n');
+    this.later(ms, () => {
+      if (this.creg > 0) this.send('\r\n+CREG: 1\r\n');
+    });
+  }
+
+  /** Stops answering anything for `ms` (what some firmware does after a lost acknowledgement). */
+  deafen(ms: number): void {
+    this.mode = 'deaf';
+    this.input = '';
+    this.later(ms, () => {
+      if (this.mode === 'deaf') this.mode = 'command';
+    });
   }
 
   registered(): boolean {
@@ -216,7 +338,7 @@ export class SimulatedModem {
   /** Output, optionally fragmented and slowed, always in order. */
   private send(text: string): void {
     const stream = this.stream;
-    if (!stream || this.mode === 'off') return;
+    if (!stream || this.mode === 'off' || this.mode === 'deaf') return;
     const chunks: string[] = [];
     if (this.faults.fragmentWrites) {
       let i = 0;
@@ -252,7 +374,7 @@ export class SimulatedModem {
   /** Input from the driver, taken a run of ordinary characters at a time (a PDU is hundreds of them). */
   private receive(data: string): void {
     let i = 0;
-    while (i < data.length && this.mode !== 'off' && this.mode !== 'hung') {
+    while (i < data.length && this.mode !== 'off' && this.mode !== 'hung' && this.mode !== 'deaf') {
       i = this.mode === 'pdu' ? this.receivePdu(data, i) : this.receiveCommand(data, i);
     }
   }
@@ -298,6 +420,18 @@ export class SimulatedModem {
     if (f.rebootRate > 0 && this.rand() < f.rebootRate) return this.reboot();
     if (f.loseRegistrationRate > 0 && this.rand() < f.loseRegistrationRate) this.loseRegistration(f.lostRegistrationMs);
     const up = line.toUpperCase();
+    if (f.lateAnswerRate > 0 && !up.startsWith('AT+CMGS') && this.rand() < f.lateAnswerRate) {
+      // Busy for a while: this answer and everything after it come late, in order.
+      this.stats.lateAnswers++;
+      const ms = f.lateAnswerMs;
+      this.out = this.out.then(() => new Promise((r) => setTimeout(r, ms)));
+    }
+    const smsNotReady = () => {
+      if (this.smsReady) return false;
+      if (up.startsWith('AT+CMGS')) this.stats.notReadyErrors++;
+      this.error('CMS', 302);
+      return true;
+    };
     const p = this.o.profile;
     const ok = (...lines: string[]) => {
       for (const l of lines) this.send(`\r\n${l}\r\n`);
@@ -319,6 +453,7 @@ export class SimulatedModem {
       this.cmee = Number(m[1]);
       return ok();
     }
+    if (up === 'AT+CMEE?') return ok(`+CMEE: ${this.cmee}`);
     if (up === 'AT+CGMI') return ok(p.id.startsWith('ec') ? 'Quectel' : p.id.startsWith('e3') ? 'huawei' : 'SIMCOM_Ltd');
     if (up === 'AT+CGMM') return ok(`${p.id.toUpperCase()}-SIM`);
     if (up === 'AT+CGMR') return ok('Revision:SIM 1.0');
@@ -330,14 +465,61 @@ export class SimulatedModem {
       if (m[1] !== this.o.simPin) return this.error('CME', 16);
       this.pinOk = true;
       ok();
-      if (p.smsReadyUrc) this.later(20, () => this.send(`\r\n${p.smsReadyUrc}\r\n`));
+      this.later(20, () => {
+        this.smsReady = true;
+        if (p.smsReadyUrc) this.send(`\r\n${p.smsReadyUrc}\r\n`);
+      });
       return;
     }
     if ((m = /^AT\+(CREG|CGREG|CEREG)\?$/.exec(up))) {
       if (needSim()) return;
       return ok(`+${m[1]}: 0,${this.registered() ? 1 : 2}`);
     }
-    if (/^AT\+(CREG|CGREG|CEREG)=\d$/.test(up)) return ok();
+    if ((m = /^AT\+(CREG|CGREG|CEREG)=(\d)$/.exec(up))) {
+      if (m[1] === 'CREG') this.creg = Number(m[2]);
+      return ok();
+    }
+    if ((m = /^ATS7=(\d{1,3})(S7\?)?$/.exec(up))) {
+      this.s7 = Number(m[1]);
+      return m[2] ? ok(String(this.s7).padStart(3, '0')) : ok();
+    }
+    if (up === 'ATS7?') return ok(String(this.s7).padStart(3, '0'));
+    if ((m = /^AT\+CNMI=(\d),(\d),(\d),(\d),(\d)$/.exec(up))) {
+      if (smsNotReady()) return;
+      const ds = Number(m[4]);
+      if (ds === 2 && p.id === 'sim800') return this.error('CMS', 303);
+      this.cnmi = { mt: Number(m[2]), ds };
+      return ok();
+    }
+    if (up === 'AT+CPMS?') {
+      if (smsNotReady()) return;
+      const sm = this.store.get('SM')!.size;
+      return ok(`+CPMS: "${this.mem1}",${this.store.get(this.mem1)!.size},${this.storeSize},"SM",${sm},${this.storeSize},"SM",${sm},${this.storeSize}`);
+    }
+    if ((m = /^AT\+CPMS="(SM|SR|ME|MT)"/.exec(up))) {
+      if (smsNotReady()) return;
+      this.mem1 = m[1] === 'SR' ? 'SR' : 'SM';
+      return ok(`+CPMS: ${this.store.get(this.mem1)!.size},${this.storeSize},${this.store.get('SM')!.size},${this.storeSize}`);
+    }
+    if ((m = /^AT\+CMGR=(\d{1,3})$/.exec(up))) {
+      if (smsNotReady()) return;
+      const pdu = this.store.get(this.mem1)!.get(Number(m[1]));
+      if (pdu === undefined) return this.error('CMS', 321);
+      return ok(`+CMGR: 0,,${pdu.length / 2 - 1}`, pdu);
+    }
+    if ((m = /^AT\+CMGD=(\d{1,3})(?:,(\d))?$/.exec(up))) {
+      if (smsNotReady()) return;
+      if (m[2] && m[2] !== '0') this.store.get(this.mem1)!.clear();
+      else this.store.get(this.mem1)!.delete(Number(m[1]));
+      return ok();
+    }
+    if ((m = /^AT\+CUSD=1,"([0-9*#+]{1,32})"(?:,(\d+))?$/.exec(up))) {
+      if (needSim()) return;
+      ok();
+      const answer = this.o.ussd?.[m[1]!];
+      this.later(50, () => this.send(answer === undefined ? '\r\n+CUSD: 4\r\n' : `\r\n+CUSD: 0,"${answer.replaceAll('"', "'")}",15\r\n`));
+      return;
+    }
     if (up === 'AT+COPS?') return needSim() ? undefined : ok(this.registered() ? '+COPS: 0,0,"SimNet",7' : '+COPS: 0');
     if (up === 'AT+CSQ') return ok(this.registered() ? '+CSQ: 21,0' : '+CSQ: 99,99');
     if ((m = /^AT\+CMGF=([01])$/.exec(up))) {
@@ -346,7 +528,7 @@ export class SimulatedModem {
     }
     if (up === 'AT+CMGF?') return ok(`+CMGF: ${this.cmgf}`);
     if (up === 'AT+CSCA?') return ok('+CSCA: "+491710760000",145');
-    if (up.startsWith('AT+CSMS') || up.startsWith('AT+CNMI') || up.startsWith('AT+CPMS') || up.startsWith('AT+CSCS') || up.startsWith('AT+CLTS') || up.startsWith('AT+CTZU') || up.startsWith('AT+CIURC') || up.startsWith('AT+IFC') || up.startsWith('AT+QURCCFG') || up.startsWith('AT^CURC') || up.startsWith('AT+CNMP')) return ok();
+    if (up.startsWith('AT+CSMS') || up.startsWith('AT+CSCS') || up.startsWith('AT+CLTS') || up.startsWith('AT+CTZU') || up.startsWith('AT+CIURC') || up.startsWith('AT+IFC') || up.startsWith('AT+QURCCFG') || up.startsWith('AT^CURC') || up.startsWith('AT+CNMP')) return ok();
     if (up === 'AT+CFUN?') return ok('+CFUN: 1');
     if (up === 'AT+CFUN=1,1' || up === 'AT+CFUN=1,1,0' || up === 'AT+CRESET') {
       ok();
@@ -360,6 +542,7 @@ export class SimulatedModem {
     }
     if ((m = /^AT\+CMGS=(\d{1,3})$/.exec(up))) {
       if (needSim()) return;
+      if (smsNotReady()) return;
       if (this.cmgf !== 0) return this.error('CMS', 302);
       if (!this.registered()) return this.error('CMS', 331);
       this.pduLength = Number(m[1]);
@@ -393,23 +576,35 @@ export class SimulatedModem {
       return this.later(this.o.submitMs ?? 0, () => this.error('CMS', 21));
     }
     const ambiguous = f.ambiguousRate > 0 && this.rand() < f.ambiguousRate;
+    const lostAck = !ambiguous && f.lostAckRate > 0 && this.rand() < f.lostAckRate;
+    const bootAt = this.stats.reboots;
     this.later(this.o.submitMs ?? 0, () => {
-      if (this.mode === 'off') return; // rebooted meanwhile: the message was lost with the modem's RAM
-      this.accept(decoded);
+      // Rebooted meanwhile: the message was lost with the modem's RAM.
+      if (this.mode === 'off' || this.stats.reboots !== bootAt) return;
+      const mr = this.mr;
+      this.mr = (this.mr + 1) % 256;
+      this.accept(decoded, mr);
       if (ambiguous) {
         this.stats.ambiguous++;
         return; // gone out, but the answer never comes
       }
-      const mr = this.mr;
-      this.mr = (this.mr + 1) % 256;
+      if (lostAck) {
+        this.stats.lostAcks++;
+        this.deafen(f.deafMs);
+        return;
+      }
       this.send(`\r\n+CMGS: ${mr}\r\n`);
       this.final('OK');
     });
   }
 
-  private accept(d: ReturnType<typeof decodeSubmit>): void {
+  private accept(d: ReturnType<typeof decodeSubmit>, mr: number): void {
     this.stats.accepted++;
     const t = this.now();
+    this.submits.push({ mr, to: d.to, t, text: d.text, statusReport: d.statusReport, rejectDuplicates: d.rejectDuplicates });
+    if (this.submits.length > 512) this.submits.shift();
+    const delay = this.o.reportDelayMs;
+    if (d.statusReport && delay !== null && delay !== undefined) this.later(delay, () => this.report(mr));
     if (!d.concat || d.concat.total <= 1) return this.recordOne({ t, to: d.to, text: d.text, modem: this.o.id });
     const key = `${d.to}/${d.concat.ref}/${d.concat.total}`;
     const entry = this.partial.get(key) ?? { total: d.concat.total, parts: new Map<number, string>() };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCclk } from '../../src/modem/network-time.js';
-import type { ModemPool } from '../../src/modem/pool.js';
+import type { ModemProvider } from '../../src/sms/providers/modem.js';
 import { createModemProvider } from '../../src/sms/providers/modem.js';
 import { simulatorProviderSchema } from '../../src/config/schema.js';
 import { checkTime } from '../../src/time-keeper.js';
@@ -16,22 +16,23 @@ describe('network time', () => {
     expect(parseCclk('garbage')).toBeNull();
   });
 
-  let pool: ModemPool | null = null;
+  let pool: ModemProvider | null = null;
   afterEach(async () => {
     await pool?.stop();
     pool = null;
   });
 
   async function poolWithModemClockAhead(ms: number) {
-    pool = createModemProvider(simulatorProviderSchema.parse({ id: 'sim', type: 'simulator', profile: 'sim800', submitMs: 10 }), { logger: silentLogger, dataDir: tempDir() });
-    (pool.simulators[0] as unknown as { now: () => number }).now = () => Date.now() + ms;
-    await pool.start();
+    const p = createModemProvider(simulatorProviderSchema.parse({ id: 'sim', type: 'simulator', profile: 'sim800', submitMs: 10 }), { logger: silentLogger, dataDir: tempDir() });
+    pool = p;
+    (p.simulators[0] as unknown as { now: () => number }).now = () => Date.now() + ms;
+    await p.start();
     const end = Date.now() + 10_000;
-    while (!pool.available()) {
+    while (!p.available()) {
       if (Date.now() > end) throw new Error('modem not ready');
       await new Promise((r) => setTimeout(r, 20));
     }
-    return pool;
+    return p;
   }
 
   it('without NTP, a modem whose network time differs by an hour sets the time source', async () => {

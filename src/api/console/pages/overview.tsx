@@ -29,6 +29,8 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
                 <div><span class="l">delivered</span><b class="big" id="c-dlv">{st.counters.delivered}</b></div>
                 <div><span class="l">undelivered</span><b class="big" id="c-undlv">{st.counters.undelivered}</b></div>
                 <div><span class="l">expired / failed</span><b class="big">{st.counters.expired + st.counters.failed}</b></div>
+                <div><span class="l">delivered</span><b class="big">{st.counters.delivered}</b></div>
+                <div><span class="l">undelivered</span><b class="big">{st.counters.undelivered}</b></div>
               </div>
             </section>
             <section class="card" aria-labelledby="e-h">

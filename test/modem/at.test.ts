@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AtError, AtLink } from '../../src/modem/at-link.js';
+import { finalCode, initialAtState, responsePrefix, resyncLine, RESYNC_TIMEOUT_MS, step, type AtCommand, type AtEffect, type AtState } from '../../src/modem/at.js';
+import type { Transport } from '../../src/modem/transport.js';
+
+const cmd = (id: number, line: string, extra: Partial<AtCommand> = {}): AtCommand => ({ id, line, timeoutMs: 1000, ...extra });
+
+/** Runs inputs through the pure machine; returns the final state and every effect. */
+function run(state: AtState, ...inputs: Parameters<typeof step>[1][]): { state: AtState; effects: AtEffect[] } {
+  const effects: AtEffect[] = [];
+  for (const i of inputs) {
+    const r = step(state, i);
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects };
+}
+
+describe('AT command machine (pure transitions)', () => {
+  it('idle → response: writes the command with CR and arms its timer; info lines then OK settle it', () => {
+    const r = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CSQ') });
+    expect(r.state.kind).toBe('response');
+    expect(r.effects).toEqual([{ type: 'write', data: 'AT+CSQ\r' }, { type: 'arm', id: 1, ms: 1000 }]);
+    const d = run(r.state, { type: 'line', text: 'AT+CSQ' }, { type: 'line', text: '+CSQ: 21,0' }, { type: 'line', text: 'OK' });
+    expect(d.state).toEqual({ kind: 'idle', dirty: false, marker: 20 });
+    expect(d.effects).toEqual([{ type: 'disarm' }, { type: 'done', id: 1, result: { final: 'OK', lines: ['+CSQ: 21,0'] } }]);
+  });
+
+  it('final result codes: ERROR, +CME and +CMS with numbers or verbose texts', () => {
+    expect(finalCode('ERROR', 'AT')).toEqual({ final: 'ERROR' });
+    expect(finalCode('+CME ERROR: 11', 'AT+CPIN?')).toEqual({ final: 'CME', code: 11, errorText: '11' });
+    expect(finalCode('+CMS ERROR: Congestion', 'AT+CMGS=1')).toEqual({ final: 'CMS', code: 42, errorText: 'Congestion' });
+    expect(finalCode('+CMS ERROR: no such text', 'AT')!.code).toBeNaN();
+    expect(finalCode('0', 'ATE0')).toEqual({ final: 'OK' });
+    expect(finalCode('4', 'ATV1')).toEqual({ final: 'ERROR' });
+    expect(finalCode('0', 'AT+CSQ')).toBeNull();
+    expect(finalCode('OKAY', 'AT')).toBeNull();
+    expect(responsePrefix('AT+CREG?')).toBe('+CREG');
+    expect(responsePrefix('at^curc=0')).toBe('^CURC');
+    expect(responsePrefix('ATE0')).toBeNull();
+  });
+
+  it('a URC with the command\'s own prefix is its answer; any other URC is passed on, also mid-response', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CREG?') }).state;
+    const r = run(s, { type: 'urc', text: '+CMTI: "SM",1' }, { type: 'urc', text: '+CREG: 2,1' }, { type: 'line', text: 'OK' });
+    expect(r.effects).toContainEqual({ type: 'urc', text: '+CMTI: "SM",1' });
+    expect(r.effects).toContainEqual({ type: 'done', id: 1, result: { final: 'OK', lines: ['+CREG: 2,1'] } });
+    const idle = run(initialAtState, { type: 'urc', text: '+CDS: 25', payload: '00' });
+    expect(idle.effects).toEqual([{ type: 'urc', text: '+CDS: 25', payload: '00' }]);
+  });
+
+  it('submit: prompt → body with Ctrl-Z and the submit timer → +CMGS and OK', () => {
+    const c = cmd(7, 'AT+CMGS=12', { body: 'ABCD', submitTimeoutMs: 5000 });
+    const r = run(initialAtState, { type: 'send', cmd: c }, { type: 'line', text: 'AT+CMGS=12' }, { type: 'prompt' });
+    expect(r.state.kind).toBe('body');
+    expect(r.effects.slice(2)).toEqual([{ type: 'write', data: 'ABCD\u001a' }, { type: 'arm', id: 7, ms: 5000 }]);
+    const d = run(r.state, { type: 'line', text: 'ABCD' }, { type: 'urc', text: '+CMGS: 5' }, { type: 'line', text: 'OK' });
+    expect(d.effects.at(-1)).toEqual({ type: 'done', id: 7, result: { final: 'OK', lines: ['+CMGS: 5'] } });
+  });
+
+  it('an error instead of the prompt settles the submit (nothing was sent); a stray prompt is dropped', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(2, 'AT+CMGS=12', { body: 'AB' }) }).state;
+    const r = run(s, { type: 'line', text: 'noise' }, { type: 'line', text: '+CMS ERROR: 302' });
+    expect(r.effects).toContainEqual({ type: 'dropped', text: 'noise' });
+    expect(r.effects.at(-1)).toMatchObject({ type: 'done', id: 2, result: { final: 'CMS', code: 302 } });
+    expect(run(initialAtState, { type: 'prompt' }).effects).toEqual([{ type: 'dropped', text: '> ' }]);
+  });
+
+  it('timeouts: response, prompt (ESC written: leave the prompt) and submit (ambiguous); all leave the line dirty', () => {
+    const a = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CSQ') }, { type: 'timeout', id: 1 });
+    expect(a.state).toEqual({ kind: 'idle', dirty: true, marker: 20 });
+    expect(a.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'response' } });
+    const p = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'timeout', id: 1 });
+    expect(p.effects.slice(-2)).toEqual([{ type: 'write', data: '\u001b' }, { type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'prompt' } }]);
+    const b = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'prompt' }, { type: 'timeout', id: 1 });
+    expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'submit' } });
+  });
+
+  it('a timer of an earlier command is ignored (identity), as is a timeout while idle', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(2, 'AT') }).state;
+    expect(run(s, { type: 'timeout', id: 1 }).state).toBe(s);
+    expect(run(initialAtState, { type: 'timeout', id: 1 }).state).toBe(initialAtState);
+  });
+
+  it('dirty line: the next command waits behind a marked resync; the late answer is dropped, not taken as its result', () => {
+    const dirty: AtState = { kind: 'idle', dirty: true, marker: 20 };
+    const r = run(dirty, { type: 'send', cmd: cmd(5, 'AT+CMGF=0') });
+    expect(r.effects).toEqual([{ type: 'write', data: `${resyncLine(21)}\r` }, { type: 'arm', id: -21, ms: RESYNC_TIMEOUT_MS }]);
+    expect(resyncLine(21)).toBe('ATS7=21S7?');
+    // The late answer of the timed-out AT+CSQ, then the resync's echo of 21, then its OK.
+    const d = run(r.state, { type: 'line', text: '+CSQ: 21,0' }, { type: 'line', text: 'OK' }, { type: 'line', text: 'ATS7=21S7?' }, { type: 'line', text: '021' }, { type: 'line', text: 'OK' });
+    expect(d.effects.filter((e) => e.type === 'dropped')).toEqual([{ type: 'dropped', text: '+CSQ: 21,0' }, { type: 'dropped', text: 'OK' }]);
+    expect(d.state.kind).toBe('response');
+    expect(d.effects.slice(-3)).toEqual([{ type: 'disarm' }, { type: 'write', data: 'AT+CMGF=0\r' }, { type: 'arm', id: 5, ms: 1000 }]);
+    const done = run(d.state, { type: 'line', text: 'OK' });
+    expect(done.effects.at(-1)).toEqual({ type: 'done', id: 5, result: { final: 'OK', lines: [] } });
+    expect(done.state).toEqual({ kind: 'idle', dirty: false, marker: 21 });
+  });
+
+  it('between marker and final, non-final lines are dropped; a wrong number is not the marker', () => {
+    const s: AtState = { kind: 'resyncing', marker: 30, seen: false, next: cmd(1, 'AT'), timerId: -30 };
+    const r = run(s, { type: 'line', text: '031x' }, { type: 'line', text: '29' }, { type: 'line', text: '30' }, { type: 'line', text: 'junk' });
+    expect(r.state).toMatchObject({ kind: 'resyncing', seen: true });
+    expect(r.effects).toEqual([{ type: 'dropped', text: '031x' }, { type: 'dropped', text: '29' }, { type: 'dropped', text: 'junk' }]);
+  });
+
+  it('a resync that times out fails the command waiting behind it; the line stays dirty; stale resync timers are ignored', () => {
+    const s: AtState = { kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 };
+    expect(run(s, { type: 'timeout', id: -29 }).state).toBe(s);
+    const r = run(s, { type: 'timeout', id: -30 });
+    expect(r.state).toEqual({ kind: 'idle', dirty: true, marker: 30 });
+    expect(r.effects).toEqual([{ type: 'fail', id: 4, failure: { reason: 'timeout', phase: 'response' } }]);
+  });
+
+  it('markers cycle through 20..219', () => {
+    const r = run({ kind: 'idle', dirty: true, marker: 219 }, { type: 'send', cmd: cmd(1, 'AT') });
+    expect(r.state).toMatchObject({ marker: 20 });
+  });
+
+  it('abort (reboot, closed port) ends the command in flight at once, saying whether the body was written', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(3, 'AT+CMGS=1', { body: 'AA' }) }).state;
+    expect(run(s, { type: 'abort', cause: 'rebooted' }).effects.at(-1)).toEqual({ type: 'fail', id: 3, failure: { reason: 'aborted', cause: 'rebooted', afterBody: false } });
+    const b = run(s, { type: 'prompt' }, { type: 'abort', cause: 'rebooted' });
+    expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 3, failure: { reason: 'aborted', cause: 'rebooted', afterBody: true } });
+    expect(b.state).toEqual({ kind: 'idle', dirty: true, marker: 20 });
+    const rs = run({ kind: 'resyncing', marker: 22, seen: false, next: cmd(9, 'AT'), timerId: -22 }, { type: 'abort', cause: 'x' });
+    expect(rs.effects.at(-1)).toMatchObject({ type: 'fail', id: 9 });
+    expect(run(initialAtState, { type: 'abort', cause: 'x' }).effects).toEqual([]);
+  });
+
+  it('reset (fresh boot, reopened port) cleans an idle dirty line; busy states are left alone', () => {
+    expect(run({ kind: 'idle', dirty: true, marker: 25 }, { type: 'reset' }).state).toEqual({ kind: 'idle', dirty: false, marker: 25 });
+    const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT') }).state;
+    expect(run(s, { type: 'reset' }).state).toBe(s);
+  });
+
+  it('one command at a time: send while busy is a programming error', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT') }).state;
+    expect(() => step(s, { type: 'send', cmd: cmd(2, 'AT') })).toThrow(/one command at a time/);
+  });
+
+  it('lines while idle are dropped', () => {
+    expect(run(initialAtState, { type: 'line', text: 'OK' }).effects).toEqual([{ type: 'dropped', text: 'OK' }]);
+  });
+});
+
+/** A transport whose far end is the test: it sees what the driver writes and answers with bytes. */
+class ScriptedTransport implements Transport {
+  readonly description = 'scripted';
+  readonly events = new EventEmitter();
+  readonly written: string[] = [];
+  open = async () => {};
+  close = async () => {};
+  isOpen = () => true;
+  async write(data: string | Buffer): Promise<void> {
+    this.written.push(String(data));
+  }
+  reply(bytes: string): void {
+    this.events.emit('data', Buffer.from(bytes, 'latin1'));
+  }
+}
+
+describe('AtLink runner on scripted bytes, fake time', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('row "AT+CSQ times out, its answer comes late": the late +CSQ / OK never becomes the next command\'s result', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t);
+    link.attach();
+    const csq = link.command('AT+CSQ', 500).catch((e: AtError) => e);
+    await vi.advanceTimersByTimeAsync(500);
+    const err = await csq;
+    expect(err).toBeInstanceOf(AtError);
+    expect((err as AtError).timedOut).toBe(true);
+    const cmgf = link.command('AT+CMGF=0', 500);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written.at(-1)).toBe('ATS7=21S7?\r');
+    t.reply('\r\n+CSQ: 21,0\r\n\r\nOK\r\n');
+    t.reply('\r\n021\r\n\r\nOK\r\n');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written.at(-1)).toBe('AT+CMGF=0\r');
+    t.reply('\r\nOK\r\n');
+    expect(await cmgf).toEqual({ final: 'OK', lines: [] });
+    expect(link.stats.dropped).toBe(2);
+  });
+
+  it('commands queue: one in flight, in order; URCs reach the handler meanwhile', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t);
+    link.attach();
+    const urcs: string[] = [];
+    link.onUrc((u) => urcs.push(u));
+    const a = link.command('AT', 500);
+    const b = link.command('ATE0', 500);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written).toEqual(['AT\r']);
+    expect(link.busy).toBe(true);
+    t.reply('\r\nRING\r\nOK\r\n');
+    await a;
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written).toEqual(['AT\r', 'ATE0\r']);
+    t.reply('OK\r\n');
+    await b;
+    expect(urcs).toEqual(['RING']);
+    expect(link.busy).toBe(false);
+  });
+
+  it('a late +CMGS after a submit timed out is counted: that message did go out', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t);
+    link.attach();
+    const late: number[] = [];
+    link.onLateSubmitAck((ms) => late.push(ms));
+    const s = link.submit(3, '0011', { promptMs: 500, submitMs: 800 }).catch((e: AtError) => e);
+    t.reply('\r\n> ');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written.at(-1)).toBe('0011\u001a');
+    await vi.advanceTimersByTimeAsync(800);
+    const e = (await s) as AtError;
+    expect(e.ambiguous).toBe(true);
+    expect(e.message).toMatch(/answer after the message body/);
+    const next = link.command('AT', 500);
+    await vi.advanceTimersByTimeAsync(1);
+    t.reply('\r\n+CMGS: 4\r\n\r\nOK\r\n\r\n021\r\n\r\nOK\r\n');
+    await vi.advanceTimersByTimeAsync(1);
+    t.reply('OK\r\n');
+    await next;
+    expect(link.stats.lateSubmitAcks).toBe(1);
+    // The real submit time (801 ms of fake time) goes to the submit timer.
+    expect(late).toEqual([802]);
+  });
+
+  it('abort ends the command in flight and the queued ones at once; a closed port does the same', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t);
+    link.attach();
+    const a = link.command('AT+COPS?', 60_000).catch((e: AtError) => e);
+    const b = link.command('AT', 60_000).catch((e: AtError) => e);
+    link.abort('modem rebooted (RDY)');
+    expect(((await a) as AtError).message).toMatch(/ended: modem rebooted/);
+    expect(((await b) as AtError).failure).toEqual({ reason: 'aborted', cause: 'modem rebooted (RDY)', afterBody: false });
+    const c = link.command('AT', 60_000).catch((e: AtError) => e);
+    await vi.advanceTimersByTimeAsync(1);
+    t.events.emit('close');
+    expect(((await c) as AtError).message).toMatch(/port closed/);
+  });
+
+  it('a write that fails aborts the command; the submit rejects non-hex bodies', async () => {
+    const t = new ScriptedTransport();
+    t.write = async () => {
+      throw new Error('EIO');
+    };
+    const link = new AtLink(t);
+    link.attach();
+    await expect(link.command('AT', 500)).rejects.toThrow(/write failed: EIO/);
+    await expect(link.submit(1, 'XYZ\r', { promptMs: 1, submitMs: 1 })).rejects.toThrow(/hex only/);
+  });
+
+  it('hides the SIM PIN in error messages', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t);
+    link.attach();
+    const e = link.command('AT+CPIN="1234"', 100).catch((x: Error) => x);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(((await e) as Error).message).not.toContain('1234');
+  });
+});

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The tests of src/modem/'s pure parts (framer, AT machine, lifecycle, PDU codec, USSD), for
+ * mutation testing: `npx stryker run stryker.modem.config.json`. Fast and timer-free (the wire
+ * tests in them use fake time), so every mutant runs all of them.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/modem/framer.test.ts', 'test/modem/at.test.ts', 'test/modem/lifecycle.test.ts', 'test/modem/pdu.test.ts', 'test/modem/pdu-receive.test.ts', 'test/modem/ussd.test.ts'],
+    // The byte-level wire rows in lifecycle.test.ts drive the whole driver: they belong to npm test.
+    testNamePattern: '^(?!lifecycle on the wire)',
+    testTimeout: 30_000,
+  },
+});
