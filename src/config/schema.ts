@@ -301,26 +301,25 @@ export const configSchema = z
             z.literal('auto'),
             z
               .object({
-                cert: z.string().min(1).max(1024).describe('PEM certificate file; the chain may follow the leaf in the same file.'),
-                key: z.string().min(1).max(1024).describe('PEM private key file of that certificate (keep it mode 0600).'),
+                cert: z.string().min(1).max(1024).describe('PEM certificate file: the leaf first, then its chain (served with it).'),
+                key: z.string().min(1).max(1024).describe('PEM private key file of the certificate (unencrypted, readable by the service user).'),
               })
               .strict(),
           ])
           .optional()
           .describe(
-            'HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/, or {cert, key} PEM files. Re-read on SIGHUP. Absent: plain HTTP.',
+            'HTTPS on this port (then it speaks HTTPS only, TLS 1.2+): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/ (kept, so clients can pin it; `smsotpd tls show` prints its fingerprint), or { "cert", "key" } PEM files. Re-read on SIGHUP (systemctl reload). Absent: plain HTTP.',
           ),
       })
       .prefault({}),
-    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
     console: z
       .object({
         idleMinutes: z.number().min(1).max(24 * 60).default(15).describe('Minutes without a request after which a console session ends.'),
-        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, however active.'),
-        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at once; the oldest ends when a new login would exceed it.'),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, active or not.'),
+        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at most; a new login beyond ends the oldest.'),
       })
       .prefault({})
-      .describe('The web console at `/`: session lifetimes (idle and absolute) and how many at once.'),
+      .describe('The web console at `/`: session lifetimes and how many at once.'),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
     trustedProxies: z.array(z.string().max(64)).max(64).default([]),
