@@ -9,7 +9,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 
 // The status page grew into the console: its overview shows the counts, Messages the states.
-describe.skipIf(!haveChromium)('console Messages: delivery states in headless Chromium', () => {
+describe.skipIf(!haveChromium)('console: delivery counts on the overview, states in Messages, in headless Chromium', () => {
   let h: Harness;
   let server: Server;
   let base: string;
