@@ -49,7 +49,11 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     daemon.stderr!.on('data', (d) => (stderr += d));
     await waitFor(async () => {
       try {
-        return (await fetch(`${base}/healthz`)).status === 200 ? true : undefined;
+        // Read the body: an unread one keeps the socket out of the pool until some GC, and undici
+        // then reuses it after the daemon's 5 s keep-alive closed it ("other side closed").
+        const r = await fetch(`${base}/healthz`);
+        await r.arrayBuffer();
+        return r.status === 200 ? true : undefined;
       } catch {
         return undefined;
       }

@@ -139,3 +139,52 @@ describe('directory config', () => {
     expect(c.resolvers.corp).toMatchObject({ START_TLS: true, NOREFERRALS: true, TLS_VERIFY: true, CACHE_TIMEOUT: 120, TIMEOUT: 5, SIZELIMIT: 500, UIDTYPE: 'DN' });
   });
 });
+
+/** AD's attributes on OpenLDAP (a test schema): userAccountControl and a binary objectGUID. */
+describe.skipIf(!!slapdMissing)('AD-like accounts: objectGUID ids, userAccountControl disabled', () => {
+  let s: Slapd;
+  let h: Harness;
+  let root: Client;
+  const ALICE = '00112233-4455-6677-8899-aabbccddeeff';
+  const MALLORY = 'f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f';
+  beforeAll(async () => {
+    s = await startSlapd({
+      users: [
+        { uid: 'alice', password: 'alice-pw', mobile: ['+491701111111'], uac: 512, guid: ALICE },
+        { uid: 'mallory', password: 'mallory-pw', mobile: ['+491702222222'], uac: 514, guid: MALLORY },
+      ],
+      groups: { 'vpn-users': [`uid=alice,${PEOPLE}`, `uid=mallory,${PEOPLE}`] },
+    });
+    root = new Client({ url: s.url });
+    await root.bind(ROOT_DN, ROOT_PW);
+    h = await makeHarness({
+      resolvers: { ad: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'objectGUID', CACHE_TIMEOUT: 0 } },
+      // walk: OpenLDAP has no in-chain rule (auto would pick inChain for objectGUID).
+      realms: { corp: { resolvers: ['ad'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900, nested: 'walk' } } },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await h?.close();
+    await root?.unbind();
+    await s?.destroy();
+  });
+
+  it('binds tokens to the GUID string, finds the user by its binary value, skips a disabled account, disables a token when the account is disabled', async () => {
+    const u = await h.core.deps.directory.find('alice', 'corp');
+    expect(u).toMatchObject({ uid: ALICE, disabled: false });
+    expect((await h.core.deps.directory.findById(ALICE, 'corp'))?.login).toBe('alice');
+    expect((await h.core.deps.directory.find('mallory', 'corp'))?.disabled).toBe(true);
+
+    const first = await h.core.deps.autoEnroll.sync('corp');
+    expect(first.actions.map((a) => `${a.action} ${a.user}`)).toEqual(['enroll alice']);
+    const token = Object.values(h.store.data.tokens)[0]!;
+    expect(token.user).toBe(ALICE);
+    const login = await h.call('POST', '/validate/check', { user: 'alice@corp', pass: 'alice-pw' });
+    expect(login.body.result.authentication).toBe('CHALLENGE');
+
+    await root.modify(`uid=alice,${PEOPLE}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['514'] }) }));
+    const second = await h.core.deps.autoEnroll.sync('corp');
+    expect(second.actions).toMatchObject([{ action: 'disable', user: 'alice', serial: token.serial, reason: 'account disabled in the directory' }]);
+    expect(h.store.get('tokens', token.serial)!.active).toBe(false);
+  });
+});

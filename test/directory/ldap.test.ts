@@ -183,6 +183,15 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
     expect(await d.find('nobody', 'mixed')).toBeNull();
   });
 
+  it('the console sees the directory realms with their health, and searches them (metacharacters literal)', async () => {
+    const realms = h.core.deps.realms!;
+    expect(realms.list().find((r) => r.name === 'corp')).toMatchObject({ kind: 'directory', resolvers: ['corp'], health: { ok: true } });
+    expect((await realms.search!('corp', 'ali', 10)).map((u) => u.login)).toEqual(['alice']);
+    expect((await realms.search!('corp', 'Bak', 10)).map((u) => u.login)).toEqual(['robert']); // bob, renamed, is still a Baker
+    expect((await realms.search!('corp', '*', 10)).map((u) => u.login)).toEqual(['a*b']);
+    expect(await realms.search!('corp', ')(uid=', 10)).toEqual([]);
+  });
+
   it('the metrics name the resolver and say it is up', async () => {
     const text = await (await h.core.app.request('/metrics')).text();
     expect(text).toMatch(/smsotpd_directory_up\{resolver="corp"\} 1/);

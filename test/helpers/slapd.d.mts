@@ -20,6 +20,10 @@ export interface TestUser {
   outside?: boolean;
   /** Not matched by a resolver filter on employeeType=staff. */
   robot?: boolean;
+  /** AD's userAccountControl (514 = disabled), from the test schema's AD attributes. */
+  uac?: number;
+  /** AD's objectGUID in its string form; stored as AD stores it (16 bytes, mixed endian). */
+  guid?: string;
 }
 export declare const DEFAULT_USERS: TestUser[];
 export declare function freePort(): Promise<number>;

@@ -77,6 +77,10 @@ function ldif(users, groups) {
     for (const m of u.mobile ?? []) lines.push(`mobile: ${m}`);
     lines.push(`mail: ${u.uid.replace(/[^a-z]/g, '')}@example.test`);
     lines.push(`employeeType: ${u.robot ? 'robot' : 'staff'}`);
+    if (u.uac !== undefined || u.guid !== undefined) lines.push('objectClass: smsotpdAdUser');
+    if (u.uac !== undefined) lines.push(`userAccountControl: ${u.uac}`);
+    // objectGUID as AD stores it: 16 bytes, the first three groups little-endian.
+    if (u.guid !== undefined) lines.push(`objectGUID:: ${guidBytes(u.guid).toString('base64')}`);
     e.push(lines.join('\n'));
   }
   for (const [cn, members] of Object.entries(groups)) {
@@ -84,6 +88,17 @@ function ldif(users, groups) {
   }
   return `${e.join('\n\n')}\n`;
 }
+
+function guidBytes(guid) {
+  const b = Buffer.from(guid.replace(/-/g, ''), 'hex');
+  return Buffer.from([3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((i) => b[i]));
+}
+
+/** Two attributes of Active Directory, so AD's account flags and binary ids can be tested on OpenLDAP. */
+const AD_SCHEMA = `attributetype ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.2 NAME 'objectGUID' EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
+objectclass ( 1.3.6.1.4.1.99999.1.1 NAME 'smsotpdAdUser' AUXILIARY MAY ( userAccountControl $ objectGUID ) )
+`;
 
 function makeCerts(dir) {
   const f = (n) => path.join(dir, n);
@@ -112,12 +127,14 @@ export async function startSlapd(opts = {}) {
   mkdirSync(db);
   const certs = makeCerts(dir);
   const conf = path.join(dir, 'slapd.conf');
+  writeFileSync(path.join(dir, 'ad.schema'), AD_SCHEMA);
   writeFileSync(
     conf,
     [
       'include /etc/ldap/schema/core.schema',
       'include /etc/ldap/schema/cosine.schema',
       'include /etc/ldap/schema/inetorgperson.schema',
+      `include ${path.join(dir, 'ad.schema')}`,
       `pidfile ${path.join(dir, 'slapd.pid')}`,
       `argsfile ${path.join(dir, 'slapd.args')}`,
       'modulepath /usr/lib/ldap',

@@ -8,8 +8,8 @@ import { ReportingProvider } from '../../helpers/reporting-provider.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 
-// The status page grew into the console (src/api/console/): its overview shows the same counts.
-describe.skipIf(!haveChromium)('console overview: delivery counts in headless Chromium', () => {
+// The status page grew into the console: its overview shows the counts, Messages the states.
+describe.skipIf(!haveChromium)('console: delivery counts on the overview, states in Messages, in headless Chromium', () => {
   let h: Harness;
   let server: Server;
   let base: string;
@@ -51,6 +51,12 @@ describe.skipIf(!haveChromium)('console overview: delivery counts in headless Ch
       expect(await page.textContent('#c-undlv')).toBe('1');
       expect(await page.getAttribute('#recent .pill:text-is("delivered")', 'class')).toBe('pill ok');
       expect(await page.getAttribute('#recent .pill:text-is("undelivered")', 'class')).toBe('pill bad');
+      await page.getByRole('link', { name: 'Messages', exact: true }).click();
+      expect(await page.getAttribute('.pill:text-is("delivered")', 'class')).toBe('pill ok');
+      expect(await page.getAttribute('.pill:text-is("undelivered")', 'class')).toBe('pill bad');
+      await page.selectOption('select[name=state]', 'undelivered');
+      await page.locator('form:has(select[name=state]) button[type=submit]').first().click();
+      expect(await page.locator('tbody .pill').allTextContents()).toEqual(['undelivered']);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
