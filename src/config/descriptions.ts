@@ -7,8 +7,6 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   listen: 'Where the HTTP API and the console listen.',
   'listen.host': 'Address to bind. The default serves only this machine; use the LAN address (or 0.0.0.0) to serve the network.',
   'listen.port': 'TCP port; 0 picks a free one (tests).',
-  'console.idleMinutes': 'Minutes without a request after which a console session ends.',
-  'console.maxSessions': 'Console sessions at once; the oldest ends when a new login would exceed it.',
   dataDir:
     "Directory for everything the daemon keeps: the state file, the encryption key (mode 0600), the audit log, the simulated modem's record. A relative path is resolved against the working directory.",
   trustedProxies:
