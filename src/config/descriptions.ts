@@ -7,6 +7,8 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   listen: 'Where the HTTP API and the console listen.',
   'listen.host': 'Address to bind. The default serves only this machine; use the LAN address (or 0.0.0.0) to serve the network.',
   'listen.port': 'TCP port; 0 picks a free one (tests).',
+  'console.idleMinutes': 'Minutes without a request after which a console session ends.',
+  'console.maxSessions': 'Console sessions at once; the oldest ends when a new login would exceed it.',
   dataDir:
     "Directory for everything the daemon keeps: the state file, the encryption key (mode 0600), the audit log, the simulated modem's record. A relative path is resolved against the working directory.",
   trustedProxies:
@@ -25,7 +27,7 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'token.countWindow':
     'How many earlier counters a replayed OTP is recognised in, to answer "wrong otp value. previous otp used again" as privacyIDEA does (is_previous_otp).',
   'token.hashlib': "HMAC hash of new tokens' HOTP (privacyIDEA's hashlib); per token with hashlib in POST /token/init.",
-  'token.defaultRealm': 'Realm of users given without one (`user` instead of `user@realm`).',
+  'token.defaultRealm': 'Older name of the top-level `defaultRealm` (the realm of users given without one), still honoured when that is unset.',
   'token.challengeText': "Message returned with a challenge (privacyIDEA's challenge text), shown to the user by the client.",
 
   auth: 'Admin authentication.',

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeHarness, type Harness } from '../helpers/harness.js';
 import { ReportingProvider } from '../helpers/reporting-provider.js';
+import { ConsoleClient } from './console/client.js';
 
 const X = '+4917612345678';
 let h: Harness;
@@ -62,6 +63,20 @@ describe('GET /sms/<id> with delivery reports', () => {
     expect(text).toContain('smsotpd_sms_reports_requested_total 1');
     expect(text).toContain('smsotpd_sms_delivery_outcomes_total{outcome="delivered"} 1');
     expect(text).toMatch(/smsotpd_sms_queued_to_delivered_seconds_count 1\n/);
+  });
+
+  it("the console's overview counts delivered and undelivered messages", async () => {
+    const auth = await setup();
+    for (const phone of [X, '+4915199988877']) await h.call('POST', '/sms/send', { phone, text: 'hello' }, { headers: auth });
+    await pool.waitForSent(2);
+    pool.report({ reference: 0, recipient: pool.sent[0]!.msg.to });
+    pool.report({ reference: 1, recipient: pool.sent[1]!.msg.to, outcome: 'undelivered', status: 0x46 });
+    await waitFor(() => (h.core.deps.dispatcher.delivery.counters.delivered + h.core.deps.dispatcher.delivery.counters.undelivered === 2 ? true : undefined));
+    const browser = new ConsoleClient(h);
+    await browser.login();
+    const page = (await browser.get('/')).text;
+    expect(page).toMatch(/<span class="l">delivered<\/span><b class="big">1<\/b>/);
+    expect(page).toMatch(/<span class="l">undelivered<\/span><b class="big">1<\/b>/);
   });
 
   it('an unmatched report shows in the metrics', async () => {

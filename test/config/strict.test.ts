@@ -206,6 +206,34 @@ describe('did you mean', () => {
     expect(editDistance('', 'abc')).toBe(3);
   });
 
+  it('allows one edit up to 4 letters, two up to 8, three beyond', () => {
+    expect(didYouMean('abcd', ['abxy'])).toEqual([]);
+    expect(didYouMean('abcd', ['abcx'])).toEqual(['abcx']);
+    expect(didYouMean('abcde', ['abxye'])).toEqual(['abxye']);
+    expect(didYouMean('abcdefgh', ['abxyefgh'])).toEqual(['abxyefgh']);
+    expect(didYouMean('abcdefgh', ['xyzdefgh'])).toEqual([]);
+    expect(didYouMean('abcdefghi', ['xyzdefghi'])).toEqual(['xyzdefghi']);
+    expect(didYouMean('abcdefghi', ['wxyzefghi'])).toEqual([]);
+  });
+
+  it('orders by distance, then by candidate order, and returns at most `max`', () => {
+    expect(didYouMean('abcd', ['abcx', 'abcd'])).toEqual(['abcd']);
+    expect(didYouMean('abcd', ['abcx', 'abcd'], 5)).toEqual(['abcd', 'abcx']);
+    expect(didYouMean('ab', ['ax', 'ay'], 5)).toEqual(['ax', 'ay']);
+    expect(didYouMean('ab', ['ay', 'ax'], 5)).toEqual(['ay', 'ax']);
+    expect(didYouMean('ab', ['ax', 'ay'])).toEqual(['ax']);
+  });
+
+  it('measures insertions, deletions, substitutions and swaps exactly', () => {
+    expect(editDistance('abc', '')).toBe(3);
+    expect(editDistance('ab', 'ba')).toBe(1);
+    expect(editDistance('abcdef', 'badcfe')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('ca', 'abc')).toBe(3);
+    expect(editDistance('abc', 'abc')).toBe(0);
+    expect(editDistance('abc', 'abxc')).toBe(1);
+  });
+
   it('suggests nothing far away, and the closest first', () => {
     expect(didYouMean('wibble', ['listen', 'token', 'sms'])).toEqual([]);
     expect(didYouMean('smss', ['sms', 'smsc'], 2)).toEqual(['sms', 'smsc']);

@@ -267,3 +267,53 @@ describe('AtLink runner on scripted bytes, fake time', () => {
     expect(((await e) as Error).message).not.toContain('1234');
   });
 });
+
+describe('AT machine edges', () => {
+  it('prefixes and finals are anchored; verbose error texts are trimmed', () => {
+    expect(responsePrefix('XAT+CSQ')).toBeNull();
+    expect(finalCode('0', 'XATE0')).toBeNull();
+    expect(finalCode('4', 'ATE0')).toEqual({ final: 'ERROR' });
+    expect(finalCode('x+CME ERROR: 3', 'AT')).toBeNull();
+    expect(finalCode('+CME ERROR:3 ', 'AT')).toEqual({ final: 'CME', code: 3, errorText: '3' });
+    expect(finalCode('x+CMS ERROR: 3', 'AT')).toBeNull();
+    expect(finalCode('+CMS ERROR:  302 ', 'AT')).toEqual({ final: 'CMS', code: 302, errorText: '302' });
+  });
+
+  it('resync: a final before the marker is dropped; "+CMS ERROR" and "ERROR" after the marker end it too; 0023 is no marker', () => {
+    const s: AtState = { kind: 'resyncing', marker: 23, seen: false, next: cmd(1, 'AT'), timerId: -23 };
+    const a = run(s, { type: 'line', text: 'ERROR' }, { type: 'line', text: 'x23' }, { type: 'line', text: '0023' }, { type: 'line', text: '23' }, { type: 'line', text: '+CME ERROR: 4' });
+    expect(a.state.kind).toBe('response');
+    expect(a.effects.filter((e) => e.type === 'dropped').map((e) => (e as { text: string }).text)).toEqual(['ERROR', 'x23', '0023']);
+    expect(run({ ...s, seen: true }, { type: 'line', text: 'ERROR' }).state.kind).toBe('response');
+    expect(run({ ...s, seen: true }, { type: 'line', text: 'OKAY' }).state.kind).toBe('resyncing');
+  });
+
+  it('a URC that only shares the first letters is not the answer; the URC payload rides along', () => {
+    const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGR=1') }).state;
+    const r = run(s, { type: 'urc', text: '+CMGRX: 1' }, { type: 'urc', text: '+CMT: ,3', payload: 'AB' });
+    expect(r.effects).toEqual([{ type: 'urc', text: '+CMGRX: 1' }, { type: 'urc', text: '+CMT: ,3', payload: 'AB' }]);
+    const own = run(s, { type: 'urc', text: '+cmgr: 0,,3', payload: 'PDU' }, { type: 'line', text: 'OK' });
+    expect(own.effects.at(-1)).toEqual({ type: 'done', id: 1, result: { final: 'OK', lines: ['+cmgr: 0,,3', 'PDU'] } });
+    const noPrefix = run(initialAtState, { type: 'send', cmd: cmd(2, 'ATI') }).state;
+    expect(run(noPrefix, { type: 'urc', text: 'RING' }).effects).toEqual([{ type: 'urc', text: 'RING' }]);
+  });
+
+  it('a response timeout writes no ESC; the body echo is ignored only when it is the body', () => {
+    const r = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT') }, { type: 'timeout', id: 1 });
+    expect(r.effects.filter((e) => e.type === 'write')).toHaveLength(1);
+    const b = run(initialAtState, { type: 'send', cmd: cmd(2, 'AT+CMGS=1', { body: 'ABCD' }) }, { type: 'prompt' }, { type: 'line', text: '> ABCD' }, { type: 'line', text: 'ABCDX' }, { type: 'line', text: 'OK' });
+    expect(b.effects.at(-1)).toEqual({ type: 'done', id: 2, result: { final: 'OK', lines: ['ABCDX'] } });
+    expect(run(initialAtState, { type: 'reset' }).effects).toEqual([]);
+    const busy = run(initialAtState, { type: 'send', cmd: cmd(3, 'AT') }).state;
+    expect(run(busy, { type: 'reset' }).effects).toEqual([]);
+    expect(run(busy, { type: 'timeout', id: 9 }).effects).toEqual([]);
+    expect(run({ kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 }, { type: 'timeout', id: 1 }).effects).toEqual([]);
+    expect(run({ kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 }, { type: 'line', text: 'ATS7=30S7?' }).effects).toEqual([]);
+    expect(run(initialAtState, { type: 'timeout', id: 1 }).effects).toEqual([]);
+    const prompt = run(initialAtState, { type: 'send', cmd: cmd(5, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: '+CMS ERROR: 331' });
+    expect(prompt.state).toEqual({ kind: 'idle', dirty: false, marker: 20 });
+    expect(run(initialAtState, { type: 'send', cmd: cmd(6, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: 'AT+CMGS=1' }).effects.slice(2)).toEqual([]);
+    const abort = run(initialAtState, { type: 'send', cmd: cmd(7, 'AT') }, { type: 'abort', cause: 'c' });
+    expect(abort.effects.slice(2)).toEqual([{ type: 'disarm' }, { type: 'fail', id: 7, failure: { reason: 'aborted', cause: 'c', afterBody: false } }]);
+  });
+});

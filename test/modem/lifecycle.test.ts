@@ -164,6 +164,94 @@ describe('lifecycle transitions (pure)', () => {
   });
 });
 
+describe('lifecycle transition edges', () => {
+  const booting = run(base, { type: 'start' }, { type: 'port-opened' }).state; // init 1 runs
+
+  it('a wish for a checking init while one runs is remembered as check; a boot wish is never downgraded', () => {
+    const checking = run(booting, { type: 'port-opened' }).state;
+    expect(checking).toMatchObject({ init: 1, initWanted: 'check' });
+    const next = run(checking, { type: 'init-done', gen: 1 });
+    expect(next.effects).toEqual([{ do: 'init', gen: 2, from: 'check' }]);
+    expect(next.state).toMatchObject({ init: 2, initWanted: null });
+    const boot = run(booting, { type: 'boot-urc', line: 'RDY', at: 10_000, hard: true }, { type: 'port-opened' }).state;
+    expect(boot.initWanted).toBe('boot');
+  });
+
+  it('names during an init: booting until the SIM is known, sim stays sim, then registering', () => {
+    expect(booting.name).toBe('booting');
+    expect(run({ ...booting, name: 'sim' }, { type: 'registration', tech: 'CREG', status: 'home' }).state.name).toBe('sim');
+    expect(run(booting, { type: 'sim', ready: true }).state.name).toBe('registering');
+    // Without an init: no SIM → sim.
+    expect(run({ ...ready, readiness: { ...ready.readiness } }, { type: 'sim', ready: false }).state).toMatchObject({ name: 'sim', reason: 'SIM not ready', readiness: { sim: false, sms: false, registration: {} } });
+    expect(run(ready, { type: 'sim', ready: true }).state.readiness).toEqual(ready.readiness);
+  });
+
+  it('these states are kept as they are by readiness events', () => {
+    for (const name of ['unavailable', 'sim-locked', 'recovering', 'failed'] as const) {
+      const s = { ...ready, name, init: null };
+      expect(run(s, { type: 'registration', tech: 'CREG', status: 'home' }).state.name, name).toBe(name);
+      expect(run(s, { type: 'sms-ready', ready: true }).state.name, name).toBe(name);
+      expect(run(s, { type: 'unresponsive', reason: 'x' }).state, name).toBe(s);
+    }
+    expect(run({ ...ready, name: 'off' }, { type: 'unresponsive', reason: 'x' }).state.name).toBe('off');
+  });
+
+  it('reasons and counters: rebooted (line), initialisation failed: ..., registration <status>; ladder generations move on', () => {
+    const r = run(ready, { type: 'boot-urc', line: '^SYSSTART', at: 50_000, hard: true }).state;
+    expect(r).toMatchObject({ reason: 'rebooted (^SYSSTART)', sending: false, ladder: ready.ladder + 1, rung: 0 });
+    const f = run(booting, { type: 'init-failed', gen: 1, reason: 'no answer to AT' }).state;
+    expect(f).toMatchObject({ reason: 'initialisation failed: no answer to AT', ladder: booting.ladder + 1, sending: false });
+    expect(run(ready, { type: 'registration', tech: 'CREG', status: 'denied' }).state.reason).toBe('registration denied');
+    // Registration changes that do not lose it leave the reason alone.
+    expect(run(ready, { type: 'registration', tech: 'CEREG', status: 'searching' }).state.reason).toBe(ready.reason);
+    const stopped = run(ready, { type: 'submit-start' }, { type: 'stop' }).state;
+    expect(stopped).toMatchObject({ sending: false, ladder: ready.ladder + 1, init: null, initWanted: null });
+    const closed = run(ready, { type: 'submit-start' }, { type: 'port-closed', reason: 'gone' }).state;
+    expect(closed).toMatchObject({ sending: false, reason: 'gone', readiness: { sim: false, sms: false, registration: {} } });
+    expect(run(base, { type: 'start' }, { type: 'port-missing', reason: 'ENOENT' }).state).toMatchObject({ reason: 'ENOENT', readiness: { sim: false } });
+    const locked = run(ready, { type: 'sim-locked', reason: 'PUK' }).state;
+    expect(locked).toMatchObject({ name: 'sim-locked', reason: 'PUK', readiness: { sim: false, sms: true } });
+  });
+
+  it('boot URCs exactly BOOT_SEQUENCE_MS apart are two boots; the time of each is kept', () => {
+    const r1 = run(ready, { type: 'boot-urc', line: '+CFUN: 1', at: 100_000 }).state;
+    const same = run(r1, { type: 'boot-urc', line: '+CFUN: 1', at: 100_000 + BOOT_SEQUENCE_MS - 1 });
+    expect(same.state.lastBootAt).toBe(100_000 + BOOT_SEQUENCE_MS - 1);
+    expect(same.effects).toEqual([]);
+    expect(run(r1, { type: 'boot-urc', line: '+CFUN: 1', at: 100_000 + BOOT_SEQUENCE_MS }).effects[0]).toMatchObject({ do: 'abort-commands' });
+  });
+
+  it('init-done: from booting/sim/registering/recovering to registering (then ready when all is known); a probe only when the SIM is ready and SMS not', () => {
+    for (const name of ['booting', 'sim', 'registering', 'recovering'] as const) {
+      const s = { ...booting, name, readiness: { sim: true, registration: { CREG: 'home' as const }, sms: true } };
+      const r = run(s, { type: 'init-done', gen: 1 });
+      expect(r.state.name, name).toBe('ready');
+      expect(r.state.reason, name).toBeNull();
+      expect(r.effects, name).toEqual([]);
+    }
+    const noSim = run({ ...booting, readiness: { sim: false, registration: {}, sms: false } }, { type: 'init-done', gen: 1 });
+    expect(noSim.effects).toEqual([]);
+    expect(run({ ...booting, name: 'sim-locked' }, { type: 'init-done', gen: 1 }).state.name).toBe('sim-locked');
+  });
+
+  it('a rung that fails keeps the previous reason when it gives none; retry from failed keeps the reason', () => {
+    const rec = run(ready, { type: 'unresponsive', reason: 'no answer' }).state;
+    const r2 = run(rec, { type: 'rung-done', ladder: rec.ladder, ok: false });
+    expect(r2.state).toMatchObject({ rung: 2, reason: 'no answer' });
+    const r3 = run(r2.state, { type: 'rung-done', ladder: rec.ladder, ok: false, reason: 'reopen: ENOENT' });
+    expect(r3.state).toMatchObject({ rung: 3, reason: 'reopen: ENOENT' });
+    const failed = run(r3.state, { type: 'rung-done', ladder: rec.ladder, ok: false }).state;
+    expect(failed).toMatchObject({ name: 'failed', reason: 'reopen: ENOENT' });
+    const again = run(failed, { type: 'retry' });
+    expect(again.state).toMatchObject({ reason: 'reopen: ENOENT', ladder: failed.ladder + 1 });
+    expect(again.effects).toEqual([{ do: 'rung', ladder: failed.ladder + 1, rung: 1 }]);
+    expect(run({ ...failed, reason: null }, { type: 'retry' }).state.reason).toBe('trying again');
+    expect(run({ ...rec, name: 'ready' }, { type: 'rung-done', ladder: rec.ladder, ok: true }).state.name).toBe('ready');
+    const back = run(rec, { type: 'rung-done', ladder: rec.ladder, ok: true }).state;
+    expect(back.rung).toBe(0);
+  });
+});
+
 describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
   let rig: SimRig | null = null;
   beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));

@@ -115,3 +115,29 @@ describe('incoming parts joined', () => {
     expect(a.pending).toBe(64);
   });
 });
+
+describe('receive codec edges', () => {
+  it('encodeDeliver splits GSM-7 past 160 (153 per part) and UCS2 past 70 (67); upper-case hex; empty text is one part', () => {
+    const t = Date.UTC(2026, 0, 1);
+    expect(encodeDeliver({ from: '+1', text: 'x'.repeat(160), t })).toHaveLength(1);
+    const two = encodeDeliver({ from: '+1', text: 'x'.repeat(161), t, concatRef: 1 }).map(decodeDeliver);
+    expect(two.map((d) => d.text.length)).toEqual([153, 8]);
+    expect(encodeDeliver({ from: '+1', text: 'ж'.repeat(70), t })).toHaveLength(1);
+    expect(encodeDeliver({ from: '+1', text: 'ж'.repeat(71), t, concatRef: 1 }).map((p) => decodeDeliver(p).text.length)).toEqual([67, 4]);
+    expect(encodeDeliver({ from: '+1', text: '', t })).toHaveLength(1);
+    const [p] = encodeDeliver({ from: '+1', text: 'a', t });
+    expect(p).toBe(p!.toUpperCase());
+    expect(encodeStatusReport({ reference: 1, recipient: '+1', submittedAt: t, dischargedAt: t, status: 0 })).toMatch(/^[0-9A-F]+$/);
+    expect(decodeDeliver(p!.toLowerCase()).text).toBe('a');
+  });
+
+  it('recipient digits A-C and * # pass; other letters are refused; a partial hex string is not hex', () => {
+    // RA with 4 semi-octets "12A3": BCD 21 3A.
+    const base = '0006010481213A' + '62214001020340' + '62214001025340' + '00';
+    expect(decodeStatusReport(base).recipient).toBe('12A3');
+    expect(() => decodeStatusReport(base.replace('213A', '213D'))).toThrow('address holds non-digits');
+    expect(() => decodeStatusReport(`x${base}`)).toThrow('PDU is not hex');
+    expect(() => decodeStatusReport(`${base}x`)).toThrow('PDU is not hex');
+    expect(() => decodeStatusReport(`${base}0`)).toThrow('PDU is not hex');
+  });
+});

@@ -26,3 +26,22 @@ describe('USSD answers (+CUSD)', () => {
     expect(() => parseCusd('nonsense')).toThrow(UssdError);
   });
 });
+
+describe('USSD answer edges', () => {
+  it('hex-looking text is text unless UCS2 or packed; a 7-octet packed answer drops its padding "@"; a real "@" stays', () => {
+    expect(parseCusd('+CUSD: 0,"00410042",15')).toBe('00410042');
+    expect(parseCusd('+CUSD: 0,"Text"')).toBe('Text');
+    expect(parseCusd('+CUSD: 0,"not hex",72')).toBe('not hex');
+    expect(parseCusd('+CUSD: 0,"0041",8')).toBe('A');
+    expect(parseCusd('+CUSD: 0,"0041",17')).toBe('A');
+    expect(parseCusd('+CUSD: 0,"004100",72')).toBe('A');
+    const seven = packSeptets(encodeGsm7('1234567')!).toString('hex');
+    expect(seven.length / 2).toBe(7);
+    expect(parseCusd(`+CUSD: 0,"${seven}",15`, true)).toBe('1234567');
+    const at = packSeptets(encodeGsm7('ab@')!).toString('hex');
+    expect(parseCusd(`+CUSD: 0,"${at}",15`, true)).toBe('ab@');
+    expect(parseCusd(`+CUSD:0,"x"`)).toBe('x');
+    expect(() => parseCusd('x +CUSD: 0,"y"')).toThrow('unreadable USSD answer: x +CUSD: 0,"y"');
+    expect(new UssdError('e').name).toBe('UssdError');
+  });
+});
