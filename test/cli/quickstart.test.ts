@@ -4,13 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { tempDir } from '../helpers/harness.js';
-
-// A new connection per request: between two requests the CLI runs for seconds, and on a busy
-// machine a kept-alive socket could be reused just as the daemon's keep-alive timeout closes it.
-const oneShot = new Agent({ pipelining: 0 });
-const fetch = (url: string, init: Parameters<typeof undiciFetch>[1] = {}) => undiciFetch(url, { ...init, dispatcher: oneShot });
 
 const root = path.resolve(import.meta.dirname, '../..');
 const main = path.join(root, 'dist/cli/smsotpd.cjs');
