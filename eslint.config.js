@@ -45,7 +45,7 @@ export const exceptions = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-deb/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', 'var/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'dist-deb/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '.stryker/**', 'var/**', 'node_modules/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
