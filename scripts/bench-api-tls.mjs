@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
@@ -174,6 +174,7 @@ async function handshakes(d, seconds = 3) {
   return { perSecond: times.length / seconds, p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
 }
 
+const loadStart = loadavg()[0];
 const daemons = [await startDaemon(false), await startDaemon(true)];
 const stats = new Map(daemons.map((d) => [d.tls, { total: 0, ok: 0, non2xx: 0, seconds: 0, cpu: 0, latencies: [], rps: [] }]));
 try {
@@ -213,7 +214,8 @@ try {
   }
   const plain = stats.get(false);
   const secure = stats.get(true);
-  lines.push('', `CPU per answer (the daemon's user + system time over the measured passes, all threads, from /proc): HTTPS costs ${f((100 * (secure.cpu / secure.total)) / (plain.cpu / plain.total) - 100)} % more than plain HTTP. Over all passes HTTPS step 2 ran at ${f((100 * (secure.total / secure.seconds)) / (plain.total / plain.seconds))} % of plain HTTP's rate (median pass: ${f((100 * quantile(secure.rps, 0.5)) / quantile(plain.rps, 0.5))} %). The requests/s column is all answers over all passes' time; single passes are short and move with the shared machine's load, as their spread shows.`);
+  const cpuDiff = (100 * (secure.cpu / secure.total)) / (plain.cpu / plain.total) - 100;
+  lines.push('', `CPU per answer (the daemon's user + system time over the measured passes, all threads, from /proc): HTTPS ${f(secure.cpu / secure.total, 3)} ms, plain HTTP ${f(plain.cpu / plain.total, 3)} ms (${cpuDiff >= 0 ? '+' : ''}${f(cpuDiff)} %). Machine load average (1 min) at the start and the end: ${loadStart.toFixed(1)} and ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; with other work on the machine every figure here moves, CPU per answer least. Over all passes HTTPS step 2 ran at ${f((100 * (secure.total / secure.seconds)) / (plain.total / plain.seconds))} % of plain HTTP's rate (median pass: ${f((100 * quantile(secure.rps, 0.5)) / quantile(plain.rps, 0.5))} %). The requests/s column is all answers over all passes' time; single passes are short and move with the shared machine's load, as their spread shows.`);
   lines.push('', '| protocol | new connection + GET /healthz, one at a time | p50 ms | p99 ms |', '|---|---:|---:|---:|');
   for (const tls of [false, true]) {
     const h = hs.get(tls);

@@ -14,6 +14,7 @@ const benches = [
   { id: 'api-tls', title: 'Logins over HTTPS beside plain HTTP (issue 15)', script: 'scripts/bench-api-tls.mjs', with: 'api' },
   { id: 'modem', title: 'Modems: throughput, latency, faults (issue 3)', script: 'scripts/bench-modem.mjs' },
   { id: 'failover', title: 'Failover and the gateway role (issue 4)', script: 'scripts/bench-failover.mjs' },
+  { id: 'directory', title: 'Directory logins: otppin userstore against OpenLDAP (issue 14)', script: 'scripts/bench-directory.mjs' },
   { id: 'delivery', title: 'Delivery reports and the inbox (issue 12)', script: 'scripts/bench-delivery.mjs' },
 ];
 

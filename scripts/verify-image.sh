@@ -259,12 +259,15 @@ kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; die "the modem simu
 say "modem simulator on 127.0.0.1:$modem_port (record: sim-sms.jsonl)"
 
 t_boot0=$(now_ms)
+# Emulation on a busy host can take longer than systemd's 90 s for the boot partition's device to
+# appear (its fsck and mount then fail and the guest lands in emergency mode): the device and
+# start timeouts are raised on the guest's command line; a real Pi has them in seconds.
 # QEMU connects to the simulator (server=off): the simulator only listens. The FT232 that
 # usb-serial emulates is /dev/ttyUSB0 in the guest (ftdi_sio). restrict=on: the guest reaches
 # nothing outside; only the hostfwd on 127.0.0.1 comes in.
 qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nodefaults -display none -no-reboot \
   -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-  -append "root=LABEL=RASPIROOT rw console=ttyAMA0 net.ifnames=0 systemd.wants=smsotpd-verify.service" \
+  -append "root=LABEL=RASPIROOT rw console=ttyAMA0 net.ifnames=0 systemd.wants=smsotpd-verify.service systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900" \
   -drive file="$work/disk.qcow2",format=qcow2,if=virtio -snapshot \
   -netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:"$http_port"-:443 -device virtio-net-pci,netdev=net0 \
   -device virtio-rng-pci \

@@ -9,8 +9,12 @@ import { Accounts } from './token/accounts.js';
 import { TokenAdmin } from './token/admin.js';
 import { TokenRegistry } from './token/registry.js';
 import { loadOrCreateSecrets, type Secrets } from './token/secrets.js';
-import { UserDirectory } from './token/users.js';
+import { checkLogin, normalisePhone, UserDirectory } from './token/users.js';
 import { normaliseStoredPhones } from './token/phone-migration.js';
+import { Directory } from './directory/directory.js';
+import { AutoEnroller } from './directory/auto-enroll.js';
+import { registerDirectoryMetrics } from './directory/metrics.js';
+import { consoleRealms } from './directory/realm-source.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
 import { createEnqueue, newestMessages } from './sms/outbox.js';
@@ -62,7 +66,18 @@ export function createCore(o: CoreOptions): Core {
   const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
   const mutex = new KeyedMutex();
   const tokens = new TokenRegistry(store);
-  const users = new UserDirectory(store, clock, config.token.defaultRealm, config.sms.defaultRegion);
+  // `defaultRealm` (contract 9) wins; `token.defaultRealm` is its older name.
+  const users = new UserDirectory(store, clock, config.defaultRealm ?? config.token.defaultRealm, config.sms.defaultRegion);
+  const directory = new Directory({
+    config,
+    table: users,
+    clock,
+    logger: logger.child({ part: 'directory' }),
+    // Directory numbers are normalised like every number (E.164, sms.defaultRegion for national ones).
+    normalisePhone: (n) => normalisePhone(n, 'mobile', config.sms.defaultRegion),
+    checkLocalLogin: checkLogin,
+  });
+  registerDirectoryMetrics(metrics.registry, directory);
   const policyOf = (id: string) => {
     const p = config.sms.providers.find((x) => x.id === id);
     return { maxAttempts: p?.maxAttempts ?? 3, breakerThreshold: p?.breakerThreshold ?? 3, breakerCooldown: p?.breakerCooldown ?? 30 };
@@ -86,8 +101,9 @@ export function createCore(o: CoreOptions): Core {
   metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
   const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config });
-  const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config });
+  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config, directory });
+  const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config, directory });
+  const autoEnroll = new AutoEnroller({ directory, tokens, tokenAdmin, store, audit, clock, logger: logger.child({ part: 'auto-enroll' }) });
   const accounts = new Accounts(store, secrets, clock);
   let started = false;
 
@@ -101,6 +117,8 @@ export function createCore(o: CoreOptions): Core {
     validator,
     tokenAdmin,
     users,
+    directory,
+    autoEnroll,
     accounts,
     dispatcher,
     enqueue,
@@ -115,7 +133,8 @@ export function createCore(o: CoreOptions): Core {
     startedAt: clock.now(),
     tls: o.tls,
     providers: o.providers,
-    realms: o.realms,
+    // The console's realm view; directory realms come from the resolvers.
+    realms: o.realms ?? (directory.configuredRealms().length ? consoleRealms(directory) : undefined),
   };
 
   return {
@@ -128,11 +147,14 @@ export function createCore(o: CoreOptions): Core {
         p.start().catch((err) => logger.error({ err, provider: p.id }, 'provider failed to start; it will be skipped until it recovers'));
       }
       signals.start();
+      autoEnroll.start();
       started = true;
     },
     async stop() {
       started = false;
       signals.stop();
+      await autoEnroll.stop();
+      await directory.close();
       await dispatcher.stop();
       await Promise.allSettled(o.providers.map((p) => p.stop()));
       if (!o.audit) audit.close();

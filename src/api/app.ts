@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { PiError, internalError } from '../token/errors.js';
+import { DirectoryError } from '../directory/errors.js';
 import { requireAdmin, requireGateway } from './auth.js';
 import { routeLabel } from './metrics.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -13,6 +14,7 @@ import { smsRoutes } from './routes/sms.js';
 import { modemRoutes } from './routes/modem.js';
 import { tokenRoutes } from './routes/token.js';
 import { IMPORT_MAX_BYTES, userRoutes } from './routes/user.js';
+import { directoryRoutes } from './routes/directory.js';
 import { validateRoutes } from './routes/validate.js';
 import { CSP as CONSOLE_CSP, consoleRoutes } from './console/index.js';
 
@@ -61,6 +63,8 @@ export function createApp(deps: AppDeps) {
   app.route('/token', tokenRoutes(deps));
   app.use('/user/*', requireAdmin(deps));
   app.route('/user', userRoutes(deps));
+  app.use('/directory/*', requireAdmin(deps));
+  app.route('/directory', directoryRoutes(deps));
   app.use('/sms/*', requireGateway(deps));
   app.route('/sms', smsRoutes(deps));
   app.use('/modem/*', requireAdmin(deps));
@@ -76,6 +80,7 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
     if (err instanceof PiError) return fail(c, err);
+    if (err instanceof DirectoryError) return fail(c, new PiError(err.code, err.message, err.httpStatus));
     deps.logger.error({ err, path: c.req.path }, 'request failed');
     return fail(c, internalError('Internal error; see the server log.'));
   });

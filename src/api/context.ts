@@ -6,6 +6,8 @@ import type { Secrets } from '../token/secrets.js';
 import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
+import type { Directory } from '../directory/directory.js';
+import type { AutoEnroller } from '../directory/auto-enroll.js';
 import type { Enqueue } from '../sms/outbox.js';
 import type { Backup } from '../store/backup.js';
 import type { OutboxRecord } from '../store/types.js';
@@ -36,6 +38,9 @@ export interface AppDeps {
   validator: Validator;
   tokenAdmin: TokenAdmin;
   users: UserDirectory;
+  /** Realms and resolvers (local table, LDAP/AD). */
+  directory: Directory;
+  autoEnroll: AutoEnroller;
   accounts: Accounts;
   dispatcher: Dispatcher;
   /** The outbox's one way in (sms/outbox.ts createEnqueue). */

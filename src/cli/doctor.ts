@@ -8,6 +8,7 @@ import { KEY_FILE } from '../token/secrets.js';
 import { callApi } from './client.js';
 import { describeError } from './errors.js';
 import { tlsChecks } from './tls.js';
+import { directoryChecks } from './directory.js';
 
 /**
  * `smsotpd doctor`: one line per check, each failure with the fix. The appliance's admin runs
@@ -180,6 +181,7 @@ export async function doctor(configFile?: string): Promise<{ checks: Check[]; ok
   checks.push(checkClock());
   checks.push(...tlsChecks(cfg));
   checks.push(...(await checkDaemon(cfg)));
+  checks.push(...(await directoryChecks(cfg)));
   return { checks, ok: checks.every((c) => c.verdict !== 'fail') };
 }
 

@@ -10,8 +10,11 @@ import { parseUserCsv } from '../token/users.js';
 import { PiError } from '../token/errors.js';
 import { callApi, CliError, valueOf } from './client.js';
 import { serve } from './serve.js';
-import { extraCommands } from './extra.js';
+import { extraCommands as baseCommands } from './extra.js';
 import { deliveryCommands } from './delivery-commands.js';
+import { directoryCommand } from './directory.js';
+
+const extraCommands = [...baseCommands, directoryCommand];
 import { backup, restore } from './backup.js';
 import { doctor, formatChecks } from './doctor.js';
 import { debugWanted, EXIT_USAGE, isUsageError, reportError } from './errors.js';
@@ -27,9 +30,9 @@ const USAGE = `usage: smsotpd <command> [options]   (every command takes --confi
   admin list | admin delete NAME
   user add NAME [--mobile N] [--realm R] [--givenname G] [--surname S]
   user import FILE.csv                    columns: user,realm,mobile,givenname,surname (header row)
-  user list [--realm R] | user delete NAME [--realm R]
+  user list [--realm R] [--page N] | user delete NAME [--realm R]   (a directory realm lists the directory)
   token init --user NAME [--realm R] (--phone N | --dynamic-phone) (--pin-stdin | --no-pin)
-             [--serial S] [--otplen 6|8] [--description D]   a PIN-less token only with --no-pin
+             [--serial S] [--otplen 6|8] [--description D]   a PIN-less token only with --no-pin (not needed in otppin userstore/none realms)
   token list [--user NAME] [--realm R]
   token delete|enable|disable|reset SERIAL
   token setpin SERIAL                     new PIN on stdin
@@ -99,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       page: { type: 'string' },
       pagesize: { type: 'string' },
       timeout: { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   const [cmd, sub] = pos;
@@ -177,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'user list':
-      print(await api('GET', `/user/${q({ realm: o.realm })}`));
+      print(await api('GET', `/user/${q({ realm: o.realm, page: o.page, pagesize: o.pagesize ?? (o.page ? '100' : undefined) })}`));
       return 0;
     case 'user delete':
       print((await api('DELETE', `/user/${encodeURIComponent(need(pos, 2, 'user name'))}${q({ realm: o.realm })}`)) ? 'deleted' : 'no such user');

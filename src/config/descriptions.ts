@@ -25,7 +25,7 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'token.countWindow':
     'How many earlier counters a replayed OTP is recognised in, to answer "wrong otp value. previous otp used again" as privacyIDEA does (is_previous_otp).',
   'token.hashlib': "HMAC hash of new tokens' HOTP (privacyIDEA's hashlib); per token with hashlib in POST /token/init.",
-  'token.defaultRealm': 'Realm of users given without one (`user` instead of `user@realm`).',
+  'token.defaultRealm': 'Older name of the top-level `defaultRealm` (the realm of users given without one), still honoured when that is unset.',
   'token.challengeText': "Message returned with a challenge (privacyIDEA's challenge text), shown to the user by the client.",
 
   auth: 'Admin authentication.',

@@ -68,6 +68,14 @@ export function objectShape(core: ZodType): { shape: Record<string, ZodType>; op
   return { shape: d.shape, open };
 }
 
+/** For a plain union (`"auto"` or `{cert, key}`): its one object option, if it has exactly one. */
+export function singleObjectOption(core: ZodType): ZodType | undefined {
+  const d = defOf(core);
+  if (d.type !== 'union' || d.discriminator || !d.options) return undefined;
+  const objects = d.options.filter((o) => defOf(unwrap(o).core).type === 'object');
+  return objects.length === 1 ? unwrap(objects[0]!).core : undefined;
+}
+
 /** A discriminated union's option for `value`'s discriminator, or undefined. */
 export function unionOption(core: ZodType, value: unknown): ZodType | undefined {
   const d = defOf(core);
@@ -131,13 +139,10 @@ function visit(schema: ZodType, path: string, out: KeyInfo[]): void {
     walkObject(u.core, path, out);
   } else if (d.type === 'array' && d.element) {
     visitElement(d.element, `${path}[]`, out, info);
-  } else if (d.type === 'union' && !d.discriminator && d.options) {
+  } else if (singleObjectOption(u.core)) {
     // `"auto"` or `{cert, key}`: the one object option's keys are documented under this key.
-    const objects = d.options.filter((o) => defOf(unwrap(o).core).type === 'object');
-    if (objects.length === 1) {
-      info.section = true;
-      walkObject(objects[0]!, path, out);
-    }
+    info.section = true;
+    walkObject(singleObjectOption(u.core)!, path, out);
   } else if (d.type === 'record' && d.valueType) {
     const v = unwrap(d.valueType);
     if (defOf(v.core).type === 'object') {
@@ -234,7 +239,7 @@ export function schemasAt(root: ZodType, path: string): ZodType[] {
         if (d.type === 'record' && d.valueType) next.push(d.valueType);
         continue;
       }
-      const obj = objectShape(core);
+      const obj = objectShape(core) ?? objectShape(singleObjectOption(core) ?? core);
       if (obj && Object.hasOwn(obj.shape, key!)) next.push(obj.shape[key!]!);
     }
     if (next.length === 0) throw new Error(`config path ${path}: no key "${key}"`);

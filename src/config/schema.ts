@@ -207,6 +207,84 @@ export type HttpProviderConfig = z.infer<typeof httpProviderSchema>;
 export type SipgateProviderConfig = z.infer<typeof sipgateProviderSchema>;
 export type SmtpProviderConfig = z.infer<typeof smtpProviderSchema>;
 
+// ---- Directory: LDAP/AD resolvers, realms, PIN policy, auto-enrolment (contract 9, docs/directory.md) ----
+
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** privacyIDEA stores resolver booleans as "True"/"False" or "1"/"0": both copy over. */
+const piBool = z.union([z.boolean(), z.enum(['True', 'False', 'true', 'false', '1', '0'])]).transform((v) => v === true || v === 'True' || v === 'true' || v === '1');
+const ldapAttribute = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'an LDAP attribute name (letters, digits, -)');
+
+export const ldapResolverSchema = z.object({
+  type: z.literal('ldap').describe('An LDAP or Active Directory user store (privacyIDEA\'s LDAP resolver options follow). See docs/directory.md.'),
+  LDAPURI: z.string().min(1).max(2048).describe('Server URIs, comma-separated, tried in order (failover): ldap://host[:389] or ldaps://host[:636].'),
+  LDAPBASE: z.string().min(1).max(1024).describe('Search base of the users; entries outside it are unknown to this resolver.'),
+  BINDDN: z.string().max(1024).default('').describe('Service account DN the search connections bind as; empty = anonymous searches.'),
+  BINDPW: z.string().max(1024).default('').describe('Service account password. Never logged, never in /status.'),
+  LOGINNAMEATTRIBUTE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}(\s*,\s*[A-Za-z][A-Za-z0-9-]{0,63}){0,7}$/, 'attribute names, comma-separated').default('uid').describe('Attribute(s) the login name is matched against, comma-separated (`uid`; AD `sAMAccountName`).'),
+  LDAPSEARCHFILTER: z.string().max(4096).default('').describe('Extra filter ANDed with every user search, privacyIDEA style without the outer `&`: `(objectClass=inetOrgPerson)`.'),
+  USERINFO: z.union([z.record(z.string().max(64), ldapAttribute), z.string().max(8192)]).default({ givenname: 'givenName', surname: 'sn', mobile: 'mobile', phone: 'telephoneNumber', email: 'mail' }).describe('smsotpd field -> LDAP attribute (username, givenname, surname, mobile, phone, email), as an object or privacyIDEA\'s JSON string.'),
+  UIDTYPE: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/).default('DN').describe('The stable user id tokens are bound to: `DN`, or an attribute such as `entryUUID` (OpenLDAP) or `objectGUID` (AD, binary, shown as a GUID string).'),
+  TIMEOUT: z.number().min(0.1).max(120).default(5).describe('Seconds for connecting and for each operation.'),
+  CACHE_TIMEOUT: z.number().min(0).max(86_400).default(120).describe('Seconds a user look-up is cached; 0 = no cache. Password checks are never cached.'),
+  SIZELIMIT: z.number().int().min(1).max(100_000).default(500).describe('Most entries a user list or an auto-enrolment pass reads from this directory.'),
+  START_TLS: piBool.default(false).describe('Upgrade ldap:// connections with StartTLS (ignored for ldaps://).'),
+  TLS_VERIFY: piBool.default(true).describe('Verify the server certificate (and its name) on ldaps:// and StartTLS. Off only for tests.'),
+  TLS_CA_FILE: z.string().min(1).max(1024).optional().describe('PEM file with the CA(s) that signed the directory\'s certificate; default: the system\'s CAs.'),
+  NOREFERRALS: piBool.default(false).describe('Accepted for privacyIDEA compatibility: smsotpd never chases referrals, with or without it.'),
+  POOL_SIZE: z.number().int().min(1).max(32).default(4).describe('Search connections kept open to the directory (user look-ups share them).'),
+});
+
+export const realmSchema = z.object({
+  resolvers: z.array(z.string().regex(NAME_RE)).min(1).max(16).describe('Resolvers asked in this order; the first that knows the login wins. `local` is the local user table.'),
+  otppin: z.enum(['tokenpin', 'userstore', 'none']).default('tokenpin').describe('First factor: `tokenpin` (the token\'s PIN), `userstore` (the directory password, checked by a bind), `none` (empty).'),
+  autoEnroll: z
+    .object({
+      group: z.string().min(3).max(1024).optional().describe('DN of a groupOfNames / AD group; members are read from `member`.'),
+      filter: z.string().min(3).max(4096).optional().describe('Or an LDAP filter (ANDed with the resolver\'s LDAPSEARCHFILTER) selecting the members.'),
+      every: seconds(900, 60, 7 * 86_400).describe('Seconds between passes.'),
+      nested: z.enum(['auto', 'walk', 'inChain']).default('auto').describe('Nested groups: `walk` reads `member` recursively (OpenLDAP, AD); `inChain` asks AD\'s in-chain rule; `auto` = inChain for UIDTYPE objectGUID.'),
+      resolver: z.string().regex(NAME_RE).optional().describe('The LDAP resolver of this realm the group lives in; default the realm\'s first LDAP resolver.'),
+    })
+    .refine((a) => !!a.group !== !!a.filter, { message: 'autoEnroll needs either "group" (a DN) or "filter", not both' })
+    .optional()
+    .describe('Give a group\'s members an SMS token (dynamic_phone, no PIN) and disable, never delete, the tokens of those who left, were disabled or vanished. See docs/directory.md.'),
+});
+
+export type LdapResolverConfig = z.infer<typeof ldapResolverSchema>;
+export type RealmConfig = z.infer<typeof realmSchema>;
+
+const directoryKeys = {
+  resolvers: z.record(z.string().regex(NAME_RE), ldapResolverSchema).default({}).describe('LDAP/AD user stores by name, privacyIDEA\'s LDAP resolver options. `local` (the local user table) is built in.'),
+  realms: z.record(z.string().regex(NAME_RE), realmSchema).default({}).describe('Realms by name: resolvers, PIN policy, auto-enrolment. A realm not listed here is a local-table realm with `tokenpin`.'),
+  defaultRealm: z.string().regex(NAME_RE).optional().describe('Realm of a user given without `@realm` or `realm`; unset = `token.defaultRealm` (the older key, default `default`).'),
+};
+
+function checkDirectory(cfg: { resolvers: Record<string, LdapResolverConfig>; realms: Record<string, RealmConfig>; defaultRealm?: string | undefined; token: { defaultRealm: string } }, ctx: z.RefinementCtx): void {
+  const resolvers = new Map(Object.entries(cfg.resolvers));
+  if (resolvers.has('local')) ctx.addIssue({ code: 'custom', path: ['resolvers', 'local'], message: '"local" is the built-in local user table; give the LDAP resolver another name' });
+  for (const [name, realm] of Object.entries(cfg.realms)) {
+    realm.resolvers.forEach((r, i) => {
+      if (r !== 'local' && !resolvers.has(r)) ctx.addIssue({ code: 'custom', path: ['realms', name, 'resolvers', i], message: `no resolver "${r}" (define it under "resolvers", or use "local")` });
+    });
+    if (realm.otppin === 'userstore' && realm.resolvers.includes('local')) {
+      ctx.addIssue({ code: 'custom', path: ['realms', name, 'otppin'], message: 'otppin "userstore" checks the directory password: the local table has none, so a userstore realm takes LDAP resolvers only' });
+    }
+    const ae = realm.autoEnroll;
+    if (ae && realm.otppin === 'tokenpin') {
+      ctx.addIssue({ code: 'custom', path: ['realms', name, 'autoEnroll'], message: 'auto-enrolled tokens have no PIN: with otppin "tokenpin" the SMS alone would log in. Use otppin "userstore" (the directory password), or "none" if one factor is meant' });
+    }
+    if (ae) {
+      const ldap = realm.resolvers.filter((r) => r !== 'local');
+      if (ae.resolver ? !ldap.includes(ae.resolver) : ldap.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['realms', name, 'autoEnroll'], message: ae.resolver ? `autoEnroll.resolver "${ae.resolver}" is not an LDAP resolver of this realm` : 'autoEnroll needs an LDAP resolver in the realm' });
+      }
+    }
+  }
+  if (cfg.defaultRealm && cfg.token.defaultRealm !== 'default' && cfg.token.defaultRealm !== cfg.defaultRealm) {
+    ctx.addIssue({ code: 'custom', path: ['defaultRealm'], message: `defaultRealm "${cfg.defaultRealm}" and token.defaultRealm "${cfg.token.defaultRealm}" disagree: keep only defaultRealm` });
+  }
+}
+
 export const configSchema = z
   .object({
     listen: z
@@ -223,26 +301,25 @@ export const configSchema = z
             z.literal('auto'),
             z
               .object({
-                cert: z.string().min(1).max(1024).describe('PEM certificate file; the chain may follow the leaf in the same file.'),
-                key: z.string().min(1).max(1024).describe('PEM private key file of that certificate (keep it mode 0600).'),
+                cert: z.string().min(1).max(1024).describe('PEM certificate file: the leaf first, then its chain (served with it).'),
+                key: z.string().min(1).max(1024).describe('PEM private key file of the certificate (unencrypted, readable by the service user).'),
               })
               .strict(),
           ])
           .optional()
           .describe(
-            'HTTPS on this port (then it speaks HTTPS only): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/, or {cert, key} PEM files. Re-read on SIGHUP. Absent: plain HTTP.',
+            'HTTPS on this port (then it speaks HTTPS only, TLS 1.2+): "auto" makes a self-signed certificate at the first start in <dataDir>/tls/ (kept, so clients can pin it; `smsotpd tls show` prints its fingerprint), or { "cert", "key" } PEM files. Re-read on SIGHUP (systemctl reload). Absent: plain HTTP.',
           ),
       })
       .prefault({}),
-    /** The web console at `/`: session lifetimes (idle and absolute) and how many at once. */
     console: z
       .object({
         idleMinutes: z.number().min(1).max(24 * 60).default(15).describe('Minutes without a request after which a console session ends.'),
-        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, however active.'),
-        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at once; the oldest ends when a new login would exceed it.'),
+        maxHours: z.number().min(0.1).max(7 * 24).default(8).describe('Hours after login after which a console session ends, active or not.'),
+        maxSessions: z.number().int().min(1).max(10_000).default(100).describe('Console sessions at most; a new login beyond ends the oldest.'),
       })
       .prefault({})
-      .describe('The web console at `/`: session lifetimes (idle and absolute) and how many at once.'),
+      .describe('The web console at `/`: session lifetimes and how many at once.'),
     dataDir: z.string().min(1).max(1024).default('./var'),
     /** Proxies whose X-Forwarded-For is trusted for the client address (exact addresses). */
     trustedProxies: z.array(z.string().max(64)).max(64).default([]),
@@ -266,6 +343,7 @@ export const configSchema = z
         /** How many earlier counters a replayed OTP is recognised in ("wrong otp value. previous otp used again", as privacyIDEA's is_previous_otp). */
         countWindow: z.number().int().min(1).max(100).default(10),
         hashlib: z.enum(['sha1', 'sha256', 'sha512']).default('sha1'),
+        /** Older name of the top-level `defaultRealm`, still honoured when that is unset. */
         defaultRealm: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
         /** Message shown to the user with a challenge. */
         challengeText: z.string().max(256).default('Enter the OTP from the SMS:'),
@@ -339,8 +417,10 @@ export const configSchema = z
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .prefault({}),
+    ...directoryKeys,
   })
   .superRefine((cfg, ctx) => {
+    checkDirectory(cfg, ctx);
     const seen = new Set<string>();
     cfg.sms.providers.forEach((p, i) => {
       if (seen.has(p.id)) {

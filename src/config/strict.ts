@@ -3,7 +3,7 @@
 // schema.ts is strict without saying so (z.looseObject opts out, z.record holds names).
 import type { ZodType } from 'zod';
 import { didYouMean } from '../util/did-you-mean.js';
-import { defOf, listKeys, objectShape, unionOption, unwrap } from './introspect.js';
+import { defOf, listKeys, objectShape, singleObjectOption, unionOption, unwrap } from './introspect.js';
 
 export interface UnknownKey {
   /** Path of the unknown key itself, as zod writes issue paths (`sms.providers.0.devce`). */
@@ -57,15 +57,9 @@ function walk(schema: ZodType, value: unknown, path: Array<string | number>, fou
   } else if (d.type === 'union' && d.options) {
     // A discriminated union checks the option the value names (a wrong `type` is zod's error);
     // a plain union with exactly one object option (`listen.tls`: "auto" or {cert, key}) checks that.
-    const option = d.discriminator ? unionOption(core, value) : singleObjectOption(d.options, value);
+    const option = d.discriminator ? unionOption(core, value) : isPlainObject(value) ? singleObjectOption(core) : undefined;
     if (option) walk(option, value, path, found);
   }
-}
-
-function singleObjectOption(options: ZodType[], value: unknown): ZodType | undefined {
-  if (!isPlainObject(value)) return undefined;
-  const objects = options.filter((o) => defOf(unwrap(o).core).type === 'object');
-  return objects.length === 1 ? objects[0] : undefined;
 }
 
 /** One line per unknown key: `  tokne: unknown key; did you mean "token"?` */

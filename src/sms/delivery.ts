@@ -13,9 +13,10 @@ import { sameRecipient } from './recipient.js';
  * A report names the modem, the part's TP-MR and the recipient. TP-MR is one octet per SIM and
  * wraps every 256 submits, so a match also needs the recipient (compared normalised) and a time
  * window: the report must come after the attempt that sent the message started, and at most
- * sms.reportWindowHours after it was sent. Of several messages that fit, the one submitted
- * nearest the report's TP-SCTS wins, or without it the newest: a report never lands on an older
- * message that a newer one with the same reference has superseded.
+ * sms.reportWindowHours after it was sent. Of several messages that fit, the one whose attempt
+ * the report's TP-SCTS falls on (within a minute) wins, or else the newest: a report never lands
+ * on an older message that a newer one with the same reference has superseded, unless the
+ * service centre's own time stamp says it is that older one's.
  *
  * A report can overtake the dispatcher: part 1's report may arrive while part 2 is being
  * submitted, or before the `sent` commit lands. Reports that match nothing while their provider
@@ -236,7 +237,7 @@ export class DeliveryTracker {
     const ids = this.index.get(k);
     if (!ids) return null;
     const now = this.o.clock.now();
-    let best: { rec: OutboxRecord; part: number; score: number } | null = null;
+    let best: { rec: OutboxRecord; part: number; score: [number, number] } | null = null;
     let purged = false;
     const alive: string[] = [];
     for (const id of ids) {
@@ -250,9 +251,11 @@ export class DeliveryTracker {
       const part = rec.report.parts.findIndex((p) => p.ref === r.reference);
       if (part < 0 || !sameRecipient(rec.to, r.recipient)) continue;
       if (r.receivedAt < rec.report.since - CLOCK_SKEW_MS || r.receivedAt > rec.sentAt + this.o.windowMs) continue;
-      // Nearest to the service centre's time stamp when there is one, else the newest.
-      const score = r.submitTime !== undefined ? -distance(r.submitTime, rec.report.since, rec.sentAt) : rec.report.since;
-      if (!best || score >= best.score) best = { rec, part, score };
+      // The one the service centre's time stamp falls on, if it falls on one (its clock may be
+      // off: a stamp that fits no attempt says nothing), else the newest.
+      const fits = r.submitTime !== undefined && distance(r.submitTime, rec.report.since, rec.sentAt) <= CLOCK_SKEW_MS;
+      const score: [number, number] = fits ? [1, -distance(r.submitTime!, rec.report.since, rec.sentAt)] : [0, rec.report.since];
+      if (!best || score[0] > best.score[0] || (score[0] === best.score[0] && score[1] >= best.score[1])) best = { rec, part, score };
     }
     if (alive.length) this.index.set(k, alive);
     else this.index.delete(k);

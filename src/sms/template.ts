@@ -19,7 +19,9 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 export function renderSmsText(template: string, v: TemplateValues): string {
   const d = new Date(v.now);
-  const tags: Record<string, string> = {
+  // A Map: a tag name comes from the admin's template text, and `{constructor}` must be an unknown
+  // tag (it vanishes), not Object's constructor's source text.
+  const tags = new Map<string, string>(Object.entries({
     otp: v.otp,
     serial: v.serial ?? '',
     user: v.givenname ?? '',
@@ -31,9 +33,9 @@ export function renderSmsText(template: string, v: TemplateValues): string {
     challenge: v.challenge ?? '',
     time: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
     date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
-  };
+  }));
   return template
     .replace(/<otp>/g, v.otp)
-    .replace(/<serial>/g, tags.serial!)
-    .replace(/\{([A-Za-z_]+)\}/g, (_m, name: string) => tags[name] ?? '');
+    .replace(/<serial>/g, tags.get('serial')!)
+    .replace(/\{([A-Za-z_]+)\}/g, (_m, name: string) => tags.get(name) ?? '');
 }

@@ -7,6 +7,7 @@ import type { TokenContext } from './registry.js';
 import { checkName } from './names.js';
 import { choosePin } from './policies/pin.js';
 import { normalisePhone } from './users.js';
+import type { LoginDirectory } from '../directory/directory.js';
 
 export const SERIAL_PREFIX = 'PISM';
 const PIN_MAX = 64;
@@ -41,6 +42,8 @@ export interface ListParams {
 
 export interface TokenAdminDeps extends TokenContext {
   config: Pick<Config, 'token'>;
+  /** Realms and directory users (src/directory): a directory user's token is bound to their stable id. */
+  directory?: LoginDirectory;
 }
 
 export function checkPin(pin: string): string {
@@ -89,6 +92,11 @@ export function tokenView(t: TokenRecord) {
   };
 }
 
+/** A directory user's token shows the login and resolver (user_id stays the stable id it is bound to). */
+function ownerNamed<V extends { username: string; resolver: string }>(v: V, owner: { login: string; resolver: string } | undefined): V {
+  return owner ? { ...v, username: owner.login, resolver: owner.resolver } : v;
+}
+
 export class TokenAdmin {
   constructor(private readonly d: TokenAdminDeps) {}
 
@@ -114,12 +122,21 @@ export class TokenAdmin {
     if (description.length > DESCRIPTION_MAX) throw parameterError(`description is limited to ${DESCRIPTION_MAX} characters.`);
     let user: string | null = null;
     let realm: string | null = null;
-    if (p.user) {
+    let noPin = p.noPin;
+    if (p.user && this.d.directory) {
+      const owner = await this.d.directory.requireOwner(p.user, p.realm);
+      ({ id: user, realm } = owner);
+      // otppin userstore/none: the realm never asks a token PIN, so none is stored.
+      if (owner.otppin !== 'tokenpin') {
+        if (p.pin) throw parameterError(`ERR905: Realm "${owner.realm}" has otppin ${owner.otppin}: a token PIN would never be asked, so none is set.`);
+        noPin = true;
+      }
+    } else if (p.user) {
       const name = this.d.users.resolveName(p.user, p.realm);
       this.d.users.require(name.login, name.realm);
       ({ login: user, realm } = name);
     }
-    const choice = choosePin({ pin: p.pin, noPin: p.noPin });
+    const choice = choosePin({ pin: p.pin, noPin });
     if ('error' in choice) throw parameterError(choice.error);
     const pin = choice.pin === null ? null : checkPin(choice.pin);
     const dynamicPhone = !!p.dynamicPhone;
@@ -172,9 +189,16 @@ export class TokenAdmin {
     });
   }
 
-  list(p: ListParams) {
+  async list(p: ListParams) {
     let rows = this.d.tokens.all();
-    if (p.user) {
+    if (p.user && this.d.directory) {
+      const o = await this.d.directory.requireOwner(p.user, p.realm).catch((err) => {
+        // An unknown user has no tokens; a directory that is down is still an error.
+        if ((err as { code?: number }).code === 904) return null;
+        throw err;
+      });
+      rows = o ? this.d.tokens.ofUser(o.id, o.realm) : [];
+    } else if (p.user) {
       const { login, realm } = this.d.users.resolveName(p.user, p.realm);
       rows = this.d.tokens.ofUser(login, realm);
     } else if (p.realm) rows = rows.filter((t) => t.realm === p.realm);
@@ -186,12 +210,19 @@ export class TokenAdmin {
     const pages = Math.max(1, Math.ceil(count / p.pagesize));
     const start = (p.page - 1) * p.pagesize;
     return {
-      tokens: rows.slice(start, start + p.pagesize).map(tokenView),
+      tokens: await this.views(rows.slice(start, start + p.pagesize)),
       count,
       current: p.page,
       prev: p.page > 1 ? p.page - 1 : null,
       next: p.page < pages ? p.page + 1 : null,
     };
+  }
+
+  /** One owner look-up at a time: a page of 1,000 directory tokens must not flood the directory's pool. */
+  private async views(rows: TokenRecord[]) {
+    const out = [];
+    for (const t of rows) out.push(ownerNamed(tokenView(t), t.user && t.realm ? await this.d.directory?.ownerName(t.user, t.realm) : undefined));
+    return out;
   }
 
   private require(serial: string): TokenRecord {

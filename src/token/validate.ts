@@ -7,6 +7,7 @@ import { internalError, parameterError } from './errors.js';
 import { hotpValue } from './hotp.js';
 import { safeEqual } from './secrets.js';
 import type { TokenContext } from './registry.js';
+import type { FirstFactor, LoginDirectory } from '../directory/directory.js';
 import { addFailure, checkFailCounter } from './policies/failcounter.js';
 import { expiryOf, isLive, previousCounters, withinBlockingWindow } from './policies/challenge.js';
 import { pinDecision } from './policies/pin.js';
@@ -53,6 +54,8 @@ export interface SmsQueue {
 export interface ValidatorDeps extends TokenContext {
   sms: SmsQueue;
   config: Pick<Config, 'token' | 'limits'> & { sms: { text: string } };
+  /** Realms, directory users and the realm's PIN policy; without it the local table only. */
+  directory?: LoginDirectory;
 }
 
 /** privacyIDEA's transaction id: 20 random decimal digits. */
@@ -97,7 +100,7 @@ export class Validator {
 
   /** `POST /validate/check`. */
   async check(p: CheckParams): Promise<CheckOutcome> {
-    const { owner, tokens } = this.selectTokens(p);
+    const { owner, tokens, firstFactor } = await this.selectTokens(p);
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
@@ -110,7 +113,7 @@ export class Validator {
         const fresh = tokens.map((t) => this.d.tokens.get(t.serial)).filter((t): t is TokenRecord => !!t);
         const outcome = p.transactionId !== undefined
           ? await this.answerChallenge(fresh, p.transactionId, p.pass)
-          : await this.checkPass(fresh, owner, p);
+          : await this.checkPass(fresh, owner, p, firstFactor);
         return { ...outcome, audit: { ...auditBase, ...outcome.audit } };
       },
     );
@@ -121,7 +124,7 @@ export class Validator {
    * (privacyIDEA: every active challenge-capable token of the user).
    */
   async trigger(p: Omit<CheckParams, 'pass' | 'transactionId'>): Promise<CheckOutcome & { count: number }> {
-    const { owner, tokens } = this.selectTokens({ ...p, pass: '' });
+    const { owner, tokens } = await this.selectTokens({ ...p, pass: '' });
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
@@ -139,11 +142,13 @@ export class Validator {
     );
   }
 
-  private selectTokens(p: CheckParams): { owner: UserRecord | undefined; tokens: TokenRecord[] } {
+  private async selectTokens(p: CheckParams): Promise<{ owner: UserRecord | undefined; tokens: TokenRecord[]; firstFactor?: FirstFactor | undefined }> {
     if (!p.user && !p.serial) throw parameterError('You need to specify a serial, user or credential_id.');
     // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
     // the name rules (names.ts) refuse those and more, and say which characters are allowed.
     if (p.serial !== undefined && p.serial !== '') checkName('serial', p.serial);
+    // Realms, resolvers and the PIN policy live in src/directory; this is the one call into it.
+    if (this.d.directory) return this.d.directory.scope(p, this.d.tokens);
     let owner: UserRecord | undefined;
     let tokens: TokenRecord[];
     if (p.user) {
@@ -245,10 +250,12 @@ export class Validator {
   }
 
   /** No transaction: the pass is the PIN alone (step 1) or PIN and OTP together. */
-  private async checkPass(tokens: TokenRecord[], owner: UserRecord | undefined, p: CheckParams): Promise<Answer> {
+  private async checkPass(tokens: TokenRecord[], owner: UserRecord | undefined, p: CheckParams, firstFactor?: FirstFactor): Promise<Answer> {
     const now = this.d.clock.now();
+    // The realm's otppin policy (userstore: the directory password) replaces the token PIN.
+    const pinMatches = firstFactor ?? ((t: TokenRecord, pin: string) => this.pinMatches(t, pin));
     // One KDF per token when the pass is the PIN: step 1 of every login pays only that.
-    const asPin = await Promise.all(tokens.map((t) => this.pinMatches(t, p.pass)));
+    const asPin = await Promise.all(tokens.map((t) => pinMatches(t, p.pass)));
     const pinOnly = tokens.filter((_, i) => asPin[i]);
     if (pinOnly.length) return this.createChallenges(pinOnly, owner, p);
 
@@ -258,7 +265,7 @@ export class Validator {
         if (p.pass.length < t.otpLength) return null;
         const pin = tokenCfg.prependPin ? p.pass.slice(0, p.pass.length - t.otpLength) : p.pass.slice(t.otpLength);
         const otp = tokenCfg.prependPin ? p.pass.slice(p.pass.length - t.otpLength) : p.pass.slice(0, t.otpLength);
-        return (await this.pinMatches(t, pin)) ? otp : null;
+        return (await pinMatches(t, pin)) ? otp : null;
       }),
     );
     const pinOtp = tokens.map((t, i) => ({ t, otp: split[i] })).filter((x): x is { t: TokenRecord; otp: string } => x.otp !== null);

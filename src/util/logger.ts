@@ -10,7 +10,7 @@ export type { Logger };
  */
 export const REDACTED_KEYS = [
   'pin', 'otppin', 'pass', 'password', 'otp', 'otpkey', 'key', 'secret', 'token', 'text',
-  'PASSWORD', 'MAILPASSWORD', 'simPin', 'authorization', 'Authorization', 'PI-Authorization',
+  'PASSWORD', 'MAILPASSWORD', 'BINDPW', 'simPin', 'authorization', 'Authorization', 'PI-Authorization',
 ];
 
 const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).map((p) =>

@@ -1,5 +1,5 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -138,6 +138,61 @@ describe('smsotpd modem ussd / sms inbox through the control socket', () => {
     expect(JSON.parse(paged.join('\n'))).toMatchObject({ count: 2, current: 2, next: null, messages: [{ text: 'first' }] });
   });
 });
+
+/** The real daemon with its default simulated modem, driven by the real CLI. */
+describe('against the running daemon and its simulated modem', () => {
+  let dir: string;
+  let cfg: string;
+  let daemon: ChildProcess;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    cfg = path.join(dir, 'config.json');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'var'), log: { level: 'warn' } }));
+    daemon = spawn(process.execPath, [bin, 'serve', '--config', cfg], { stdio: 'ignore' });
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)) || undefined);
+  });
+  afterAll(async () => {
+    if (daemon && daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('modem ussd prints the balance; an unknown modem is one line naming the modems', async () => {
+    // The simulated modem takes a moment to boot and register after the daemon is up.
+    const ok = await until(async () => {
+      const r = await cli(['modem', 'ussd', 'sim', '*100#'], cfg);
+      return r.code === 0 ? r : undefined;
+    });
+    expect(ok.out).toBe('Your balance is 12.34 EUR, valid until 2027-01-31.');
+    expect(await cli(['modem', 'ussd', 'nope', '*100#'], cfg)).toMatchObject({ code: 1, err: 'smsotpd: no modem "nope" (modems: sim)' });
+  });
+
+  it('a test SMS becomes delivered from the simulated network\'s status report; the inbox is empty', async () => {
+    const q = await cli(['sms', 'send', '--to', '+4917612345678', '--text', 'hello'], cfg);
+    expect(q.code, q.err).toBe(0);
+    const id = /queued as (\S+)/.exec(q.out)![1]!;
+    const shown = await until(async () => {
+      const v = JSON.parse((await cli(['sms', 'show', id], cfg)).out);
+      return v.state === 'delivered' ? v : undefined;
+    });
+    expect(shown.report).toMatchObject({ modem: 'sim', status: 0 });
+    expect(await cli(['sms', 'inbox'], cfg)).toMatchObject({ code: 0, out: 'the inbox is empty' });
+  });
+});
+
+async function until<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 describe('printable', () => {
   it('escapes C0, C1 and bidi controls and leaves other text alone', () => {

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/harness.js';
 
@@ -48,7 +49,11 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     daemon.stderr!.on('data', (d) => (stderr += d));
     await waitFor(async () => {
       try {
-        return (await fetch(`${base}/healthz`)).status === 200 ? true : undefined;
+        // Read the body: an unread one keeps the socket out of the pool until some GC, and undici
+        // then reuses it after the daemon's 5 s keep-alive closed it ("other side closed").
+        const r = await fetch(`${base}/healthz`);
+        await r.arrayBuffer();
+        return r.status === 200 ? true : undefined;
       } catch {
         return undefined;
       }
@@ -74,13 +79,18 @@ describe('quick start, end to end through the CLI and the daemon', () => {
   });
 
   it('logs in with the OTP the simulated modem recorded', async () => {
+    // The CLI runs synchronously here and blocks this process for seconds: a pooled keep-alive
+    // connection the daemon closed meanwhile (its 5 s idle timeout) would be reused unseen, so
+    // each login step gets a connection of its own, as separate clients would.
+    const post = async (body: Record<string, string>) =>
+      (await undiciFetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams(body), dispatcher: new Agent() })).json();
     expect(cli(['admin', 'add', 'admin'], cfg, 'a-long-admin-password\n')).toMatchObject({ code: 0, out: 'admin admin created' });
     expect(cli(['user', 'add', 'alice', '--mobile', '+4917612345678'], cfg).code).toBe(0);
     const init = cli(['token', 'init', '--user', 'alice', '--phone', '+4917612345678', '--pin-stdin'], cfg, '1234\n');
     expect(init.code, init.err).toBe(0);
     expect(init.out).toMatch(/^PISM/);
 
-    const step1: any = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', pass: '1234' }) })).json();
+    const step1: any = await post({ user: 'alice', pass: '1234' });
     expect(step1.result.authentication).toBe('CHALLENGE');
     const record = path.join(dir, 'var', 'sim-sms.jsonl');
     const sms = await waitFor(() => {
@@ -91,7 +101,7 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     expect(sms).toMatchObject({ to: '+4917612345678', modem: expect.any(String) });
     expect(typeof sms.t).toBe('number');
     const otp = /(\d{6})/.exec(sms.text)![1]!;
-    const step2: any = await (await fetch(`${base}/validate/check`, { method: 'POST', body: new URLSearchParams({ user: 'alice', transaction_id: step1.detail.transaction_id, pass: otp }) })).json();
+    const step2: any = await post({ user: 'alice', transaction_id: step1.detail.transaction_id, pass: otp });
     expect(step2.result).toEqual({ status: true, value: true, authentication: 'ACCEPT' });
   });
 

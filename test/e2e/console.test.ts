@@ -226,6 +226,10 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
     await page.goto(`${base}/console/system`);
     expect(await page.textContent('main')).toContain(readTlsMaterial('auto', h.dir).fingerprint);
     await axe('system');
+    // The overview again, now with sends, users and tokens (the screenshot in docs/).
+    await page.goto(base);
+    expect(await page.locator('#recent tbody tr').count()).toBeGreaterThan(0);
+    await axe('overview');
     expect(errors, errors.join('\n')).toEqual([]);
   });
 });

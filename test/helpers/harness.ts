@@ -7,7 +7,7 @@ import { createCore, type Core } from '../../src/core.js';
 import type { SmsProvider } from '../../src/sms/provider.js';
 import { openStore } from '../../src/store/store.js';
 import type { Store } from '../../src/store/types.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { silentLogger, type Logger } from '../../src/util/logger.js';
 import type { Clock } from '../../src/util/clock.js';
 import { RecordingProvider } from './recording-provider.js';
 
@@ -29,7 +29,7 @@ export function tempDir(prefix = 'smsotpd-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function makeHarness(raw: Record<string, unknown> = {}, opts: { providers?: SmsProvider[] | 'from-config'; dir?: string; clock?: Clock } = {}): Promise<Harness> {
+export async function makeHarness(raw: Record<string, unknown> = {}, opts: { providers?: SmsProvider[] | 'from-config'; dir?: string; clock?: Clock; logger?: Logger } = {}): Promise<Harness> {
   const dir = opts.dir ?? tempDir();
   const config = parseConfig({ dataDir: dir, ...raw, sms: { retryBaseMs: 20, retryMaxMs: 200, ...(raw.sms as object) } });
   config.dataDir = dir;
@@ -39,7 +39,7 @@ export async function makeHarness(raw: Record<string, unknown> = {}, opts: { pro
     opts.providers === 'from-config'
       ? await (await import('../../src/sms/providers/index.js')).createProviders(config, { logger: silentLogger, dataDir: dir })
       : (opts.providers ?? [sms]);
-  const core = createCore({ config, store, logger: silentLogger, providers, clock: opts.clock });
+  const core = createCore({ config, store, logger: opts.logger ?? silentLogger, providers, clock: opts.clock });
   await core.start();
   let token: string | null = null;
   const h: Harness = {

@@ -238,6 +238,19 @@ describe('delivery reports', () => {
     expect(r.rec(second.id).state).toBe('sent');
   });
 
+  it('a TP-SCTS that fits no attempt (the service centre clock is off) falls back to the newest', async () => {
+    const r = await rig();
+    r.pool.nextMr.set('m1', 7);
+    const first = await r.send(X);
+    const firstAt = r.clock.now();
+    r.clock.advance(HOUR);
+    r.pool.nextMr.set('m1', 7);
+    const second = await r.send(X);
+    r.pool.report({ reference: 7, recipient: X, submitTime: firstAt + 30 * 60_000 });
+    await stateOf(r, second.id, 'delivered');
+    expect(r.rec(first.id).state).toBe('sent');
+  });
+
   it('a multi-part message is delivered when every part is, undelivered as soon as one part failed for good', async () => {
     const r = await rig();
     const long = 'x'.repeat(300);

@@ -9,6 +9,9 @@ describe('SMS text template', () => {
     });
     expect(t).toBe('123456 for alice (Alice Smith@default) PISM1 2026-11-24 09:05:07 123456');
   });
+  it('treats built-in object property names as unknown tags', () => {
+    expect(renderSmsText('{constructor}{toString}{__proto__}{hasOwnProperty}{otp}', { otp: '42', now })).toBe('42');
+  });
   it('leaves stray braces alone instead of failing the login', () => {
     expect(renderSmsText('{ {otp} }', { otp: '1', now })).toBe('{ 1 }');
   });

@@ -83,6 +83,30 @@ describe('phone numbers to E.164', () => {
     expect(fails('+49 176 123456789012').message).toMatch(/15 digits/);
   });
 
+  it('names each broken rule exactly', () => {
+    const e = fails('+999 123456');
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('PhoneNumberError');
+    expect(e.message).toBe('+999... does not begin with a country calling code');
+    expect(fails('+49 1').message).toBe('the number is too short');
+    expect(fails('+1 23').message).toBe('the number is not a possible length for +1');
+    expect(fails('0176 1234567890123', 'DE')).toMatchObject({ rule: 'length', message: 'the number is not a possible length for +49' });
+    expect(fails('+4917612345678901').message).toBe('the number is too long (E.164 allows at most 15 digits)');
+  });
+
+  it('takes exactly 15 digits and exactly 64 characters, not one more', () => {
+    expect(toE164('+491761234567890')).toBe('+491761234567890');
+    const sixtyFour = '+49' + ' '.repeat(50) + '17612345678';
+    expect(sixtyFour).toHaveLength(64);
+    expect(toE164(sixtyFour)).toBe('+4917612345678');
+    expect(fails('+49' + ' '.repeat(51) + '17612345678').rule).toBe('characters');
+  });
+
+  it("uses the region's own international prefix (RU: 8 10)", () => {
+    expect(toE164('8 10 49 176 12345678', { region: 'RU' })).toBe('+4917612345678');
+    expect(toE164('8 800 555 35 35', { region: 'RU' })).toBe('+78005553535');
+  });
+
   it('an unknown region is ignored rather than guessed (config validation refuses it earlier)', () => {
     expect(isPhoneRegion('DE')).toBe(true);
     expect(isPhoneRegion('de')).toBe(false);

@@ -9,6 +9,7 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
 a{color:#1547a8}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,summary:focus-visible{outline:3px solid #f0a400;outline-offset:2px}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .skip{position:absolute;left:-9999px;top:0;background:#fff;padding:8px;z-index:9}.skip:focus{left:8px}
 header.top{background:#1d2330;color:#fff;display:flex;align-items:center;gap:18px;padding:0 20px;flex-wrap:wrap}
 header.top .brand{font-weight:600;font-size:17px;padding:12px 0;color:#fff;text-decoration:none}

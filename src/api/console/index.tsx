@@ -2,7 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { randomBytes } from 'node:crypto';
-import type { AppDeps } from '../context.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import { ASSETS } from './assets.js';
 import { auditConsole, fields, render, type ConsoleEnv, type Ctx } from './context.js';
 import { DEFAULT_THROTTLE, FailureThrottle } from '../middleware/failure-throttle.js';
@@ -26,10 +26,17 @@ import { systemPages } from './pages/system.js';
 export const CSP = "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'";
 const FORM_BODY_BYTES = 2 * 1024 * 1024;
 
-const isTls = (c: Context) => new URL(c.req.url).protocol === 'https:';
-/** `__Host-` binds the cookie to this origin, which needs Secure, which needs TLS (plain http://127.0.0.1 works without). */
-const cookieName = (c: Context, base: string) => (isTls(c) ? `__Host-${base}` : base);
-const cookieOptions = (c: Context) => ({ httpOnly: true, secure: isTls(c), sameSite: 'Strict' as const, path: '/' });
+/**
+ * The origin the browser sees: this URL's, except behind a trusted reverse proxy that terminates
+ * TLS and says so with X-Forwarded-Proto (the Origin check and the cookie's Secure flag follow it).
+ */
+function ownOrigin(c: Context, trusted: readonly string[]): URL {
+  const url = new URL(c.req.url);
+  const peer = (c.env as AppEnv['Bindings'] | undefined)?.incoming?.socket?.remoteAddress;
+  const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim().toLowerCase();
+  if (peer && trusted.includes(peer) && (proto === 'https' || proto === 'http')) url.protocol = `${proto}:`;
+  return url;
+}
 
 const ENDED: Record<SessionEnd | 'logout', string> = {
   idle: 'Your session ended after a time without activity: log in again.',
@@ -51,8 +58,8 @@ const securityHeaders: MiddlewareHandler = async (c, next) => {
 };
 
 /** Why a state-changing request is refused as cross-site, or null when it comes from this console. */
-export function crossSiteReason(c: Context): string | null {
-  const own = new URL(c.req.url).origin;
+export function crossSiteReason(c: Context, trusted: readonly string[]): string | null {
+  const own = ownOrigin(c, trusted).origin;
   const origin = c.req.header('Origin');
   if (origin !== undefined && origin !== own) return `the request came from ${origin.slice(0, 100)}, not from this console`;
   const site = c.req.header('Sec-Fetch-Site');
@@ -110,6 +117,11 @@ const safeNext = (next: string | undefined) => (next && /^\/(console\/[A-Za-z0-9
  */
 export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle; sleep?: (ms: number) => Promise<void> } = {}) {
   const app = new Hono<ConsoleEnv>({ strict: false });
+  const trusted = deps.config.trustedProxies;
+  const isTls = (c: Context) => ownOrigin(c, trusted).protocol === 'https:';
+  /** `__Host-` binds the cookie to this origin, which needs Secure, which needs TLS (plain http://127.0.0.1 works without). */
+  const cookieName = (c: Context, base: string) => (isTls(c) ? `__Host-${base}` : base);
+  const cookieOptions = (c: Context) => ({ httpOnly: true, secure: isTls(c), sameSite: 'Strict' as const, path: '/' });
   const cfg = deps.config.console;
   const sessions = new SessionStore(deps.clock, cfg.idleMinutes * 60_000, cfg.maxHours * 3_600_000, cfg.maxSessions);
   const a = deps.config.auth;
@@ -157,7 +169,7 @@ export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle;
   /** Every state change: same origin, and the session's CSRF token in the form. */
   const checkForm: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const why = crossSiteReason(c);
+    const why = crossSiteReason(c, trusted);
     const s = c.get('session');
     let ok = why === null;
     if (ok) {
@@ -181,7 +193,7 @@ export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle;
   });
 
   app.post('/console/login', async (c) => {
-    const why = crossSiteReason(c);
+    const why = crossSiteReason(c, trusted);
     if (why) return refused(c, `Refused: ${why}`);
     const f = await fields(c);
     const username = f.str('username', 64);

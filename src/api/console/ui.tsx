@@ -69,8 +69,8 @@ export function Action(p: { action: string; session: Session; fields?: Record<st
   );
 }
 
-const GOOD = new Set(['ready', 'sent', 'delivered', 'closed', 'ok', 'active', 'registered', 'success', 'home']);
-const BAD = new Set(['down', 'failed', 'open', 'expired', 'undelivered', 'sim-locked', 'disabled', 'locked', 'failure', 'offline', 'denied']);
+const GOOD = new Set(['ready', 'sent', 'delivered', 'closed', 'ok', 'active', 'registered', 'success', 'home', 'new']);
+const BAD = new Set(['down', 'failed', 'open', 'expired', 'undelivered', 'sim-locked', 'disabled', 'locked', 'failure', 'offline', 'denied', 'error']);
 
 /** A state shown as text in a coloured pill; states not known here (new ones) get the neutral colour. */
 export function Pill(p: { state: string }) {

@@ -80,6 +80,8 @@ export function systemRoutes(deps: AppDeps) {
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),
       tls: deps.tls?.() ?? null,
+      // Health only: BINDPW and the rest of the resolver config never leave the process.
+      directory: deps.directory.health(),
     });
   });
 

@@ -35,7 +35,7 @@ export function tokenRoutes(deps: AppDeps) {
   app.get('/', async (c) => {
     const p = await readParams(c);
     const active = opt(p, 'active');
-    const value = deps.tokenAdmin.list({
+    const value = await deps.tokenAdmin.list({
       serial: opt(p, 'serial'),
       user: opt(p, 'user'),
       realm: opt(p, 'realm') || undefined,

@@ -4,7 +4,8 @@ import type { UserInput } from '../../token/users.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { parseJsonBody } from '../json.js';
-import { opt, readBody, readParams, req } from '../params.js';
+import { int, opt, readBody, readParams, req, type Params } from '../params.js';
+import type { DirectoryUser } from '../../directory/types.js';
 
 export const IMPORT_MAX_USERS = 20_000;
 /** 20,000 rows of a user with names and a mobile number take about 2 MB of JSON. */
@@ -33,6 +34,7 @@ export function userRoutes(deps: AppDeps) {
       const v = opt(p, k);
       if (v) input[k] = v;
     }
+    localTableRealm(deps, input.realm);
     const u = await deps.users.upsert(input);
     deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/', client: c.get('client'), user: u.login, realm: u.realm, result: true });
     return ok(c, true);
@@ -73,6 +75,7 @@ export function userRoutes(deps: AppDeps) {
       }
       return input;
     });
+    for (const i of inputs) localTableRealm(deps, i.realm);
     const n = await deps.users.upsertMany(inputs);
     deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/import', client: c.get('client'), result: true, reason: `${n} users` });
     return ok(c, n);
@@ -82,6 +85,12 @@ export function userRoutes(deps: AppDeps) {
     const p = await readParams(c);
     const realm = opt(p, 'realm') || undefined;
     const login = opt(p, 'username') ?? opt(p, 'user');
+    // A directory realm is listed from the directory: paged, capped at the resolvers' SIZELIMIT.
+    if (realm && deps.directory.hasDirectory(realm)) {
+      const r = await directoryUsers(deps, realm, login, p);
+      if (r.more) c.header('X-More-Users', 'true');
+      return ok(c, r.users);
+    }
     return ok(c, deps.users.list({ realm, login }).map(view));
   });
 
@@ -97,4 +106,41 @@ export function userRoutes(deps: AppDeps) {
   });
 
   return app;
+}
+
+/** privacyIDEA's user dict for a directory user (userid = the stable id tokens are bound to). */
+function directoryView(u: DirectoryUser, realm: string) {
+  return {
+    username: u.login,
+    userid: u.uid,
+    realm,
+    resolver: u.resolver,
+    givenname: u.givenname,
+    surname: u.surname,
+    mobile: u.mobile ?? '',
+    phone: u.phone,
+    email: u.email,
+    description: '',
+    editable: false,
+  };
+}
+
+async function directoryUsers(deps: AppDeps, realm: string, login: string | undefined, p: Params) {
+  if (login) {
+    const u = await deps.directory.find(login, realm);
+    return { users: u ? [directoryView(u, deps.directory.realm(realm).name)] : [], more: false };
+  }
+  const page = int(p, 'page', 1, 1, 10_000);
+  const pagesize = int(p, 'pagesize', 100, 1, 1000);
+  const r = await deps.directory.listUsers(realm, page, pagesize);
+  // privacyIDEA answers a plain list; that there are more (next page, or beyond SIZELIMIT) goes in a header.
+  return { users: r.users.map((u) => directoryView(u, r.realm)), more: r.truncated };
+}
+
+/** Local users only go to realms that list the local table: elsewhere they could never log in. */
+function localTableRealm(deps: AppDeps, realm: string | undefined): void {
+  const r = deps.directory.realm(realm || deps.users.defaultRealm);
+  if (!r.resolvers.includes('local')) {
+    throw parameterError(`ERR905: Realm "${r.name}" takes its users from the directory (resolvers: ${r.resolvers.join(', ')}); add "local" to its resolvers to keep local users there too.`);
+  }
 }

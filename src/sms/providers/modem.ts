@@ -125,7 +125,7 @@ export class ModemProvider implements SmsProvider {
 
   onDeliveryReport(listener: (report: DeliveryReport) => void): void {
     this.pool.on('report', (r: ModemStatusReport) =>
-      listener({ providerId: this.id, modemId: r.modemId, reference: r.reference, recipient: r.recipient, outcome: r.outcome, status: r.status, dischargeTime: r.dischargeTime, receivedAt: r.receivedAt }),
+      listener({ providerId: this.id, modemId: r.modemId, reference: r.reference, recipient: r.recipient, outcome: r.outcome, status: r.status, dischargeTime: r.dischargeTime, receivedAt: r.receivedAt, submitTime: r.serviceCentreTime }),
     );
   }
 

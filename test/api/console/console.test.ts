@@ -57,6 +57,25 @@ describe('console: login, cookies and headers', () => {
     for (const p of PAGES) expect(home.text).toMatch(new RegExp(`<a href="/console/${p.toLowerCase()}"[^>]*>${p}</a>`));
   });
 
+  it('behind a trusted TLS proxy (X-Forwarded-Proto: https) the cookie is Secure and the https Origin is its own', async () => {
+    const hh = await setup({ trustedProxies: ['127.0.0.1'] });
+    const c = new ConsoleClient(hh, 'http://localhost');
+    const viaProxy = { 'x-forwarded-proto': 'https' };
+    const page = await c.request('GET', '/', undefined, viaProxy);
+    expect(page.setCookies.some((x) => x.startsWith('__Host-smsotpd_login=') && x.includes('Secure'))).toBe(true);
+    const r = await c.post('/console/login', { username: 'admin', password: 'correct horse battery', _csrf: ConsoleClient.csrfOf(page.text) }, { ...viaProxy, origin: 'https://localhost' });
+    expect(r.status).toBe(303);
+    expect(r.setCookies.find((x) => x.startsWith('__Host-smsotpd_session='))).toContain('Secure');
+    // The same header from a client that is not a trusted proxy changes nothing.
+    const direct = await makeHarness();
+    try {
+      const p2 = await new ConsoleClient(direct).request('GET', '/', undefined, viaProxy);
+      expect(p2.setCookies.some((x) => x.startsWith('smsotpd_login=') && !x.includes('Secure'))).toBe(true);
+    } finally {
+      await direct.close();
+    }
+  });
+
   it('refuses a wrong password (401, audited, no session) and a login without the form token', async () => {
     const hh = await setup();
     const c = new ConsoleClient(hh);
@@ -162,7 +181,7 @@ describe('console: CSRF and cross-site posts', () => {
     await enroll(hh);
     const c = new ConsoleClient(hh);
     await c.login();
-    const serial = hh.core.deps.tokenAdmin.list({ page: 1, pagesize: 1 }).tokens[0]!.serial;
+    const serial = (await hh.core.deps.tokenAdmin.list({ page: 1, pagesize: 1 })).tokens[0]!.serial;
     for (const p of ['/', ...PAGES.map((x) => `/console/${x.toLowerCase()}`), `/console/tokens/view?serial=${serial}`]) {
       const html = (await c.get(p)).text;
       const forms = html.match(/<form[^>]*method="post"[^>]*>[\s\S]*?<\/form>/g) ?? [];

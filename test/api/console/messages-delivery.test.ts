@@ -8,7 +8,8 @@ import { ReportingProvider } from '../../helpers/reporting-provider.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 
-describe.skipIf(!haveChromium)('console Messages: delivery states in headless Chromium', () => {
+// The status page grew into the console: its overview shows the counts, Messages the states.
+describe.skipIf(!haveChromium)('console: delivery counts on the overview, states in Messages, in headless Chromium', () => {
   let h: Harness;
   let server: Server;
   let base: string;
@@ -46,6 +47,10 @@ describe.skipIf(!haveChromium)('console Messages: delivery states in headless Ch
       await page.getByLabel('User').fill('admin');
       await page.getByLabel('Password').fill('correct horse battery');
       await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForSelector('#c-dlv:text("1")');
+      expect(await page.textContent('#c-undlv')).toBe('1');
+      expect(await page.getAttribute('#recent .pill:text-is("delivered")', 'class')).toBe('pill ok');
+      expect(await page.getAttribute('#recent .pill:text-is("undelivered")', 'class')).toBe('pill bad');
       await page.getByRole('link', { name: 'Messages', exact: true }).click();
       expect(await page.getAttribute('.pill:text-is("delivered")', 'class')).toBe('pill ok');
       expect(await page.getAttribute('.pill:text-is("undelivered")', 'class')).toBe('pill bad');

@@ -26,6 +26,8 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
                 <div><span class="l">oldest</span><b class="big">{st.queue.oldestAgeSeconds} s</b></div>
                 <div><span class="l">sent</span><b class="big">{st.counters.sent}</b></div>
                 <div><span class="l">duplicates</span><b class="big">{st.counters.duplicates}</b></div>
+                <div><span class="l">delivered</span><b class="big" id="c-dlv">{st.counters.delivered}</b></div>
+                <div><span class="l">undelivered</span><b class="big" id="c-undlv">{st.counters.undelivered}</b></div>
                 <div><span class="l">expired / failed</span><b class="big">{st.counters.expired + st.counters.failed}</b></div>
                 <div><span class="l">delivered</span><b class="big">{st.counters.delivered}</b></div>
                 <div><span class="l">undelivered</span><b class="big">{st.counters.undelivered}</b></div>
@@ -70,7 +72,7 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
           </section>
           <section class="card" aria-labelledby="r-h">
             <h2 id="r-h">Last sends</h2>
-            <div class="scroll">
+            <div class="scroll" id="recent">
               <table>
                 <thead><tr><th scope="col">created</th><th scope="col">to</th><th scope="col">state</th><th scope="col">provider</th><th scope="col">attempts</th><th scope="col">error</th></tr></thead>
                 <tbody>

@@ -12,7 +12,7 @@ function tokenState(t: { active: boolean; failcount: number; maxfail: number }) 
 }
 
 export function tokenPages(app: ConsoleApp, { deps }: Parts) {
-  const view = (serial: string) => deps.tokenAdmin.list({ serial, page: 1, pagesize: 1 }).tokens[0];
+  const view = async (serial: string) => (await deps.tokenAdmin.list({ serial, page: 1, pagesize: 1 })).tokens[0];
   /** Runs one token action; the result (or the domain's error) comes back as the flash message. */
   const act = async (c: Ctx, action: string, run: (serial: string, f: Awaited<ReturnType<typeof fields>>) => Promise<string>) => {
     const f = await fields(c);
@@ -28,15 +28,15 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
     }
   };
 
-  app.get('/console/tokens', (c) => {
+  app.get('/console/tokens', async (c) => {
     const s = c.get('session');
     const user = (c.req.query('user') ?? '').slice(0, 100);
     const realm = (c.req.query('realm') ?? '').slice(0, 64);
     const page = Math.max(1, Math.min(100_000, Number(c.req.query('page')) || 1));
-    let list: ReturnType<typeof deps.tokenAdmin.list> | null = null;
+    let list: Awaited<ReturnType<typeof deps.tokenAdmin.list>> | null = null;
     let error: string | null = null;
     try {
-      list = deps.tokenAdmin.list({ user: user || undefined, realm: realm || undefined, page, pagesize: PAGE });
+      list = await deps.tokenAdmin.list({ user: user || undefined, realm: realm || undefined, page, pagesize: PAGE });
     } catch (err) {
       error = errorText(err);
     }
@@ -132,12 +132,12 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
     );
   });
 
-  app.get('/console/tokens/view', (c) => {
+  app.get('/console/tokens/view', async (c) => {
     const s = c.get('session');
     const serial = (c.req.query('serial') ?? '').slice(0, 40);
     let t;
     try {
-      t = view(serial);
+      t = await view(serial);
     } catch {
       t = undefined;
     }

@@ -112,7 +112,7 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
                     <td>{u.login}</td>
                     <td>{`${u.givenname} ${u.surname}`.trim()}</td>
                     <td>{maskPhone(u.mobile)}</td>
-                    <td><a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>{`${deps.tokenAdmin.ofUser(u.login, u.realm).length} of ${u.login}`}</a></td>
+                    <td>{((n) => <a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>{`${n} token${n === 1 ? '' : 's'}`}<span class="vh">{` of ${u.login}`}</span></a>)(deps.tokenAdmin.ofUser(u.login, u.realm).length)}</td>
                     {local ? (
                       <td>
                         <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>Edit</a>{' '}
@@ -264,7 +264,7 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
                       <td>{r.line}</td>
                       <td>{r.input?.login ?? ''}</td>
                       <td>{r.input?.realm ?? deps.users.defaultRealm}</td>
-                      <td>{maskPhone(r.input?.mobile)}</td>
+                      <td>{r.error ? (r.input?.mobile ?? '') : maskPhone(r.input?.mobile)}</td>
                       <td>{`${r.input?.givenname ?? ''} ${r.input?.surname ?? ''}`.trim()}</td>
                       <td>{r.error ? <><Pill state="error" /> {r.error}</> : <Pill state={r.action === 'create' ? 'new' : 'update'} />}</td>
                     </tr>
