@@ -71,9 +71,9 @@ describe('recovery ladder, last rung', () => {
     };
     await until(() => modem!.state === 'ready', 10_000);
     sim.hang();
-    await until(() => pressed.length > 0, 20_000);
+    await until(() => pressed.length > 0, 45_000);
     await until(() => modem!.state === 'ready', 10_000);
     expect(pressed).toEqual([4]);
     expect(modem.counters.recoveries).toBeGreaterThan(0);
-  }, 40_000);
+  }, 70_000);
 });
