@@ -55,7 +55,7 @@ export const keyDescriptions: Readonly<Record<string, string>> = {
   'sms.providers[modem].baudRate': 'Serial speed.',
   'sms.providers[modem].simPin': 'SIM PIN, entered when the SIM asks for it (4-8 digits); never logged.',
   'sms.providers[modem].smsc':
-    'Service centre number, international (+49...), used instead of the one stored on the SIM; for SIMs whose stored SMSC is wrong. Normalised to E.164.',
+    'Service centre number, international (+49...), set with AT+CSCA at every modem initialisation instead of the one stored on the SIM; for SIMs whose stored SMSC is wrong. Normalised to E.164.',
   'sms.providers[modem].mode':
     'Message format: only "pdu" (the default). Text mode is refused: a Ctrl-Z or ESC in the text would end or cancel the command.',
   'sms.providers[modem].healthPollSeconds': 'Seconds between health polls (signal, registration) of an idle modem.',

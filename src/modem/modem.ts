@@ -38,6 +38,8 @@ export interface ModemOptions {
   clock: Clock;
   timers?: Timers;
   simPin?: string;
+  /** Service centre address (E.164 with '+') set with AT+CSCA at every full initialisation. */
+  smsc?: string;
   healthPollMs: number;
   powerKey?: PowerKey;
   /** Pause before the recovery ladder starts over after it failed completely. */
@@ -107,6 +109,8 @@ export class Modem extends EventEmitter {
 
   constructor(readonly o: ModemOptions) {
     super();
+    // The number goes onto an AT command line: only '+' and digits, whatever the caller checked.
+    if (o.smsc !== undefined && !/^\+\d{3,20}$/.test(o.smsc)) throw new Error(`modem ${o.id}: smsc must be + and 3-20 digits`);
     this.id = o.id;
     this.timers = o.timers ?? globalTimers;
     this.log = o.logger.child({ modem: o.id });
@@ -289,6 +293,10 @@ export class Modem extends EventEmitter {
       }
       const cmgf = await c('AT+CMGF=0');
       if (cmgf.final !== 'OK') throw new Error(`AT+CMGF=0 answered ${cmgf.errorText ?? cmgf.final}`);
+      if (this.o.smsc) {
+        const csca = await c(`AT+CSCA="${this.o.smsc}",145`);
+        if (csca.final !== 'OK') throw new Error(`AT+CSCA (the configured smsc) answered ${csca.errorText ?? csca.final}`);
+      }
       // Registration changes as URCs: a lost or returned network is seen at once, also mid-submit.
       for (const tech of p.registration) await c(`AT+${tech}=2`);
       if (p.networkTime === 'clts') await c('AT+CLTS=1');

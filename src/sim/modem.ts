@@ -155,6 +155,8 @@ export class SimulatedModem {
   private echo = true;
   private cmee = 0;
   private cmgf = 0;
+  /** The service centre address, as AT+CSCA set it (kept on the SIM across reboots). */
+  smsc = '+491710760000';
   private pinOk: boolean;
   private lostUntil = 0;
   private pduLength = 0;
@@ -527,7 +529,11 @@ export class SimulatedModem {
       return ok();
     }
     if (up === 'AT+CMGF?') return ok(`+CMGF: ${this.cmgf}`);
-    if (up === 'AT+CSCA?') return ok('+CSCA: "+491710760000",145');
+    if (up === 'AT+CSCA?') return ok(`+CSCA: "${this.smsc}",145`);
+    if ((m = /^AT\+CSCA="(\+\d{3,20})",145$/.exec(up))) {
+      this.smsc = m[1]!;
+      return ok();
+    }
     if (up.startsWith('AT+CSMS') || up.startsWith('AT+CSCS') || up.startsWith('AT+CLTS') || up.startsWith('AT+CTZU') || up.startsWith('AT+CIURC') || up.startsWith('AT+IFC') || up.startsWith('AT+QURCCFG') || up.startsWith('AT^CURC') || up.startsWith('AT+CNMP')) return ok();
     if (up === 'AT+CFUN?') return ok('+CFUN: 1');
     if (up === 'AT+CFUN=1,1' || up === 'AT+CFUN=1,1,0' || up === 'AT+CRESET') {

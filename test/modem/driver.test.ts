@@ -21,7 +21,8 @@ const fastProfile = (): ModemProfile =>
   modemProfileSchema.parse({
     ...loadProfile('sim800'),
     bootTimeMs: 400,
-    timeouts: { default: 600, prompt: 600, submit: 800, network: 1000, cfun: 1000 },
+    // Short, with room for a pseudo-terminal on a loaded CI machine, which answers in hundreds of ms.
+    timeouts: { default: 800, prompt: 800, submit: 2000, network: 1000, cfun: 1000 },
   });
 
 interface Rig {

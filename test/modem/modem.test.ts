@@ -19,6 +19,19 @@ describe('modem driver: reports, incoming SMS, USSD on the wire (fake time)', ()
     return rig;
   }
 
+  it('smsc: AT+CSCA sets the configured service centre at initialisation; none configured, none set', async () => {
+    const r = await readyRig({ smsc: '+4917100000001' });
+    expect(r.log.map((l) => l.line)).toContain('AT+CSCA="+4917100000001",145');
+    expect(r.sims[0]!.smsc).toBe('+4917100000001');
+    await stopRig(r);
+    const plain = await readyRig({});
+    expect(plain.log.some((l) => l.line.startsWith('AT+CSCA='))).toBe(false);
+  });
+
+  it('smsc that is not + and digits never reaches the line', () => {
+    expect(() => simRig({ smsc: '+49"\r\nAT+CFUN=0' })).toThrow(/smsc must be \+ and 3-20 digits/);
+  });
+
   it('+CDS (ds 1, SIM800): the status report PDU is decoded and matched by reference', async () => {
     const r = await readyRig({ sim: { reportDelayMs: 4000 } });
     expect(r.log.map((l) => l.line)).toContain('AT+CNMI=2,1,0,1,0');

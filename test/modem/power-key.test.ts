@@ -55,7 +55,7 @@ describe('recovery ladder, last rung', () => {
   });
 
   it('a hang only a power cycle clears is cleared by the power key', async () => {
-    const profile = modemProfileSchema.parse({ ...loadProfile('sim800'), bootTimeMs: 300, timeouts: { default: 400, prompt: 400, submit: 600, network: 600, cfun: 600 } });
+    const profile = modemProfileSchema.parse({ ...loadProfile('sim800'), bootTimeMs: 300, timeouts: { default: 1200, prompt: 1200, submit: 2000, network: 1500, cfun: 1500 } });
     const sim = new SimulatedModem({ id: 's', profile, bootMs: 100, faults: { hangClears: 'power' } });
     pty = await attachToPty(sim, tempDir('smsotpd-pk-'));
     const pressed: number[] = [];

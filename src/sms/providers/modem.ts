@@ -187,6 +187,7 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
           logger: deps.logger,
           clock,
           simPin: m.simPin ?? cfg.simPin,
+          smsc: cfg.smsc,
           healthPollMs: cfg.healthPollSeconds * 1000,
           powerKey: new GpiosetPowerKey(),
         }),
