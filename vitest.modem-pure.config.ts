@@ -7,7 +7,14 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/modem/framer.test.ts', 'test/modem/at.test.ts', 'test/modem/lifecycle.test.ts', 'test/modem/pdu.test.ts', 'test/modem/pdu-receive.test.ts', 'test/modem/ussd.test.ts'],
+    include: [
+      'test/modem/framer.test.ts',
+      'test/modem/at.test.ts',
+      'test/modem/lifecycle.test.ts',
+      'test/modem/pdu.test.ts',
+      'test/modem/pdu-receive.test.ts',
+      'test/modem/ussd.test.ts',
+    ],
     // The byte-level wire rows in lifecycle.test.ts drive the whole driver: they belong to npm test.
     testNamePattern: '^(?!lifecycle on the wire)',
     testTimeout: 30_000,

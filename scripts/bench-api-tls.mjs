@@ -48,13 +48,37 @@ async function populate(dir) {
   const changes = [];
   for (let i = 0; i < N; i++) {
     const login = `user${i}`;
-    changes.push({ c: 'users', k: userKey('default', login), v: { login, realm: 'default', mobile: phoneOf(i), givenname: '', surname: '', createdAt: now } });
+    changes.push({
+      c: 'users',
+      k: userKey('default', login),
+      v: { login, realm: 'default', mobile: phoneOf(i), givenname: '', surname: '', createdAt: now },
+    });
     const serial = `PISM${String(i).padStart(8, '0')}`;
     changes.push({
-      c: 'tokens', k: serial, v: {
-        serial, type: 'sms', description: '', user: login, realm: 'default', keyEnc: secrets.encrypt(randomBytes(20).toString('hex')), hashlib: 'sha1', otpLength: 6,
-        counter: 0, pinHash, phone: phoneOf(i), dynamicPhone: false, active: true, failCount: 0, maxFail: 10, failExceededAt: null,
-        countAuth: 0, countAuthSuccess: 0, createdAt: now, recentChallenges: [], challenge: null,
+      c: 'tokens',
+      k: serial,
+      v: {
+        serial,
+        type: 'sms',
+        description: '',
+        user: login,
+        realm: 'default',
+        keyEnc: secrets.encrypt(randomBytes(20).toString('hex')),
+        hashlib: 'sha1',
+        otpLength: 6,
+        counter: 0,
+        pinHash,
+        phone: phoneOf(i),
+        dynamicPhone: false,
+        active: true,
+        failCount: 0,
+        maxFail: 10,
+        failExceededAt: null,
+        countAuth: 0,
+        countAuthSuccess: 0,
+        createdAt: now,
+        recentChallenges: [],
+        challenge: null,
       },
     });
   }
@@ -67,18 +91,21 @@ async function startDaemon(tls) {
   await populate(dir);
   const port = await freePort();
   const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({
-    listen: { host: '127.0.0.1', port, ...(tls ? { tls: 'auto' } : {}) },
-    dataDir: dir,
-    log: { level: 'warn' },
-    token: { blockingWindow: 0 },
-    limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
-    sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
-  }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port, ...(tls ? { tls: 'auto' } : {}) },
+      dataDir: dir,
+      log: { level: 'warn' },
+      token: { blockingWindow: 0 },
+      limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
+      sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
+    }),
+  );
   const run = daemonCommand(['serve', '--config', cfg]);
   const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  for (let t0 = Date.now(); ; ) {
+  for (let t0 = Date.now(); ;) {
     if ((await get(base, '/healthz').catch(() => 0)) === 200) break;
     if (Date.now() - t0 > 30_000) throw new Error('daemon did not become healthy');
     await new Promise((r) => setTimeout(r, 20));
@@ -90,10 +117,17 @@ async function startDaemon(tls) {
 function get(base, p) {
   const tls = base.startsWith('https');
   return new Promise((resolve, reject) => {
-    const req = (tls ? httpsRequest : httpRequest)(`${base}${p}`, { agent: tls ? new HttpsAgent({ keepAlive: false, rejectUnauthorized: false }) : new HttpAgent({ keepAlive: false }), rejectUnauthorized: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
+    const req = (tls ? httpsRequest : httpRequest)(
+      `${base}${p}`,
+      {
+        agent: tls ? new HttpsAgent({ keepAlive: false, rejectUnauthorized: false }) : new HttpAgent({ keepAlive: false }),
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -101,20 +135,33 @@ function get(base, p) {
 
 const form = (o) => new URLSearchParams(o).toString();
 const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-const cannon = (d, opts) => new Promise((resolve, reject) => autocannon({ url: d.base, connections: CONCURRENCY, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res))));
+const cannon = (d, opts) =>
+  new Promise((resolve, reject) =>
+    autocannon({ url: d.base, connections: CONCURRENCY, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 
 async function challengeAll(d) {
   let j = 0;
   await cannon(d, {
     amount: N,
-    requests: [{
-      method: 'POST', path: '/validate/check', headers,
-      setupRequest: (req, ctx) => { ctx.i = j++ % N; return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) }; },
-      onResponse: (status, body, ctx) => {
-        const r = status === 200 ? JSON.parse(body) : null;
-        if (r?.result?.authentication === 'CHALLENGE') { d.tids[ctx.i] = r.detail.transaction_id; d.sent++; }
+    requests: [
+      {
+        method: 'POST',
+        path: '/validate/check',
+        headers,
+        setupRequest: (req, ctx) => {
+          ctx.i = j++ % N;
+          return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) };
+        },
+        onResponse: (status, body, ctx) => {
+          const r = status === 200 ? JSON.parse(body) : null;
+          if (r?.result?.authentication === 'CHALLENGE') {
+            d.tids[ctx.i] = r.detail.transaction_id;
+            d.sent++;
+          }
+        },
       },
-    }],
+    ],
   });
 }
 
@@ -123,11 +170,18 @@ async function latestOtps(d) {
   let last = -1;
   for (let i = 0; i < 1200; i++) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { /* not yet */ }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      /* not yet */
+    }
     const lines = text.split('\n').filter(Boolean);
     if (lines.length >= d.sent && lines.length === last) {
       const map = new Map();
-      for (const l of lines) { const r = JSON.parse(l); map.set(r.to, /(\d{6})/.exec(r.text)[1]); }
+      for (const l of lines) {
+        const r = JSON.parse(l);
+        map.set(r.to, /(\d{6})/.exec(r.text)[1]);
+      }
       return map;
     }
     last = lines.length;
@@ -144,20 +198,24 @@ async function answerAll(d, otps, latencies) {
   let tLast = 0;
   const res = await cannon(d, {
     amount: ready.length,
-    requests: [{
-      method: 'POST', path: '/validate/check', headers,
-      setupRequest: (req, ctx) => {
-        tFirst ??= performance.now();
-        ctx.sent = performance.now();
-        const i = ready[k++ % ready.length];
-        return { ...req, body: form({ user: `user${i}`, transaction_id: d.tids[i], pass: otps.get(phoneOf(i)) ?? '000000' }) };
+    requests: [
+      {
+        method: 'POST',
+        path: '/validate/check',
+        headers,
+        setupRequest: (req, ctx) => {
+          tFirst ??= performance.now();
+          ctx.sent = performance.now();
+          const i = ready[k++ % ready.length];
+          return { ...req, body: form({ user: `user${i}`, transaction_id: d.tids[i], pass: otps.get(phoneOf(i)) ?? '000000' }) };
+        },
+        onResponse: (status, body, ctx) => {
+          tLast = performance.now();
+          latencies?.push(tLast - ctx.sent);
+          if (status === 200 && JSON.parse(body).result?.value === true) ok++;
+        },
       },
-      onResponse: (status, body, ctx) => {
-        tLast = performance.now();
-        latencies?.push(tLast - ctx.sent);
-        if (status === 200 && JSON.parse(body).result?.value === true) ok++;
-      },
-    }],
+    ],
   });
   d.tids.fill(null);
   return { total: res.requests.total, non2xx: res.non2xx, ok, seconds: (tLast - (tFirst ?? tLast)) / 1000 };
@@ -210,18 +268,26 @@ try {
   ];
   for (const tls of [false, true]) {
     const s = stats.get(tls);
-    lines.push(`| ${tls ? 'HTTPS (keep-alive)' : 'HTTP (keep-alive)'} | ${f(s.cpu / s.total, 3)} ms | ${f(s.total / s.seconds)} | ${f(quantile(s.rps, 0.5))} | ${f(quantile(s.latencies, 0.5), 1)} | ${f(quantile(s.latencies, 0.99), 1)} | ${s.ok}/${s.total}${s.non2xx ? `, ${s.non2xx} non-2xx` : ''} | ${s.rps.map((x) => f(x)).join(', ')} |`);
+    lines.push(
+      `| ${tls ? 'HTTPS (keep-alive)' : 'HTTP (keep-alive)'} | ${f(s.cpu / s.total, 3)} ms | ${f(s.total / s.seconds)} | ${f(quantile(s.rps, 0.5))} | ${f(quantile(s.latencies, 0.5), 1)} | ${f(quantile(s.latencies, 0.99), 1)} | ${s.ok}/${s.total}${s.non2xx ? `, ${s.non2xx} non-2xx` : ''} | ${s.rps.map((x) => f(x)).join(', ')} |`,
+    );
   }
   const plain = stats.get(false);
   const secure = stats.get(true);
   const cpuDiff = (100 * (secure.cpu / secure.total)) / (plain.cpu / plain.total) - 100;
-  lines.push('', `CPU per answer (the daemon's user + system time over the measured passes, all threads, from /proc): HTTPS ${f(secure.cpu / secure.total, 3)} ms, plain HTTP ${f(plain.cpu / plain.total, 3)} ms (${cpuDiff >= 0 ? '+' : ''}${f(cpuDiff)} %). Machine load average (1 min) at the start and the end: ${loadStart.toFixed(1)} and ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; with other work on the machine every figure here moves, CPU per answer least. Over all passes HTTPS step 2 ran at ${f((100 * (secure.total / secure.seconds)) / (plain.total / plain.seconds))} % of plain HTTP's rate (median pass: ${f((100 * quantile(secure.rps, 0.5)) / quantile(plain.rps, 0.5))} %). The requests/s column is all answers over all passes' time; single passes are short and move with the shared machine's load, as their spread shows.`);
+  lines.push(
+    '',
+    `CPU per answer (the daemon's user + system time over the measured passes, all threads, from /proc): HTTPS ${f(secure.cpu / secure.total, 3)} ms, plain HTTP ${f(plain.cpu / plain.total, 3)} ms (${cpuDiff >= 0 ? '+' : ''}${f(cpuDiff)} %). Machine load average (1 min) at the start and the end: ${loadStart.toFixed(1)} and ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; with other work on the machine every figure here moves, CPU per answer least. Over all passes HTTPS step 2 ran at ${f((100 * (secure.total / secure.seconds)) / (plain.total / plain.seconds))} % of plain HTTP's rate (median pass: ${f((100 * quantile(secure.rps, 0.5)) / quantile(plain.rps, 0.5))} %). The requests/s column is all answers over all passes' time; single passes are short and move with the shared machine's load, as their spread shows.`,
+  );
   lines.push('', '| protocol | new connection + GET /healthz, one at a time | p50 ms | p99 ms |', '|---|---:|---:|---:|');
   for (const tls of [false, true]) {
     const h = hs.get(tls);
     lines.push(`| ${tls ? 'HTTPS (full handshake each)' : 'HTTP'} | ${f(h.perSecond)}/s | ${f(h.p50, 2)} | ${f(h.p99, 2)} |`);
   }
-  lines.push('', 'A client that opens a connection per request pays the handshake (key exchange and an ECDSA signature, on the daemon\'s one JavaScript thread) every time: where the client can, keep connections open.');
+  lines.push(
+    '',
+    "A client that opens a connection per request pays the handshake (key exchange and an ECDSA signature, on the daemon's one JavaScript thread) every time: where the client can, keep connections open.",
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   for (const d of daemons) {

@@ -46,7 +46,14 @@ async function kdfCapacity() {
   let n = 0;
   const end = performance.now() + 3000;
   const p0 = performance.now();
-  await Promise.all(Array.from({ length: 4 }, async () => { while (performance.now() < end) { await kdfSecrets.hash(PIN); n++; } }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (performance.now() < end) {
+        await kdfSecrets.hash(PIN);
+        n++;
+      }
+    }),
+  );
   return n / ((performance.now() - p0) / 1000);
 }
 
@@ -63,13 +70,37 @@ async function populate(dir, n) {
       const phone = `+4917${String(10_000_000 + i)}`;
       const seed = randomBytes(20).toString('hex');
       seeds.push(seed);
-      changes.push({ c: 'users', k: userKey('default', login), v: { login, realm: 'default', mobile: phone, givenname: '', surname: '', createdAt: now } });
+      changes.push({
+        c: 'users',
+        k: userKey('default', login),
+        v: { login, realm: 'default', mobile: phone, givenname: '', surname: '', createdAt: now },
+      });
       const serial = `PISM${String(i).padStart(8, '0')}`;
       changes.push({
-        c: 'tokens', k: serial, v: {
-          serial, type: 'sms', description: '', user: login, realm: 'default', keyEnc: secrets.encrypt(seed), hashlib: 'sha1', otpLength: 6,
-          counter: 0, pinHash, phone, dynamicPhone: false, active: true, failCount: 0, maxFail: 10, failExceededAt: null,
-          countAuth: 0, countAuthSuccess: 0, createdAt: now, recentChallenges: [], challenge: null,
+        c: 'tokens',
+        k: serial,
+        v: {
+          serial,
+          type: 'sms',
+          description: '',
+          user: login,
+          realm: 'default',
+          keyEnc: secrets.encrypt(seed),
+          hashlib: 'sha1',
+          otpLength: 6,
+          counter: 0,
+          pinHash,
+          phone,
+          dynamicPhone: false,
+          active: true,
+          failCount: 0,
+          maxFail: 10,
+          failExceededAt: null,
+          countAuth: 0,
+          countAuthSuccess: 0,
+          createdAt: now,
+          recentChallenges: [],
+          challenge: null,
         },
       });
     }
@@ -85,7 +116,11 @@ async function latestOtps(dir, atLeast) {
   let last = -1;
   for (let i = 0; i < 1200; i++) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { /* not yet written */ }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      /* not yet written */
+    }
     const lines = text.split('\n').filter(Boolean);
     if (lines.length >= atLeast && lines.length === last) {
       const map = new Map();
@@ -108,16 +143,19 @@ function rssMb(pid) {
 
 async function startDaemon(dir) {
   const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({
-    listen: { host: '127.0.0.1', port: PORT },
-    dataDir: dir,
-    log: { level: 'warn' },
-    token: { blockingWindow: 0 },
-    limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
-    // 16 simulated modems at 100 ms per SMS: the queue drains while the
-    // logins run, without thousands of zero-delay AT exchanges competing for the measured CPU.
-    sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
-  }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port: PORT },
+      dataDir: dir,
+      log: { level: 'warn' },
+      token: { blockingWindow: 0 },
+      limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
+      // 16 simulated modems at 100 ms per SMS: the queue drains while the
+      // logins run, without thousands of zero-delay AT exchanges competing for the measured CPU.
+      sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
+    }),
+  );
   const t0 = performance.now();
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -127,7 +165,9 @@ async function startDaemon(dir) {
     try {
       const r = await fetch(`http://127.0.0.1:${PORT}/healthz`);
       if (r.status === 200) break;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     if (performance.now() - t0 > 30_000) throw new Error('daemon did not become healthy within 30 s');
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -136,7 +176,9 @@ async function startDaemon(dir) {
 
 function run(opts) {
   return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${PORT}`, connections: CONCURRENCY, pipelining: 1, ...opts }, (err, res) => (err ? reject(err) : resolve(res)));
+    autocannon({ url: `http://127.0.0.1:${PORT}`, connections: CONCURRENCY, pipelining: 1, ...opts }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
@@ -151,7 +193,9 @@ function threadCpu(pid) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out.set(tid, (Number(f[11]) + Number(f[12])) * (1000 / CLOCK_TICKS));
-    } catch { /* the thread ended */ }
+    } catch {
+      /* the thread ended */
+    }
   }
   return out;
 }
@@ -163,7 +207,10 @@ function threadCpu(pid) {
  * KDF timing taken before or after it.
  */
 function kdfCoreShare(before, after, pid, ms) {
-  const deltas = [...after].filter(([tid]) => tid !== String(pid)).map(([tid, t]) => t - (before.get(tid) ?? 0)).sort((a, b) => b - a);
+  const deltas = [...after]
+    .filter(([tid]) => tid !== String(pid))
+    .map(([tid, t]) => t - (before.get(tid) ?? 0))
+    .sort((a, b) => b - a);
   const kdfThreads = deltas.slice(0, cpus().length).reduce((a, b) => a + b, 0);
   return kdfThreads / (cpus().length * ms);
 }
@@ -187,15 +234,25 @@ async function benchSize(n) {
   // Peak RSS per phase: warm-up, step 1, the SMS drain and rounds of fresh challenges between step-2 passes, step 2.
   const peak = { warmup: idleRss, step1: idleRss, between: idleRss, step2: idleRss };
   let phase = 'warmup';
-  const sampler = setInterval(() => { peak[phase] = Math.max(peak[phase], rssMb(child.pid)); }, 200);
+  const sampler = setInterval(() => {
+    peak[phase] = Math.max(peak[phase], rssMb(child.pid));
+  }, 200);
   // A step-1 request for the next user in rotation; remembers each user's newest transaction.
   const step1Request = (pick) => ({
-    method: 'POST', path: '/validate/check', headers,
-    setupRequest: (req, ctx) => { ctx.i = pick(); return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) }; },
+    method: 'POST',
+    path: '/validate/check',
+    headers,
+    setupRequest: (req, ctx) => {
+      ctx.i = pick();
+      return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) };
+    },
     onResponse: (status, body, ctx) => {
       if (status !== 200) return;
       const d = JSON.parse(body);
-      if (d.result?.authentication === 'CHALLENGE') { counters[ctx.i]++; tids[ctx.i] = d.detail.transaction_id; }
+      if (d.result?.authentication === 'CHALLENGE') {
+        counters[ctx.i]++;
+        tids[ctx.i] = d.detail.transaction_id;
+      }
     },
   });
   const step1Once = () => {
@@ -213,21 +270,28 @@ async function benchSize(n) {
     let tLast = 0;
     const res = await run({
       amount: ready.length,
-      requests: [{
-        method: 'POST', path: '/validate/check', headers,
-        setupRequest: (req, ctx) => {
-          tFirst ??= performance.now();
-          // One request in flight per connection (no pipelining): its context times it.
-          ctx.sent = performance.now();
-          const i = ready[k++ % ready.length];
-          return { ...req, body: form({ user: `user${i}`, transaction_id: tids[i], pass: otps.get(`+4917${String(10_000_000 + i)}`) ?? '000000' }) };
+      requests: [
+        {
+          method: 'POST',
+          path: '/validate/check',
+          headers,
+          setupRequest: (req, ctx) => {
+            tFirst ??= performance.now();
+            // One request in flight per connection (no pipelining): its context times it.
+            ctx.sent = performance.now();
+            const i = ready[k++ % ready.length];
+            return {
+              ...req,
+              body: form({ user: `user${i}`, transaction_id: tids[i], pass: otps.get(`+4917${String(10_000_000 + i)}`) ?? '000000' }),
+            };
+          },
+          onResponse: (status, body, ctx) => {
+            tLast = performance.now();
+            latencies?.push(tLast - ctx.sent);
+            if (status === 200 && JSON.parse(body).result?.value === true) ok++;
+          },
         },
-        onResponse: (status, body, ctx) => {
-          tLast = performance.now();
-          latencies?.push(tLast - ctx.sent);
-          if (status === 200 && JSON.parse(body).result?.value === true) ok++;
-        },
-      }],
+      ],
     });
     tids.fill(null);
     // From the first request sent to the last answer: autocannon's own start and stop are not the server's time.
@@ -286,7 +350,15 @@ async function benchSize(n) {
     p99s.push(p.res.latency.p99);
   }
   // p50/p99 over every answer of every pass; the worst pass's own p99 is noted beside it.
-  const step2 = { rps: total / seconds, p50: quantile(latencies, 0.5).toFixed(1), p99: quantile(latencies, 0.99).toFixed(1), worstPassP99: Math.max(...p99s), non2xx, total, passes };
+  const step2 = {
+    rps: total / seconds,
+    p50: quantile(latencies, 0.5).toFixed(1),
+    p99: quantile(latencies, 0.99).toFixed(1),
+    worstPassP99: Math.max(...p99s),
+    non2xx,
+    total,
+    passes,
+  };
   clearInterval(sampler);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -310,17 +382,28 @@ const lines = [
 ];
 for (const r of rows) {
   const s1 = r.step1;
-  lines.push(`| ${r.n} | 1: PIN → challenge → SMS queued | ${f(s1.rps)} | ${s1.res.latency.p50} | ${s1.res.latency.p99} | ${s1.res.non2xx} | 10 s run, ${s1.res.requests.total} challenges; KDF ${f(s1.kdf, 2)} ms → bound ${f(s1.bound)} req/s; **${pct(s1.share)} of it**; hashing threads ${pct(s1.coreShare)} of the cores. All ${STEP1_RUNS} runs: ${r.step1Runs.map((x) => `${pct(x.share)} (${pct(x.coreShare)})`).join(', ')} |`);
-  lines.push(`| ${r.n} | 2: transaction_id + OTP | ${f(r.step2.rps)} | ${r.step2.p50} | ${r.step2.p99} | ${r.step2.non2xx} | ${r.step2Ok}/${r.step2.total} accepted, ${r.step2.passes} pass(es); p50/p99 over all answers; worst pass's p99 ${r.step2.worstPassP99} ms |`);
+  lines.push(
+    `| ${r.n} | 1: PIN → challenge → SMS queued | ${f(s1.rps)} | ${s1.res.latency.p50} | ${s1.res.latency.p99} | ${s1.res.non2xx} | 10 s run, ${s1.res.requests.total} challenges; KDF ${f(s1.kdf, 2)} ms → bound ${f(s1.bound)} req/s; **${pct(s1.share)} of it**; hashing threads ${pct(s1.coreShare)} of the cores. All ${STEP1_RUNS} runs: ${r.step1Runs.map((x) => `${pct(x.share)} (${pct(x.coreShare)})`).join(', ')} |`,
+  );
+  lines.push(
+    `| ${r.n} | 2: transaction_id + OTP | ${f(r.step2.rps)} | ${r.step2.p50} | ${r.step2.p99} | ${r.step2.non2xx} | ${r.step2Ok}/${r.step2.total} accepted, ${r.step2.passes} pass(es); p50/p99 over all answers; worst pass's p99 ${r.step2.worstPassP99} ms |`,
+  );
 }
-lines.push('', '| tokens | start-up to /healthz 200 | RSS idle | RSS peak under load | peak in warm-up / step 1 / SMS drain and fresh challenges / step 2 |', '|---:|---:|---:|---:|---|');
-for (const r of rows) lines.push(`| ${r.n} | ${f(r.startupMs)} ms | ${r.idleRss} MB | ${r.peakRss} MB | ${r.peak.warmup} / ${r.peak.step1} / ${r.peak.between} / ${r.peak.step2} MB |`);
+lines.push(
+  '',
+  '| tokens | start-up to /healthz 200 | RSS idle | RSS peak under load | peak in warm-up / step 1 / SMS drain and fresh challenges / step 2 |',
+  '|---:|---:|---:|---:|---|',
+);
+for (const r of rows)
+  lines.push(
+    `| ${r.n} | ${f(r.startupMs)} ms | ${r.idleRss} MB | ${r.peakRss} MB | ${r.peak.warmup} / ${r.peak.step1} / ${r.peak.between} / ${r.peak.step2} MB |`,
+  );
 lines.push(
   '',
   'What bounds each figure (from per-thread CPU in /proc, CPU profiles, V8 heap statistics and /proc/<pid>/smaps of runs like these, on a 2-core AMD EPYC VM, 2026-12-03):',
-  '- Step 1: CPU, on 2 cores shared by everything. Per request: one scrypt on a pool thread (the KDF time), 0.8-1.0 ms on the main thread (HTTP, PIN check set-up, challenge, journal line, the SMS through the simulated modem and its two state changes), 0.3-0.4 ms in V8\'s helper threads (garbage collection, optimising compiles), 0.2 ms of the load generator, and about 3 % of the cores idle while a journal sync waits for the disk. Cold, in its first 10 s, the daemon spends about twice as much in the helper threads (compiling) and reaches 70-75 %.',
-  '- Step 2: the one JavaScript thread and the disk. A CPU profile of the 10,000-token pass: the main thread busy 0.37 ms per answer and 20 % of the time idle, waiting for a journal sync while every connection waits for its answer (group commit shares one sync among all of them, but the next batch can only start when it is done); of the busy time, 17 % garbage collection, 19 % the OTP check (seed decryption, otplib\'s HOTP), 11 % socket writes, 12 % HTTP parsing, the rest Hono, the journal line and the audit line. p99 is a group-commit wait plus an occasional garbage collection. On this machine the figure moves by ±20 % between runs (2,087 to 2,912 req/s in three runs of the same code at 1,000 tokens).',
-  '- RSS: 44 MB are file-backed pages of node and its libraries (a bare `node -e` already maps 34 MB; Node\'s fetch implementation, which Hono\'s Node adapter needs for Request and Response, adds 3 MB more, and as much again of heap). Malloc holds about 6 MB idle and 15-19 MB under step 1: 2.5 MiB per hash in flight (one per core) and about 5.6 MB free in some 600 fragments between them (glibc\'s malloc_info, read with gdb under load). The V8 heap under load commits 45-56 MB for 30-45 MB in use; V8 collects at about 1.3 times the live heap. In use: code and libraries 13 MB (zod alone 3 MB), 10,000 tokens with their users 11 MB, final outbox records 0.8 KB each up to `sms.keepFinalMax` (default 2,000: 1.6 MB; with the old default of 10,000 the 10,000-token peak was 110-117 MB against 105-109 MB with no history kept, three runs each), the rest garbage between collections. The peak moves by ±7 MB between runs of the same code.',
+  "- Step 1: CPU, on 2 cores shared by everything. Per request: one scrypt on a pool thread (the KDF time), 0.8-1.0 ms on the main thread (HTTP, PIN check set-up, challenge, journal line, the SMS through the simulated modem and its two state changes), 0.3-0.4 ms in V8's helper threads (garbage collection, optimising compiles), 0.2 ms of the load generator, and about 3 % of the cores idle while a journal sync waits for the disk. Cold, in its first 10 s, the daemon spends about twice as much in the helper threads (compiling) and reaches 70-75 %.",
+  "- Step 2: the one JavaScript thread and the disk. A CPU profile of the 10,000-token pass: the main thread busy 0.37 ms per answer and 20 % of the time idle, waiting for a journal sync while every connection waits for its answer (group commit shares one sync among all of them, but the next batch can only start when it is done); of the busy time, 17 % garbage collection, 19 % the OTP check (seed decryption, otplib's HOTP), 11 % socket writes, 12 % HTTP parsing, the rest Hono, the journal line and the audit line. p99 is a group-commit wait plus an occasional garbage collection. On this machine the figure moves by ±20 % between runs (2,087 to 2,912 req/s in three runs of the same code at 1,000 tokens).",
+  "- RSS: 44 MB are file-backed pages of node and its libraries (a bare `node -e` already maps 34 MB; Node's fetch implementation, which Hono's Node adapter needs for Request and Response, adds 3 MB more, and as much again of heap). Malloc holds about 6 MB idle and 15-19 MB under step 1: 2.5 MiB per hash in flight (one per core) and about 5.6 MB free in some 600 fragments between them (glibc's malloc_info, read with gdb under load). The V8 heap under load commits 45-56 MB for 30-45 MB in use; V8 collects at about 1.3 times the live heap. In use: code and libraries 13 MB (zod alone 3 MB), 10,000 tokens with their users 11 MB, final outbox records 0.8 KB each up to `sms.keepFinalMax` (default 2,000: 1.6 MB; with the old default of 10,000 the 10,000-token peak was 110-117 MB against 105-109 MB with no history kept, three runs each), the rest garbage between collections. The peak moves by ±7 MB between runs of the same code.",
   '- Start-up: loading the modules and parsing the snapshot.',
 );
 process.stdout.write(`${lines.join('\n')}\n`);

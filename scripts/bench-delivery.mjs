@@ -41,7 +41,8 @@ class BenchPool {
     this.incomingListeners.push(l);
   }
   report(r) {
-    for (const l of this.reportListeners) l({ providerId: this.id, modemId: 'm1', outcome: 'delivered', status: 0, dischargeTime: Date.now(), receivedAt: Date.now(), ...r });
+    for (const l of this.reportListeners)
+      l({ providerId: this.id, modemId: 'm1', outcome: 'delivered', status: 0, dischargeTime: Date.now(), receivedAt: Date.now(), ...r });
   }
 }
 
@@ -60,7 +61,11 @@ const to = (i) => `+49176${String(10_000_000 + i)}`;
 const ids = [];
 for (let i = 0; i < N; i++) {
   const now = Date.now();
-  const { record, change } = buildQueuedMessage({ to: to(i), text: `Your login code is ${100000 + i}`, expiresAt: now + 600_000, origin: 'api' }, now, (s) => core.deps.secrets.encrypt(s));
+  const { record, change } = buildQueuedMessage(
+    { to: to(i), text: `Your login code is ${100000 + i}`, expiresAt: now + 600_000, origin: 'api' },
+    now,
+    (s) => core.deps.secrets.encrypt(s),
+  );
   await store.commit([change]);
   dispatcher.enqueued(record.id);
   ids.push(record.id);
@@ -73,7 +78,9 @@ await until(() => ids.every((id) => store.get('outbox', id)?.state === 'sent'), 
   const t0 = performance.now();
   for (let i = 0; i < M; i++) pool.report({ reference: i % 256, recipient: '+4915100000000' });
   const us = ((performance.now() - t0) * 1000) / M;
-  lines.push(`- Unmatched report (index hit, every candidate's recipient compared, ${N} messages tracked): **${us.toFixed(1)} µs** each (${M.toLocaleString('en')} reports).`);
+  lines.push(
+    `- Unmatched report (index hit, every candidate's recipient compared, ${N} messages tracked): **${us.toFixed(1)} µs** each (${M.toLocaleString('en')} reports).`,
+  );
 }
 
 // 2. 2,000 delivered reports as one burst (the last 256 messages own the current TP-MRs; the
@@ -84,7 +91,9 @@ await until(() => ids.every((id) => store.get('outbox', id)?.state === 'sent'), 
   await dispatcher.delivery.drain();
   const ms = performance.now() - t0;
   const delivered = ids.filter((id) => store.get('outbox', id)?.state === 'delivered').length;
-  lines.push(`- ${N} delivered reports in one burst: ${delivered}/${N} matched, **${Math.round((N / ms) * 1000).toLocaleString('en')} reports/s** (${ms.toFixed(0)} ms, group-committed fsyncs); tracking index ${dispatcher.delivery.indexSize()} entries.`);
+  lines.push(
+    `- ${N} delivered reports in one burst: ${delivered}/${N} matched, **${Math.round((N / ms) * 1000).toLocaleString('en')} reports/s** (${ms.toFixed(0)} ms, group-committed fsyncs); tracking index ${dispatcher.delivery.indexSize()} entries.`,
+  );
 }
 
 // 3. The same as a trickle: one report at a time, each waited for (what a modem's +CDS is).
@@ -92,7 +101,9 @@ await until(() => ids.every((id) => store.get('outbox', id)?.state === 'sent'), 
   const more = [];
   for (let i = 0; i < 200; i++) {
     const now = Date.now();
-    const { record, change } = buildQueuedMessage({ to: to(i), text: 'x', expiresAt: now + 600_000, origin: 'api' }, now, (s) => core.deps.secrets.encrypt(s));
+    const { record, change } = buildQueuedMessage({ to: to(i), text: 'x', expiresAt: now + 600_000, origin: 'api' }, now, (s) =>
+      core.deps.secrets.encrypt(s),
+    );
     await store.commit([change]);
     dispatcher.enqueued(record.id);
     more.push(record.id);
@@ -106,14 +117,19 @@ await until(() => ids.every((id) => store.get('outbox', id)?.state === 'sent'), 
     await dispatcher.delivery.drain();
     lat.push(performance.now() - t0);
   }
-  lines.push(`- One report at a time, until durable: p50 **${q(lat, 0.5).toFixed(2)} ms**, p99 ${q(lat, 0.99).toFixed(2)} ms (200 reports; the fsync is most of it).`);
+  lines.push(
+    `- One report at a time, until durable: p50 **${q(lat, 0.5).toFixed(2)} ms**, p99 ${q(lat, 0.99).toFixed(2)} ms (200 reports; the fsync is most of it).`,
+  );
 }
-lines.push(`- Tracking adds ${JSON.stringify(store.get('outbox', ids.at(-1)).report).length} bytes of JSON to a delivered one-part record; the index holds one entry per part of each message sent within sms.reportWindowHours that is still kept.`);
+lines.push(
+  `- Tracking adds ${JSON.stringify(store.get('outbox', ids.at(-1)).report).length} bytes of JSON to a delivered one-part record; the index holds one entry per part of each message sent within sms.reportWindowHours that is still kept.`,
+);
 
 // 4. The inbox: 1,000 received SMS of 160 characters stored one after another (each durable),
 //    a page of 50 listed (decrypting 50 texts), and the state it adds.
 {
-  const text = 'Ihr Guthaben betraegt 4,20 EUR. Gueltig bis 31.12.2026. Aufladen mit *103*Code# oder in der App. Info: 22 22 (kostenlos). Ihr Mobilfunkanbieter. 1234567890';
+  const text =
+    'Ihr Guthaben betraegt 4,20 EUR. Gueltig bis 31.12.2026. Aufladen mit *103*Code# oder in der App. Info: 22 22 (kostenlos). Ihr Mobilfunkanbieter. 1234567890';
   const lat = [];
   for (let i = 0; i < 1000; i++) {
     const t0 = performance.now();
@@ -124,7 +140,9 @@ lines.push(`- Tracking adds ${JSON.stringify(store.get('outbox', ids.at(-1)).rep
   for (let i = 0; i < 100; i++) inbox.list(1 + (i % 20), 50);
   const listMs = (performance.now() - t0) / 100;
   const bytes = JSON.stringify(store.data.inbox).length;
-  lines.push(`- Inbox: storing a received SMS (160 characters, encrypted, durable): p50 **${q(lat, 0.5).toFixed(2)} ms**, p99 ${q(lat, 0.99).toFixed(2)} ms; listing a page of 50: ${listMs.toFixed(2)} ms; ${inbox.size()} messages (sms.inboxMax) take ${(bytes / 1024).toFixed(0)} KB of state (${Math.round(bytes / inbox.size())} bytes each).`);
+  lines.push(
+    `- Inbox: storing a received SMS (160 characters, encrypted, durable): p50 **${q(lat, 0.5).toFixed(2)} ms**, p99 ${q(lat, 0.99).toFixed(2)} ms; listing a page of 50: ${listMs.toFixed(2)} ms; ${inbox.size()} messages (sms.inboxMax) take ${(bytes / 1024).toFixed(0)} KB of state (${Math.round(bytes / inbox.size())} bytes each).`,
+  );
 }
 
 await core.stop();

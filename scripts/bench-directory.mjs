@@ -21,7 +21,13 @@ const STEP2_PASSES = 10;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const pad = (i) => String(i).padStart(3, '0');
 const phoneOf = (i) => `+4917${String(20_000_000 + i)}`;
-const users = Array.from({ length: USERS }, (_, i) => ({ uid: `u${pad(i)}`, password: `pw-u${pad(i)}`, mobile: [phoneOf(i)], givenName: 'U', sn: pad(i) }));
+const users = Array.from({ length: USERS }, (_, i) => ({
+  uid: `u${pad(i)}`,
+  password: `pw-u${pad(i)}`,
+  mobile: [phoneOf(i)],
+  givenName: 'U',
+  sn: pad(i),
+}));
 
 /** CPU ms (user + system) of a process, from /proc. */
 function cpuMs(pid) {
@@ -46,7 +52,11 @@ async function latestOtps(dir, atLeast) {
   let last = -1;
   for (let i = 0; i < 1200; i++) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { /* not yet */ }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      /* not yet */
+    }
     const lines = text.split('\n').filter(Boolean);
     if (lines.length >= atLeast && lines.length === last) {
       const map = new Map();
@@ -66,17 +76,32 @@ async function benchDaemon(slapd, cacheTimeout) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bench-dir-'));
   const port = await freePort();
   const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({
-    listen: { host: '127.0.0.1', port },
-    dataDir: dir,
-    log: { level: 'warn' },
-    token: { blockingWindow: 0 },
-    limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
-    sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
-    resolvers: { corp: { type: 'ldap', LDAPURI: slapd.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)', CACHE_TIMEOUT: cacheTimeout, SIZELIMIT: 1000 } },
-    realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
-    defaultRealm: 'corp',
-  }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port },
+      dataDir: dir,
+      log: { level: 'warn' },
+      token: { blockingWindow: 0 },
+      limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
+      sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
+      resolvers: {
+        corp: {
+          type: 'ldap',
+          LDAPURI: slapd.url,
+          LDAPBASE: PEOPLE,
+          BINDDN: SERVICE_DN,
+          BINDPW: SERVICE_PW,
+          UIDTYPE: 'entryUUID',
+          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
+          CACHE_TIMEOUT: cacheTimeout,
+          SIZELIMIT: 1000,
+        },
+      },
+      realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
+      defaultRealm: 'corp',
+    }),
+  );
   const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const add = spawnSync(process.execPath, [main, 'admin', 'add', 'bench', '--config', cfg], { input: 'bench-password\n', encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`admin add failed: ${add.stderr}`);
@@ -84,29 +109,51 @@ async function benchDaemon(slapd, cacheTimeout) {
   const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   for (let t0 = Date.now(); ;) {
-    try { if ((await fetch(`${base}/healthz`)).status === 200) break; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${base}/healthz`)).status === 200) break;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() - t0 > 30_000) throw new Error('daemon did not become healthy');
     await new Promise((r) => setTimeout(r, 20));
   }
-  const auth = /** @type {any} */ (await (await fetch(`${base}/auth`, { method: 'POST', headers, body: form({ username: 'bench', password: 'bench-password' }) })).json());
+  const auth = /** @type {any} */ (
+    await (await fetch(`${base}/auth`, { method: 'POST', headers, body: form({ username: 'bench', password: 'bench-password' }) })).json()
+  );
   const jwt = auth.result.value.token;
   for (let i = 0; i < USERS; i++) {
-    const r = await fetch(`${base}/token/init`, { method: 'POST', headers: { ...headers, Authorization: jwt }, body: form({ type: 'sms', user: `u${pad(i)}`, dynamic_phone: '1' }) });
+    const r = await fetch(`${base}/token/init`, {
+      method: 'POST',
+      headers: { ...headers, Authorization: jwt },
+      body: form({ type: 'sms', user: `u${pad(i)}`, dynamic_phone: '1' }),
+    });
     if (r.status !== 200) throw new Error(`token init u${pad(i)}: ${await r.text()}`);
   }
-  const ac = (opts) => new Promise((resolve, reject) => autocannon({ url: base, connections: CONCURRENCY, pipelining: 1, ...opts }, (e, res) => (e ? reject(e) : resolve(res))));
-  const metric = async (name) => Number(new RegExp(`^${name}\\{resolver="corp"\\} (\\d+)`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
+  const ac = (opts) =>
+    new Promise((resolve, reject) =>
+      autocannon({ url: base, connections: CONCURRENCY, pipelining: 1, ...opts }, (e, res) => (e ? reject(e) : resolve(res))),
+    );
+  const metric = async (name) =>
+    Number(new RegExp(`^${name}\\{resolver="corp"\\} (\\d+)`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
 
   const tids = new Array(USERS).fill(null);
   let challenges = 0;
   let next = 0;
   const step1 = () => ({
-    method: 'POST', path: '/validate/check', headers,
-    setupRequest: (req, ctx) => { ctx.i = next++ % USERS; return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) }; },
+    method: 'POST',
+    path: '/validate/check',
+    headers,
+    setupRequest: (req, ctx) => {
+      ctx.i = next++ % USERS;
+      return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) };
+    },
     onResponse: (status, body, ctx) => {
       if (status !== 200) return;
       const d = JSON.parse(body);
-      if (d.result?.authentication === 'CHALLENGE') { challenges++; tids[ctx.i] = d.detail.transaction_id; }
+      if (d.result?.authentication === 'CHALLENGE') {
+        challenges++;
+        tids[ctx.i] = d.detail.transaction_id;
+      }
     },
   });
   // Warm-up (not measured): JIT, pool connections, cache.
@@ -137,7 +184,18 @@ async function benchDaemon(slapd, cacheTimeout) {
     if (pass > 0) {
       tids.fill(null);
       let j = 0;
-      await ac({ amount: USERS, requests: [{ ...step1(), setupRequest: (req, ctx) => { ctx.i = j++ % USERS; return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) }; } }] });
+      await ac({
+        amount: USERS,
+        requests: [
+          {
+            ...step1(),
+            setupRequest: (req, ctx) => {
+              ctx.i = j++ % USERS;
+              return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) };
+            },
+          },
+        ],
+      });
     }
     const otps = await latestOtps(dir, challenges);
     const ready = tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
@@ -147,11 +205,24 @@ async function benchDaemon(slapd, cacheTimeout) {
     let tLast = 0;
     const s2 = await ac({
       amount: ready.length,
-      requests: [{
-        method: 'POST', path: '/validate/check', headers,
-        setupRequest: (req, ctx) => { tFirst ??= performance.now(); ctx.sent = performance.now(); const i = ready[k++ % ready.length]; return { ...req, body: form({ user: `u${pad(i)}`, transaction_id: tids[i], pass: otps.get(phoneOf(i)) ?? '000000' }) }; },
-        onResponse: (status, body, ctx) => { tLast = performance.now(); lat.push(tLast - ctx.sent); if (status === 200 && JSON.parse(body).result?.value === true) ok++; },
-      }],
+      requests: [
+        {
+          method: 'POST',
+          path: '/validate/check',
+          headers,
+          setupRequest: (req, ctx) => {
+            tFirst ??= performance.now();
+            ctx.sent = performance.now();
+            const i = ready[k++ % ready.length];
+            return { ...req, body: form({ user: `u${pad(i)}`, transaction_id: tids[i], pass: otps.get(phoneOf(i)) ?? '000000' }) };
+          },
+          onResponse: (status, body, ctx) => {
+            tLast = performance.now();
+            lat.push(tLast - ctx.sent);
+            if (status === 200 && JSON.parse(body).result?.value === true) ok++;
+          },
+        },
+      ],
     });
     s2searches += (await metric('smsotpd_directory_searches_total')) - searchesBefore;
     s2total += s2.requests.total;
@@ -167,8 +238,23 @@ async function benchDaemon(slapd, cacheTimeout) {
     s1: { rps: total / s1.duration, p50: s1.latency.p50, p99: s1.latency.p99, non2xx: s1.non2xx, total, challenges: s1.requests.total },
     searchesPerLogin: searches / total,
     bindsPerLogin: binds / total,
-    cpu: { daemonMsPerLogin: (c1.daemon - c0.daemon) / total, slapdMsPerLogin: (c1.slapd - c0.slapd) / total, busy: (c1.daemon - c0.daemon + c1.slapd - c0.slapd) / (cpus().length * ms), benchMsPerLogin: (c1.bench - c0.bench) / total, allBusy: (c1.daemon - c0.daemon + c1.slapd - c0.slapd + c1.bench - c0.bench) / (cpus().length * ms), machineBusy: (c1.machine.busy - c0.machine.busy) / (c1.machine.total - c0.machine.total) },
-    s2: { rps: s2total / s2seconds, p50: quantile(lat, 0.5).toFixed(1), p99: quantile(lat, 0.99).toFixed(1), ok, total: s2total, non2xx: s2non2xx, searchesPerAnswer: s2searches / s2total },
+    cpu: {
+      daemonMsPerLogin: (c1.daemon - c0.daemon) / total,
+      slapdMsPerLogin: (c1.slapd - c0.slapd) / total,
+      busy: (c1.daemon - c0.daemon + c1.slapd - c0.slapd) / (cpus().length * ms),
+      benchMsPerLogin: (c1.bench - c0.bench) / total,
+      allBusy: (c1.daemon - c0.daemon + c1.slapd - c0.slapd + c1.bench - c0.bench) / (cpus().length * ms),
+      machineBusy: (c1.machine.busy - c0.machine.busy) / (c1.machine.total - c0.machine.total),
+    },
+    s2: {
+      rps: s2total / s2seconds,
+      p50: quantile(lat, 0.5).toFixed(1),
+      p99: quantile(lat, 0.99).toFixed(1),
+      ok,
+      total: s2total,
+      non2xx: s2non2xx,
+      searchesPerAnswer: s2searches / s2total,
+    },
   };
 }
 
@@ -187,8 +273,12 @@ const lines = [
   '|---:|---|---:|---:|---:|---:|---|',
 ];
 for (const r of rows) {
-  lines.push(`| ${r.cacheTimeout} s | 1: password (bind) → challenge → SMS queued | ${f(r.s1.rps)} | ${r.s1.p50} | ${r.s1.p99} | ${r.s1.non2xx} | ${r.s1.total} logins; per login ${f(r.searchesPerLogin, 2)} searches, ${f(r.bindsPerLogin, 2)} binds; CPU per login: daemon ${f(r.cpu.daemonMsPerLogin, 2)} ms, slapd ${f(r.cpu.slapdMsPerLogin, 2)} ms; both together ${f(100 * r.cpu.busy)} % of the cores, with the load generator (${f(r.cpu.benchMsPerLogin, 2)} ms) ${f(100 * r.cpu.allBusy)} %; the whole machine (other processes too) ${f(100 * r.cpu.machineBusy)} % busy |`);
-  lines.push(`| ${r.cacheTimeout} s | 2: transaction_id + OTP | ${f(r.s2.rps)} | ${r.s2.p50} | ${r.s2.p99} | ${r.s2.non2xx} | ${r.s2.ok}/${r.s2.total} accepted over ${STEP2_PASSES} passes; ${f(r.s2.searchesPerAnswer, 2)} searches per answer |`);
+  lines.push(
+    `| ${r.cacheTimeout} s | 1: password (bind) → challenge → SMS queued | ${f(r.s1.rps)} | ${r.s1.p50} | ${r.s1.p99} | ${r.s1.non2xx} | ${r.s1.total} logins; per login ${f(r.searchesPerLogin, 2)} searches, ${f(r.bindsPerLogin, 2)} binds; CPU per login: daemon ${f(r.cpu.daemonMsPerLogin, 2)} ms, slapd ${f(r.cpu.slapdMsPerLogin, 2)} ms; both together ${f(100 * r.cpu.busy)} % of the cores, with the load generator (${f(r.cpu.benchMsPerLogin, 2)} ms) ${f(100 * r.cpu.allBusy)} %; the whole machine (other processes too) ${f(100 * r.cpu.machineBusy)} % busy |`,
+  );
+  lines.push(
+    `| ${r.cacheTimeout} s | 2: transaction_id + OTP | ${f(r.s2.rps)} | ${r.s2.p50} | ${r.s2.p99} | ${r.s2.non2xx} | ${r.s2.ok}/${r.s2.total} accepted over ${STEP2_PASSES} passes; ${f(r.s2.searchesPerAnswer, 2)} searches per answer |`,
+  );
 }
 const [on, off] = rows;
 const perLogin = (r) => r.cpu.daemonMsPerLogin + r.cpu.slapdMsPerLogin + r.cpu.benchMsPerLogin;
@@ -200,7 +290,7 @@ lines.push(
   busiest > 0.9
     ? `What bounds these figures: the machine. It was ${f(100 * busiest)} % busy during the runs, most of it other processes (this 2-core machine is shared by several test runs): smsotpd, slapd and the load generator together got ${f(100 * on.cpu.allBusy)} % of the cores. So the req/s above, and their differences between the two cache settings, are what was left over, not what the code can do. The cost per login is the stable figure: ${f(perLogin(on), 2)} ms of CPU with the cache (daemon ${f(on.cpu.daemonMsPerLogin, 2)}, slapd ${f(on.cpu.slapdMsPerLogin, 2)}, load generator ${f(on.cpu.benchMsPerLogin, 2)}), ${f(perLogin(off), 2)} ms without, which bounds step 1 on an otherwise idle ${cpus().length}-core machine at about ${f(idleBound(on))} req/s with the cache and ${f(idleBound(off))} without.`
     : `What bounds step 1: CPU. smsotpd, slapd and the load generator used ${f(100 * on.cpu.allBusy)} % of the cores (the machine ${f(100 * on.cpu.machineBusy)} %): ${f(perLogin(on), 2)} ms per login with the cache (daemon ${f(on.cpu.daemonMsPerLogin, 2)}, slapd ${f(on.cpu.slapdMsPerLogin, 2)}), ${f(perLogin(off), 2)} ms without; the rest of the time the requests wait on each other's journal syncs and binds.`,
-  'Per login the daemon does the HTTP request, one user bind on a new TCP connection (connect, bind, unbind: binds are not pooled, so a connection never stays authenticated as a user), the challenge with its journal sync, and the SMS through the simulated modem; there is no scrypt, which bounds a local realm\'s step 1 (see the API section). Against a real AD over the network each bind adds round trips (and a TLS handshake on LDAPS); the search pool keeps look-ups off that path.',
-  'Step 2 is the local realm\'s step 2 plus one user resolution (a cache hit, or one search with the cache off): no bind, no password.',
+  "Per login the daemon does the HTTP request, one user bind on a new TCP connection (connect, bind, unbind: binds are not pooled, so a connection never stays authenticated as a user), the challenge with its journal sync, and the SMS through the simulated modem; there is no scrypt, which bounds a local realm's step 1 (see the API section). Against a real AD over the network each bind adds round trips (and a TLS handshake on LDAPS); the search pool keeps look-ups off that path.",
+  "Step 2 is the local realm's step 2 plus one user resolution (a cache hit, or one search with the cache off): no bind, no password.",
 );
 process.stdout.write(`${lines.join('\n')}\n`);

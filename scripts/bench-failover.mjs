@@ -20,7 +20,14 @@ const lines = [];
   await new Promise((r) => gw.listen(0, '127.0.0.1', () => r(undefined)));
   const { store, providers, queue, close } = await benchCore([
     { id: 'hat', type: 'simulator', submitMs: 50 },
-    { id: 'kannel', type: 'http', URL: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (gw.address()).port}/cgi-bin/sendsms`, SMS_PHONENUMBER_KEY: 'to', SMS_TEXT_KEY: 'text', RETURN_SUCCESS: 'Accepted' },
+    {
+      id: 'kannel',
+      type: 'http',
+      URL: `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (gw.address()).port}/cgi-bin/sendsms`,
+      SMS_PHONENUMBER_KEY: 'to',
+      SMS_TEXT_KEY: 'text',
+      RETURN_SUCCESS: 'Accepted',
+    },
   ]);
   const pool = providers[0];
   await until(() => pool.available(), 20_000);
@@ -54,10 +61,14 @@ const lines = [];
     await until(() => arrived.has(text), 5000);
     queued.push(arrived.get(text) - t0);
   }
-  lines.push('Providers: simulated modem first, a Kannel-like HTTP gateway on loopback second.', '',
-    '| case | samples | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|---:|',
+  lines.push(
+    'Providers: simulated modem first, a Kannel-like HTTP gateway on loopback second.',
+    '',
+    '| case | samples | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|',
     `| modem port closes with messages in its queue → each at the gateway | ${inflight.length} | ${q(inflight, 0.5).toFixed(1)} | ${q(inflight, 0.99).toFixed(1)} | ${Math.max(...inflight).toFixed(1)} |`,
-    `| modem known down, message queued → SMS at the gateway | ${queued.length} | ${q(queued, 0.5).toFixed(1)} | ${q(queued, 0.99).toFixed(1)} | ${Math.max(...queued).toFixed(1)} |`);
+    `| modem known down, message queued → SMS at the gateway | ${queued.length} | ${q(queued, 0.5).toFixed(1)} | ${q(queued, 0.99).toFixed(1)} | ${Math.max(...queued).toFixed(1)} |`,
+  );
   await close();
   gw.close();
 }
@@ -67,7 +78,16 @@ const lines = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bsend-'));
   const port = 16000 + Math.floor(Math.random() * 1000);
   const cfg = path.join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: dir, log: { level: 'warn' }, limits: { bodyBytes: 65536 }, sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port },
+      dataDir: dir,
+      log: { level: 'warn' },
+      limits: { bodyBytes: 65536 },
+      sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] },
+    }),
+  );
   const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const keyProc = spawn(process.execPath, [main, 'apikey', 'add', 'bench', '--config', cfg], { stdio: ['ignore', 'pipe', 'ignore'] });
   let key = '';
@@ -77,21 +97,44 @@ const lines = [];
   const run = daemonCommand(['serve', '--config', cfg]);
   const child = spawn(run.command, run.args, { env: run.env, stdio: 'ignore' });
   for (;;) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break; } catch { /* starting */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
+    } catch {
+      /* starting */
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   let n = 0;
-  const res = await new Promise((resolve, reject) => autocannon({
-    url: `http://127.0.0.1:${port}`, connections: 16, duration: 10,
-    requests: [{ method: 'POST', path: '/sms/send', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': key },
-      setupRequest: (req) => ({ ...req, body: new URLSearchParams({ phone: `+4917${String(10_000_000 + (n++ % 100000))}`, text: `Gateway message ${n}` }).toString() }) }],
-  }, (err, r) => (err ? reject(err) : resolve(r))));
+  const res = await new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: 16,
+        duration: 10,
+        requests: [
+          {
+            method: 'POST',
+            path: '/sms/send',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': key },
+            setupRequest: (req) => ({
+              ...req,
+              body: new URLSearchParams({ phone: `+4917${String(10_000_000 + (n++ % 100000))}`, text: `Gateway message ${n}` }).toString(),
+            }),
+          },
+        ],
+      },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    ),
+  );
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
   // The queue only fills here (a real modem's pace), so the bench lifts sms.maxQueued (default
   // 10,000, beyond which /sms/send answers 503): what is measured is accepting, not refusing.
-  lines.push('', `\`POST /sms/send\` (API key in X-API-Key, each message fsynced into the outbox before the answer, the simulated modem draining the queue meanwhile at a real modem's pace, 1.5 s per SMS; \`sms.maxQueued\` raised to 200,000 so every message is accepted), concurrency 16, 10 s: **${(res['2xx'] / res.duration).toFixed(0)} messages queued/s**, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}.`);
+  lines.push(
+    '',
+    `\`POST /sms/send\` (API key in X-API-Key, each message fsynced into the outbox before the answer, the simulated modem draining the queue meanwhile at a real modem's pace, 1.5 s per SMS; \`sms.maxQueued\` raised to 200,000 so every message is accepted), concurrency 16, 10 s: **${(res['2xx'] / res.duration).toFixed(0)} messages queued/s**, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, non-2xx ${res.non2xx}.`,
+  );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exit(0);

@@ -12,7 +12,10 @@ const t00 = performance.now();
 const progress = (what) => process.stderr.write(`  ${what} (${fmt((performance.now() - t00) / 1000, 0)} s)\n`);
 
 async function rig(sim, extra = {}) {
-  const r = await benchCore([{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 1000, submitMs: SUBMIT_MS, ...sim }], { sms: { retryBaseMs: 100, retryMaxMs: 1000 }, ...extra });
+  const r = await benchCore([{ id: 'hat', type: 'simulator', maxAttempts: 100, breakerThreshold: 1000, submitMs: SUBMIT_MS, ...sim }], {
+    sms: { retryBaseMs: 100, retryMaxMs: 1000 },
+    ...extra,
+  });
   const pool = r.providers[0];
   return { ...r, pool, sims: pool.simulators, modems: pool.modems };
 }
@@ -44,7 +47,16 @@ function tally(r, ids, prefix) {
 }
 
 // 1. Throughput at 1.5 s per submit: the ceiling is 40 SMS per minute per modem.
-out(`Simulated submit time ${SUBMIT_MS} ms unless said, so the limit is modems × 40 SMS/min. Real time, simulated modems on the in-memory line, through the fsynced outbox and the dispatcher.`, '', '### Throughput', '', 'Messages queued up front, timed from the first AT+CMGS to the last message sent.', '', '| modems | messages | SMS/min | limit | of limit |', '|---:|---:|---:|---:|---:|');
+out(
+  `Simulated submit time ${SUBMIT_MS} ms unless said, so the limit is modems × 40 SMS/min. Real time, simulated modems on the in-memory line, through the fsynced outbox and the dispatcher.`,
+  '',
+  '### Throughput',
+  '',
+  'Messages queued up front, timed from the first AT+CMGS to the last message sent.',
+  '',
+  '| modems | messages | SMS/min | limit | of limit |',
+  '|---:|---:|---:|---:|---:|',
+);
 for (const n of [1, 4]) {
   const r = await rig({ count: n });
   await until(() => r.modems.every((m) => m.state === 'ready'), 20_000);
@@ -71,7 +83,12 @@ for (const n of [1, 4]) {
   await until(() => ids.every((id) => isSent(r, id)), 120_000);
   const rate = 80 / ((performance.now() - w.first) / 60_000);
   const per = r.sims.map((s) => s.accepted.length).join(' / ');
-  out('', '### 4 modems ready at different times', '', `Devices appear 0.5 s apart while 80 messages wait: ${fmt(rate)} SMS/min of 160 (${fmt((rate / 160) * 100)} %), per modem ${per}. The staggered start is inside the measured time.`);
+  out(
+    '',
+    '### 4 modems ready at different times',
+    '',
+    `Devices appear 0.5 s apart while 80 messages wait: ${fmt(rate)} SMS/min of 160 (${fmt((rate / 160) * 100)} %), per modem ${per}. The staggered start is inside the measured time.`,
+  );
   await r.close();
 }
 
@@ -115,13 +132,27 @@ for (const n of [1, 4]) {
     fs.closeSync(fd);
     return t;
   });
-  out('', '### Latency', '', `Queued → AT+CMGS on an idle modem (${lat.length} messages, one at a time; includes the fsync of the queued and the sending state): p50 ${fmt(quantile(lat, 0.5), 2)} ms, p99 ${fmt(quantile(lat, 0.99), 2)} ms. The driver's part (provider.send() → AT+CMGS on the line): p50 ${fmt(quantile(driver, 0.5), 2)} ms, p99 ${fmt(quantile(driver, 0.99), 2)} ms. One fdatasync on this disk during the run: p50 ${fmt(quantile(sync, 0.5), 2)} ms, p99 ${fmt(quantile(sync, 0.99), 2)} ms.`);
+  out(
+    '',
+    '### Latency',
+    '',
+    `Queued → AT+CMGS on an idle modem (${lat.length} messages, one at a time; includes the fsync of the queued and the sending state): p50 ${fmt(quantile(lat, 0.5), 2)} ms, p99 ${fmt(quantile(lat, 0.99), 2)} ms. The driver's part (provider.send() → AT+CMGS on the line): p50 ${fmt(quantile(driver, 0.5), 2)} ms, p99 ${fmt(quantile(driver, 0.99), 2)} ms. One fdatasync on this disk during the run: p50 ${fmt(quantile(sync, 0.5), 2)} ms, p99 ${fmt(quantile(sync, 0.99), 2)} ms.`,
+  );
   await r.close();
 }
 
 // 4. 20 % of submits lose +CMGS/OK (the SMS went out), 30 logins.
-out('', '### Lost acknowledgements (20 % of submits, 30 logins, OTP life 5 min)', '', '| deaf after a lost ack | modems | delivered in OTP life | SMS/min | lost acks | duplicates (counted) | submit timeout learned |', '|---|---:|---:|---:|---:|---:|---:|');
-for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
+out(
+  '',
+  '### Lost acknowledgements (20 % of submits, 30 logins, OTP life 5 min)',
+  '',
+  '| deaf after a lost ack | modems | delivered in OTP life | SMS/min | lost acks | duplicates (counted) | submit timeout learned |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+);
+for (const [deafMs, count] of [
+  [0, 1],
+  [10_000, 2],
+]) {
   progress(`lost acks, deaf ${deafMs} ms, ${count} modem(s)`);
   const r = await rig({ count, faults: { seed: 11, lostAckRate: 0.2, deafMs } });
   await until(() => r.modems.every((m) => m.state === 'ready'), 20_000);
@@ -134,7 +165,9 @@ for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
   const inLife = ids.filter((id) => isSent(r, id)).length;
   const lost = r.sims.reduce((n, s) => n + s.stats.lostAcks, 0);
   const timeouts = r.modems.map((m) => r.pool.pool.submitTimer(m.id).timeoutMs()).join(' / ');
-  out(`| ${deafMs ? `${deafMs / 1000} s` : 'none'} | ${count} | ${inLife}/30 (${t.delivered} reached the handset) | ${fmt(30 / minutes)} | ${lost} | ${t.dupes} (${t.counted}) | ${timeouts} ms |`);
+  out(
+    `| ${deafMs ? `${deafMs / 1000} s` : 'none'} | ${count} | ${inLife}/30 (${t.delivered} reached the handset) | ${fmt(30 / minutes)} | ${lost} | ${t.dupes} (${t.counted}) | ${timeouts} ms |`,
+  );
   await r.close();
 }
 
@@ -169,7 +202,12 @@ for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
     return sentOrFinal(r, ids);
   }, 300_000);
   const t = tally(r, ids, 'brownout');
-  out('', '### Brownout reboots', '', `60 messages, a reboot after every 20 accepted (RDY 0.3 s after the reset, "SMS Ready" 1.5 s after RDY, the network registered before it): delivered ${t.delivered}/60, lost ${60 - t.delivered}, +CMS 302 met ${sim.stats.notReadyErrors}, reboots seen ${r.modems[0].counters.reboots}; cost per reboot (gap to the next accepted message minus one submit) ${costs.map((c) => `${fmt(c / 1000, 2)} s`).join(', ')}; duplicates ${t.dupes} (counted ${t.counted}).`);
+  out(
+    '',
+    '### Brownout reboots',
+    '',
+    `60 messages, a reboot after every 20 accepted (RDY 0.3 s after the reset, "SMS Ready" 1.5 s after RDY, the network registered before it): delivered ${t.delivered}/60, lost ${60 - t.delivered}, +CMS 302 met ${sim.stats.notReadyErrors}, reboots seen ${r.modems[0].counters.reboots}; cost per reboot (gap to the next accepted message minus one submit) ${costs.map((c) => `${fmt(c / 1000, 2)} s`).join(', ')}; duplicates ${t.dupes} (counted ${t.counted}).`,
+  );
   await r.close();
 }
 
@@ -194,13 +232,30 @@ for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
   const resumed = performance.now() - backAt;
   await until(() => sentOrFinal(r, ids), 120_000);
   const t = tally(r, ids, 'registration');
-  out('', '### Registration loss', '', `Lost for 10 s while 20 messages flow: noticed after ${fmt(noticed, 0)} ms (+CREG URC, also mid-submit), the next AT+CMGS ${fmt(resumed, 0)} ms after the network returned; delivered ${t.delivered}/20.`);
+  out(
+    '',
+    '### Registration loss',
+    '',
+    `Lost for 10 s while 20 messages flow: noticed after ${fmt(noticed, 0)} ms (+CREG URC, also mid-submit), the next AT+CMGS ${fmt(resumed, 0)} ms after the network returned; delivered ${t.delivered}/20.`,
+  );
   await r.close();
 }
 
 // 7. 200 messages through a mix of every fault, 2 modems, 0.4 s submits.
 {
-  const faults = { seed: 42, temporaryErrorRate: 0.1, lostAckRate: 0.05, deafMs: 2000, lateAnswerRate: 0.03, lateAnswerMs: 2500, loseRegistrationRate: 0.01, lostRegistrationMs: 2000, urcNoiseRate: 0.1, fragmentWrites: true, smsReadyDelayMs: 800 };
+  const faults = {
+    seed: 42,
+    temporaryErrorRate: 0.1,
+    lostAckRate: 0.05,
+    deafMs: 2000,
+    lateAnswerRate: 0.03,
+    lateAnswerMs: 2500,
+    loseRegistrationRate: 0.01,
+    lostRegistrationMs: 2000,
+    urcNoiseRate: 0.1,
+    fragmentWrites: true,
+    smsReadyDelayMs: 800,
+  };
   progress('every fault');
   const r = await rig({ count: 2, submitMs: 400, faults });
   await until(() => r.modems.every((m) => m.state === 'ready'), 20_000);
@@ -216,7 +271,12 @@ for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
   const t = tally(r, ids, 'mix');
   const stats = r.sims.map((s) => s.stats);
   const sum = (k) => stats.reduce((n, s) => n + s[k], 0);
-  out('', '### Every fault at once', '', `200 messages, 2 modems, 0.4 s submits, seed 42: 10 % temporary +CMS errors, 5 % lost acks (2 s deaf), 3 % late answers, registration losses, URC noise, fragmented output, 3 reboots: delivered ${t.delivered}/200 in ${fmt((performance.now() - t0) / 1000)} s, duplicates ${t.dupes} (counted as possible duplicates: ${t.counted}); met ${sum('temporaryErrors')} temporary errors, ${sum('lostAcks')} lost acks, ${sum('lateAnswers')} late answers, ${sum('reboots')} reboots.`);
+  out(
+    '',
+    '### Every fault at once',
+    '',
+    `200 messages, 2 modems, 0.4 s submits, seed 42: 10 % temporary +CMS errors, 5 % lost acks (2 s deaf), 3 % late answers, registration losses, URC noise, fragmented output, 3 reboots: delivered ${t.delivered}/200 in ${fmt((performance.now() - t0) / 1000)} s, duplicates ${t.dupes} (counted as possible duplicates: ${t.counted}); met ${sum('temporaryErrors')} temporary errors, ${sum('lostAcks')} lost acks, ${sum('lateAnswers')} late answers, ${sum('reboots')} reboots.`,
+  );
   await r.close();
 }
 
@@ -246,7 +306,12 @@ for (const [deafMs, count] of [[0, 1], [10_000, 2]]) {
     }
     return handset.length >= 80;
   }, 120_000);
-  out('', '### Delivery reports', '', `80 messages queued at once on 4 modems, the network's report 3 s after each submit: queued → handset (TP-DT of the status report) p50 ${fmt(quantile(handset, 0.5) / 1000, 2)} s, p99 ${fmt(quantile(handset, 0.99) / 1000, 2)} s; ${handset.length}/80 reports matched by modem and reference.`);
+  out(
+    '',
+    '### Delivery reports',
+    '',
+    `80 messages queued at once on 4 modems, the network's report 3 s after each submit: queued → handset (TP-DT of the status report) p50 ${fmt(quantile(handset, 0.5) / 1000, 2)} s, p99 ${fmt(quantile(handset, 0.99) / 1000, 2)} s; ${handset.length}/80 reports matched by modem and reference.`,
+  );
   await r.close();
 }
 

@@ -55,7 +55,10 @@ export async function benchCore(providersConfig, extra = {}) {
 export function daemonCommand(args, extraNodeArgs = []) {
   const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const line = readFileSync(main, 'utf8').split('\n', 1)[0];
-  const words = line.replace(/^#!\s*\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
+  const words = line
+    .replace(/^#!\s*\S*env\s+-S\s+/, '')
+    .split(/\s+/)
+    .filter(Boolean);
   const env = { ...process.env };
   while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
     const [k, ...v] = words.shift().split('=');

@@ -33,14 +33,22 @@ for (const b of benches) {
   }
   console.error(`bench ${b.id}: node ${b.script} ...`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [path.join(root, b.script)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+  const r = spawnSync(process.execPath, [path.join(root, b.script)], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 20 * 60_000,
+  });
   if (r.status !== 0) {
     console.error(`bench ${b.id} failed (exit ${r.status})`);
     process.exitCode = 1;
     continue;
   }
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  sections.set(b.id, `## ${b.title}\n\nCommand: \`npm run bench -- ${b.id}\` (runs \`node ${b.script}\` after \`npm run build\`), ${when} UTC, ${Math.round((Date.now() - t0) / 1000)} s, on ${machine}.\n\n${r.stdout.trim()}\n\n`);
+  sections.set(
+    b.id,
+    `## ${b.title}\n\nCommand: \`npm run bench -- ${b.id}\` (runs \`node ${b.script}\` after \`npm run build\`), ${when} UTC, ${Math.round((Date.now() - t0) / 1000)} s, on ${machine}.\n\n${r.stdout.trim()}\n\n`,
+  );
 }
 
 const header = `# Benchmarks
@@ -53,7 +61,10 @@ Xeon machines of earlier runs than on the 2-core AMD EPYC one of 2026-12-03). Ev
 `;
 // Sections this script does not produce (the SD-card image's, written by hand from
 // scripts/verify-image.sh) are kept after its own, never dropped.
-const order = [...benches.map((b) => b.id).filter((id) => sections.has(id)), ...[...sections.keys()].filter((id) => !benches.some((b) => b.id === id))];
+const order = [
+  ...benches.map((b) => b.id).filter((id) => sections.has(id)),
+  ...[...sections.keys()].filter((id) => !benches.some((b) => b.id === id)),
+];
 const body = order.map((id) => `<!-- bench:${id} -->\n${sections.get(id)}<!-- /bench:${id} -->`).join('\n\n');
 writeFileSync(docFile, `${header}${body}\n`);
 console.error(`wrote ${path.relative(root, docFile)}`);

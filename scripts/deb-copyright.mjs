@@ -30,7 +30,12 @@ function packages(dir) {
 
 const LICENSE_FILE = /^(licen[cs]e|copying)(\.(md|txt|markdown))?$/i;
 // SPDX to the short names DEP-5 uses.
-const dep5 = (spdx) => spdx.replace(/\bApache-2\.0\b/, 'Apache-2.0').replace(/^\((.*)\)$/, '$1').replace(/ OR /g, ' or ').replace(/ AND /g, ' and ');
+const dep5 = (spdx) =>
+  spdx
+    .replace(/\bApache-2\.0\b/, 'Apache-2.0')
+    .replace(/^\((.*)\)$/, '$1')
+    .replace(/ OR /g, ' or ')
+    .replace(/ AND /g, ' and ');
 const fmt = (text) =>
   text
     .replace(/\r/g, '')
@@ -53,10 +58,15 @@ for (const d of packages(appDir).sort()) {
   if (licence === 'UNKNOWN') throw new Error(`${pkg.name} declares no licence`);
   const file = readdirSync(d).find((f) => LICENSE_FILE.test(f));
   const text = file ? readFileSync(path.join(d, file), 'utf8') : '';
-  const notice = text.split('\n').filter((l) => /copyright\s*(\(c\)|©|\d{4})/i.test(l)).map((l) => l.replace(/^\s*(copyright\s*)?/i, '').trim());
+  const notice = text
+    .split('\n')
+    .filter((l) => /copyright\s*(\(c\)|©|\d{4})/i.test(l))
+    .map((l) => l.replace(/^\s*(copyright\s*)?/i, '').trim());
   const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name;
   const holders = notice.length ? notice : [author ? author : `the ${pkg.name} authors`];
-  paragraphs.push(`Files: ${rel}/${path.relative(appDir, d)}/*\nCopyright: ${holders.map((h, i) => (i ? ` ${h}` : h)).join('\n')}\nLicense: ${licence}`);
+  paragraphs.push(
+    `Files: ${rel}/${path.relative(appDir, d)}/*\nCopyright: ${holders.map((h, i) => (i ? ` ${h}` : h)).join('\n')}\nLicense: ${licence}`,
+  );
   for (const part of licence.split(/ or | and /)) if (!texts.has(part) && text) texts.set(part, text);
 }
 
@@ -81,11 +91,13 @@ Source: https://github.com/smsotpd/smsotpd`,
   `Files: *\nCopyright: 2025-2026 smsotpd developers\nLicense: AGPL-3.0-or-later`,
   ...paragraphs,
   `License: AGPL-3.0-or-later\n${fmt(AGPL_NOTE)}`,
-  ...[...texts.entries()].sort().map(([name, text]) =>
-    COMMON.has(name)
-      ? `License: ${name}\n On Debian systems, the complete text of the ${name} licence is in\n /usr/share/common-licenses/${name}.`
-      : `License: ${name}\n${fmt(text)}`,
-  ),
+  ...[...texts.entries()]
+    .sort()
+    .map(([name, text]) =>
+      COMMON.has(name)
+        ? `License: ${name}\n On Debian systems, the complete text of the ${name} licence is in\n /usr/share/common-licenses/${name}.`
+        : `License: ${name}\n${fmt(text)}`,
+    ),
 ];
 const missing = new Set(paragraphs.flatMap((p) => p.split('License: ')[1].split(/ or | and /)).filter((l) => !texts.has(l)));
 if (missing.size) throw new Error(`no licence text shipped for: ${[...missing].join(', ')}`);

@@ -96,12 +96,30 @@ export function createCore(o: CoreOptions): Core {
     maxQueued: config.sms.maxQueued,
     reportWindowMs: config.sms.reportWindowHours * 3600_000,
   });
-  const inbox = new Inbox({ store, clock, logger: logger.child({ part: 'inbox' }), audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max: config.sms.inboxMax });
+  const inbox = new Inbox({
+    store,
+    clock,
+    logger: logger.child({ part: 'inbox' }),
+    audit,
+    encrypt: (s) => secrets.encrypt(s),
+    decrypt: (s) => secrets.decrypt(s),
+    max: config.sms.inboxMax,
+  });
   for (const p of o.providers) p.onIncoming?.(inbox.listener(p.id));
   metrics.attach(dispatcher, inbox);
   const signals = new SignalHistory(dispatcher, clock);
   const enqueue = createEnqueue({ store, encrypt: (s) => secrets.encrypt(s), now: () => clock.now(), wake: (id) => dispatcher.enqueued(id) });
-  const validator = new Validator({ store, tokens, users, secrets, clock, mutex, sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue }, config, directory });
+  const validator = new Validator({
+    store,
+    tokens,
+    users,
+    secrets,
+    clock,
+    mutex,
+    sms: { canDeliverBy: (t) => dispatcher.canDeliverBy(t), enqueue },
+    config,
+    directory,
+  });
   const tokenAdmin = new TokenAdmin({ store, tokens, users, secrets, clock, mutex, config, directory });
   const autoEnroll = new AutoEnroller({ directory, tokens, tokenAdmin, store, audit, clock, logger: logger.child({ part: 'auto-enroll' }) });
   const accounts = new Accounts(store, secrets, clock);

@@ -13,7 +13,9 @@ export type NtpState = () => Promise<boolean | null>;
 /** systemd's view of NTP; null where timedatectl is absent (containers, other inits). */
 export const timedatectlNtp: NtpState = () =>
   new Promise((resolve) =>
-    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 3000 }, (err, out) => resolve(err ? null : String(out).trim() === 'yes')),
+    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 3000 }, (err, out) =>
+      resolve(err ? null : String(out).trim() === 'yes'),
+    ),
   );
 
 /**
@@ -35,7 +37,10 @@ export async function checkTime(clock: AdjustableClock, providers: SmsProvider[]
       if (t === null || t < EARLIEST_PLAUSIBLE) continue;
       const offset = t - Date.now();
       if (Math.abs(offset) > TOLERANCE_MS || Date.now() < EARLIEST_PLAUSIBLE) {
-        logger.warn({ modem: m.id, offsetSeconds: Math.round(offset / 1000) }, 'clock: system clock not synchronised and wrong; using the modem network time');
+        logger.warn(
+          { modem: m.id, offsetSeconds: Math.round(offset / 1000) },
+          'clock: system clock not synchronised and wrong; using the modem network time',
+        );
         clock.set('modem', offset);
       } else {
         clock.set('system', 0);

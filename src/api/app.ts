@@ -42,7 +42,18 @@ export function createApp(deps: AppDeps) {
   const throttles = loginThrottles(deps);
   app.use('/auth', throttles.auth);
   app.use('/auth/*', throttles.auth);
-  for (const p of ['/token/*', '/user/*', '/modem/*', '/status', '/backup', '/admin', '/admin/*', '/apikey', '/apikey/*', '/validate/triggerchallenge']) {
+  for (const p of [
+    '/token/*',
+    '/user/*',
+    '/modem/*',
+    '/status',
+    '/backup',
+    '/admin',
+    '/admin/*',
+    '/apikey',
+    '/apikey/*',
+    '/validate/triggerchallenge',
+  ]) {
     app.use(p, throttles.admin);
   }
   app.use('/sms/*', throttles.gateway);

@@ -97,7 +97,12 @@ export function createMetrics(): Metrics {
   let dispatcher: Dispatcher | null = null;
   let inbox: Inbox | null = null;
 
-  const requests = new Counter({ name: 'smsotpd_http_requests_total', help: 'HTTP requests by method, route pattern and status code', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'smsotpd_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const requestSeconds = new Histogram({
     name: 'smsotpd_http_request_duration_seconds',
     help: 'Time to answer an HTTP request (a login step includes its PIN check and SMS queueing)',
@@ -125,7 +130,12 @@ export function createMetrics(): Metrics {
   });
 
   /** A counter whose value is read from elsewhere at scrape time. */
-  const derivedCounter = (name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, v: number) => void) => void) =>
+  const derivedCounter = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: (set: (labels: Record<string, string>, v: number) => void) => void,
+  ) =>
     new Counter({
       name,
       help,
@@ -150,7 +160,11 @@ export function createMetrics(): Metrics {
       },
     });
 
-  const threadPool = new Gauge({ name: 'smsotpd_thread_pool_size', help: "libuv threads: they run the PIN KDF and the journal's fsyncs", registers: [registry] });
+  const threadPool = new Gauge({
+    name: 'smsotpd_thread_pool_size',
+    help: "libuv threads: they run the PIN KDF and the journal's fsyncs",
+    registers: [registry],
+  });
   threadPool.set(threadPoolSize());
 
   derivedCounter('smsotpd_sms_attempts_total', 'SMS attempts by provider and outcome', ['provider', 'outcome'], (set) => {
@@ -167,21 +181,32 @@ export function createMetrics(): Metrics {
     set({ state: 'failed' }, c.failed);
   });
   derivedCounter('smsotpd_sms_retries_total', 'Retries after temporary failures', [], (set) => set({}, dispatcher?.counters.retries ?? 0));
-  derivedCounter('smsotpd_sms_duplicates_total', 'Resends after an unknown outcome (possible duplicates)', [], (set) => set({}, dispatcher?.counters.duplicates ?? 0));
+  derivedCounter('smsotpd_sms_duplicates_total', 'Resends after an unknown outcome (possible duplicates)', [], (set) =>
+    set({}, dispatcher?.counters.duplicates ?? 0),
+  );
   derivedCounter('smsotpd_sms_failovers_total', 'Messages moved to another provider', [], (set) => set({}, dispatcher?.counters.failovers ?? 0));
   derivedGauge('smsotpd_queue_depth', 'Messages waiting or in flight', [], (set) => set({}, dispatcher?.queueDepth() ?? 0));
-  derivedGauge('smsotpd_queue_oldest_age_seconds', 'Age of the oldest message not yet final', [], (set) => set({}, (dispatcher?.oldestQueuedAgeMs() ?? 0) / 1000));
+  derivedGauge('smsotpd_queue_oldest_age_seconds', 'Age of the oldest message not yet final', [], (set) =>
+    set({}, (dispatcher?.oldestQueuedAgeMs() ?? 0) / 1000),
+  );
   derivedGauge('smsotpd_provider_up', 'Provider can send: 1 ready or degraded, 0 down or still starting', ['provider', 'type'], (set) => {
-    for (const p of dispatcher?.status().providers ?? []) set({ provider: p.id, type: p.type }, p.health === 'ready' || p.health === 'degraded' ? 1 : 0);
+    for (const p of dispatcher?.status().providers ?? [])
+      set({ provider: p.id, type: p.type }, p.health === 'ready' || p.health === 'degraded' ? 1 : 0);
   });
-  derivedGauge('smsotpd_provider_degraded', 'Provider sends, but not at full strength (a pool with a modem down): 1, else 0', ['provider', 'type'], (set) => {
-    for (const p of dispatcher?.status().providers ?? []) set({ provider: p.id, type: p.type }, p.health === 'degraded' ? 1 : 0);
-  });
+  derivedGauge(
+    'smsotpd_provider_degraded',
+    'Provider sends, but not at full strength (a pool with a modem down): 1, else 0',
+    ['provider', 'type'],
+    (set) => {
+      for (const p of dispatcher?.status().providers ?? []) set({ provider: p.id, type: p.type }, p.health === 'degraded' ? 1 : 0);
+    },
+  );
   derivedGauge('smsotpd_provider_health', 'Provider health (1 for the current state)', ['provider', 'health'], (set) => {
     for (const p of dispatcher?.status().providers ?? []) for (const h of HEALTH_STATES) set({ provider: p.id, health: h }, p.health === h ? 1 : 0);
   });
   derivedGauge('smsotpd_provider_breaker_state', 'Circuit breaker state (1 for the current state)', ['provider', 'state'], (set) => {
-    for (const p of dispatcher?.status().providers ?? []) for (const b of BREAKER_STATES) set({ provider: p.id, state: b }, p.breaker.state === b ? 1 : 0);
+    for (const p of dispatcher?.status().providers ?? [])
+      for (const b of BREAKER_STATES) set({ provider: p.id, state: b }, p.breaker.state === b ? 1 : 0);
   });
   derivedGauge('smsotpd_modem_signal_dbm', 'Modem signal strength', ['modem'], (set) => {
     for (const m of modemsOf(dispatcher)) if (typeof m.signalDbm === 'number') set({ modem: m.id }, m.signalDbm);
@@ -196,7 +221,9 @@ export function createMetrics(): Metrics {
     const r = dispatcher?.delivery.counters.reports;
     if (r) for (const k of REPORT_OUTCOMES) set({ outcome: k }, r[k]);
   });
-  derivedCounter('smsotpd_sms_reports_requested_total', 'Messages sent with a status report requested', [], (set) => set({}, dispatcher?.delivery.counters.requested ?? 0));
+  derivedCounter('smsotpd_sms_reports_requested_total', 'Messages sent with a status report requested', [], (set) =>
+    set({}, dispatcher?.delivery.counters.requested ?? 0),
+  );
   derivedCounter('smsotpd_sms_delivery_outcomes_total', 'Messages a status report settled, by outcome', ['outcome'], (set) => {
     const c = dispatcher?.delivery.counters;
     if (!c) return;

@@ -46,7 +46,8 @@ const configOf = (o: Options): Config => loadConfig(typeof o.config === 'string'
 
 function positiveInt(v: string | boolean | undefined, name: string, max: number): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new CliError(`--${name} must be a whole number from 1 to ${max}`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max)
+    throw new CliError(`--${name} must be a whole number from 1 to ${max}`);
   return v;
 }
 

@@ -8,8 +8,27 @@ const USAGE = 'directory test REALM [USER] | directory sync REALM [--dry-run]   
 interface TestAnswer {
   realm: string;
   otppin: string;
-  resolvers: Array<{ resolver: string; type: string; ok: boolean; uri?: string; base?: string; bindDn?: string; ms?: number; error?: string; detail?: string }>;
-  user: null | { found: boolean; resolver?: string; uid?: string; login?: string; mobile?: string | null; disabled?: boolean; attributes?: Array<{ field: string; attribute: string; value: string | string[] }>; filters: Array<{ resolver: string; filter: string }> };
+  resolvers: Array<{
+    resolver: string;
+    type: string;
+    ok: boolean;
+    uri?: string;
+    base?: string;
+    bindDn?: string;
+    ms?: number;
+    error?: string;
+    detail?: string;
+  }>;
+  user: null | {
+    found: boolean;
+    resolver?: string;
+    uid?: string;
+    login?: string;
+    mobile?: string | null;
+    disabled?: boolean;
+    attributes?: Array<{ field: string; attribute: string; value: string | string[] }>;
+    filters: Array<{ resolver: string; filter: string }>;
+  };
 }
 
 interface SyncAnswer {
@@ -53,7 +72,8 @@ export const directoryCommand: ExtraCommand = {
         }
         out(`user ${v.user.login}: resolver ${v.user.resolver}, uid ${v.user.uid}${v.user.disabled ? ', DISABLED in the directory' : ''}`);
         out(`  mobile used for SMS: ${v.user.mobile ?? '(none that is a phone number)'}`);
-        for (const a of v.user.attributes ?? []) out(`  ${a.field.padEnd(10)} ${a.attribute.padEnd(18)} ${Array.isArray(a.value) ? a.value.join(' | ') || '-' : a.value || '-'}`);
+        for (const a of v.user.attributes ?? [])
+          out(`  ${a.field.padEnd(10)} ${a.attribute.padEnd(18)} ${Array.isArray(a.value) ? a.value.join(' | ') || '-' : a.value || '-'}`);
       }
       return failed ? 1 : 0;
     }
@@ -64,7 +84,10 @@ export const directoryCommand: ExtraCommand = {
       return 0;
     }
     out(`realm ${v.realm}: ${v.members} members${v.dryRun ? ' (dry run: nothing changed)' : ''}`);
-    const verb = (a: string) => (v.dryRun ? { enroll: 'would enroll', disable: 'would disable', enable: 'would enable', skip: 'skip' }[a] ?? a : { enroll: 'enrolled', disable: 'disabled', enable: 'enabled', skip: 'skipped' }[a] ?? a);
+    const verb = (a: string) =>
+      v.dryRun
+        ? ({ enroll: 'would enroll', disable: 'would disable', enable: 'would enable', skip: 'skip' }[a] ?? a)
+        : ({ enroll: 'enrolled', disable: 'disabled', enable: 'enabled', skip: 'skipped' }[a] ?? a);
     for (const a of v.actions) out(`  ${verb(a.action)} ${a.user}${a.serial ? ` (${a.serial})` : ''}: ${a.reason}`);
     if (!v.actions.length) out('  nothing to do');
     if (v.truncated) out('  WARNING: the member search hit SIZELIMIT; nobody was disabled. Raise SIZELIMIT of the resolver.');
@@ -73,7 +96,9 @@ export const directoryCommand: ExtraCommand = {
 };
 
 /** `doctor`: a live bind and search per LDAP resolver (through the daemon or in-process), plus failover. */
-export async function directoryChecks(config: ReturnType<typeof loadConfig>): Promise<Array<{ name: string; verdict: 'ok' | 'warn' | 'fail'; detail: string; fix?: string }>> {
+export async function directoryChecks(
+  config: ReturnType<typeof loadConfig>,
+): Promise<Array<{ name: string; verdict: 'ok' | 'warn' | 'fail'; detail: string; fix?: string }>> {
   const realms = Object.entries(config.realms).filter(([, r]) => r.resolvers.some((x) => x !== 'local'));
   const seen = new Set<string>();
   const out: Array<{ name: string; verdict: 'ok' | 'warn' | 'fail'; detail: string; fix?: string }> = [];
@@ -82,7 +107,12 @@ export async function directoryChecks(config: ReturnType<typeof loadConfig>): Pr
     try {
       v = valueOf(await callApi(config, 'GET', `/directory/test?${new URLSearchParams({ realm })}`)) as TestAnswer;
     } catch (err) {
-      out.push({ name: `directory realm ${realm}`, verdict: 'fail', detail: (err as Error).message, fix: 'smsotpd directory test REALM shows each step' });
+      out.push({
+        name: `directory realm ${realm}`,
+        verdict: 'fail',
+        detail: (err as Error).message,
+        fix: 'smsotpd directory test REALM shows each step',
+      });
       continue;
     }
     for (const r of v.resolvers) {
@@ -90,9 +120,19 @@ export async function directoryChecks(config: ReturnType<typeof loadConfig>): Pr
       seen.add(r.resolver);
       const uris = config.resolvers[r.resolver]?.LDAPURI.split(',').map((s) => s.trim()) ?? [];
       if (!r.ok) {
-        out.push({ name: `directory ${r.resolver}`, verdict: 'fail', detail: r.error ?? 'failed', fix: 'check LDAPURI, the firewall, TLS_CA_FILE (LDAPS with the site CA), BINDDN/BINDPW; `smsotpd directory test REALM USER`' });
+        out.push({
+          name: `directory ${r.resolver}`,
+          verdict: 'fail',
+          detail: r.error ?? 'failed',
+          fix: 'check LDAPURI, the firewall, TLS_CA_FILE (LDAPS with the site CA), BINDDN/BINDPW; `smsotpd directory test REALM USER`',
+        });
       } else if (uris.length > 1 && r.uri && !uris[0]!.includes(r.uri.replace(/^ldaps?:\/\//, ''))) {
-        out.push({ name: `directory ${r.resolver}`, verdict: 'warn', detail: `failover: on ${r.uri}, the first server ${uris[0]} does not answer`, fix: 'bring the first directory server back, or reorder LDAPURI' });
+        out.push({
+          name: `directory ${r.resolver}`,
+          verdict: 'warn',
+          detail: `failover: on ${r.uri}, the first server ${uris[0]} does not answer`,
+          fix: 'bring the first directory server back, or reorder LDAPURI',
+        });
       } else out.push({ name: `directory ${r.resolver}`, verdict: 'ok', detail: `bind and search on ${r.uri} (${r.ms} ms)` });
     }
   }

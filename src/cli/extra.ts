@@ -42,7 +42,8 @@ export const extraCommands: ExtraCommand[] = [
   },
   {
     name: 'sim',
-    usage: 'sim --listen tcp://127.0.0.1:PORT [--profile sim800] [--submit-ms 200] [--data-dir DIR]  serve a simulated modem\n             (its SMS go to DIR/sim-sms.jsonl; default <dataDir>/sim-listen, apart from serve\'s own simulator)',
+    usage:
+      "sim --listen tcp://127.0.0.1:PORT [--profile sim800] [--submit-ms 200] [--data-dir DIR]  serve a simulated modem\n             (its SMS go to DIR/sim-sms.jsonl; default <dataDir>/sim-listen, apart from serve's own simulator)",
     async run(_args, o) {
       if (typeof o.listen !== 'string') throw new CliError('sim needs --listen tcp://HOST:PORT');
       // Not the daemon's own data dir: a `serve` with the simulator provider records its SMS in

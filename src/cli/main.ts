@@ -168,7 +168,9 @@ export async function main(argv: string[]): Promise<number> {
       // An empty value would be ignored and the old one kept while we said "saved": refuse it.
       for (const k of ['mobile', 'realm', 'givenname', 'surname'] as const) {
         if (o[k] !== undefined && o[k].trim() === '') {
-          throw new CliError(`--${k} is empty: give a value${k === 'mobile' ? ' (a user\'s number is changed, not removed, here: delete and add the user to drop it)' : ''}`);
+          throw new CliError(
+            `--${k} is empty: give a value${k === 'mobile' ? " (a user's number is changed, not removed, here: delete and add the user to drop it)" : ''}`,
+          );
         }
       }
       await api('POST', '/user/', { user: name, realm: o.realm, mobile: o.mobile, givenname: o.givenname, surname: o.surname });
@@ -177,7 +179,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'user import': {
       const file = need(pos, 2, 'CSV file');
-      print(`${await importUsersFromCsv(file, parseUserCsv, (users) => api('POST', '/user/import', { users }), config.sms.defaultRegion)} users imported`);
+      print(
+        `${await importUsersFromCsv(file, parseUserCsv, (users) => api('POST', '/user/import', { users }), config.sms.defaultRegion)} users imported`,
+      );
       return 0;
     }
     case 'user list':
@@ -194,8 +198,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       const pin = o['pin-stdin'] ? await readStdinLine('PIN') : undefined;
       const ans = await callApi(config, 'POST', '/token/init', {
-        type: 'sms', user: o.user, realm: o.realm, phone: o.phone, dynamic_phone: o['dynamic-phone'] ? '1' : undefined,
-        pin, nopin: o['no-pin'] ? '1' : undefined, serial: o.serial, otplen: o.otplen, description: o.description,
+        type: 'sms',
+        user: o.user,
+        realm: o.realm,
+        phone: o.phone,
+        dynamic_phone: o['dynamic-phone'] ? '1' : undefined,
+        pin,
+        nopin: o['no-pin'] ? '1' : undefined,
+        serial: o.serial,
+        otplen: o.otplen,
+        description: o.description,
       });
       valueOf(ans);
       print(ans.body.detail.serial);
@@ -204,7 +216,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'token list': {
       const v = await api('GET', `/token/${q({ user: o.user, realm: o.realm, pagesize: '1000' })}`);
       if (o.json) print(v);
-      else for (const t of v.tokens) print(`${t.serial}\t${t.username}@${t.user_realm}\t${t.info.phone ?? (t.info.dynamic_phone ? '(user mobile)' : '')}\t${t.active ? 'active' : 'disabled'}\tfail ${t.failcount}/${t.maxfail}`);
+      else
+        for (const t of v.tokens)
+          print(
+            `${t.serial}\t${t.username}@${t.user_realm}\t${t.info.phone ?? (t.info.dynamic_phone ? '(user mobile)' : '')}\t${t.active ? 'active' : 'disabled'}\tfail ${t.failcount}/${t.maxfail}`,
+          );
       return 0;
     }
     case 'token delete':

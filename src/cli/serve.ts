@@ -75,8 +75,13 @@ export async function serve(configFile?: string): Promise<void> {
     const listener = await createListener(core.app.fetch, config.listen.tls, config.dataDir, config.listen.host);
     http = listener.server;
     listenerTls = listener.tls;
-    if (listener.created?.reason === 'first start') logger.info({ fingerprint: listenerTls?.current().fingerprint }, 'made the self-signed TLS certificate (smsotpd tls show prints it)');
-    else if (listener.created) logger.warn({ reason: listener.created.reason, fingerprint: listenerTls?.current().fingerprint }, 'replaced the self-signed TLS certificate: clients that pin the old fingerprint must be updated');
+    if (listener.created?.reason === 'first start')
+      logger.info({ fingerprint: listenerTls?.current().fingerprint }, 'made the self-signed TLS certificate (smsotpd tls show prints it)');
+    else if (listener.created)
+      logger.warn(
+        { reason: listener.created.reason, fingerprint: listenerTls?.current().fingerprint },
+        'replaced the self-signed TLS certificate: clients that pin the old fingerprint must be updated',
+      );
   } catch (err) {
     await store.close().catch(() => {});
     lock.release();
@@ -97,9 +102,12 @@ export async function serve(configFile?: string): Promise<void> {
     await store.close().catch(() => {});
     lock.release();
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: the port is in use (another smsotpd, or change listen.port)`);
-    if (e.code === 'EACCES') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: permission denied (ports below 1024 need privileges)`);
-    if (e.code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: no such address on this machine`);
+    if (e.code === 'EADDRINUSE')
+      throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: the port is in use (another smsotpd, or change listen.port)`);
+    if (e.code === 'EACCES')
+      throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: permission denied (ports below 1024 need privileges)`);
+    if (e.code === 'EADDRNOTAVAIL')
+      throw new CliError(`cannot listen on ${config.listen.host}:${config.listen.port}: no such address on this machine`);
     throw err;
   }
   try {
@@ -111,7 +119,18 @@ export async function serve(configFile?: string): Promise<void> {
   const stopTime = keepTime(clock, providers, logger);
   const addr = http.address();
   logger.info(
-    { listen: typeof addr === 'object' && addr ? `${listenerTls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : addr, tlsFingerprint: listenerTls?.current().fingerprint, dataDir: config.dataDir, config: config.source, providers: providers.map((p) => `${p.id}(${p.type})`), node: process.version, threadPool: threadPoolSize() },
+    {
+      listen:
+        typeof addr === 'object' && addr
+          ? `${listenerTls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+          : addr,
+      tlsFingerprint: listenerTls?.current().fingerprint,
+      dataDir: config.dataDir,
+      config: config.source,
+      providers: providers.map((p) => `${p.id}(${p.type})`),
+      node: process.version,
+      threadPool: threadPoolSize(),
+    },
     'smsotpd ready',
   );
 

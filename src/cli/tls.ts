@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
-import { autoPaths, ensureAutoCertificate, keyMode, readTlsMaterial, RENEW_BEFORE_DAYS, summary, TlsError, type TlsSummary } from '../tls/certificate.js';
+import {
+  autoPaths,
+  ensureAutoCertificate,
+  keyMode,
+  readTlsMaterial,
+  RENEW_BEFORE_DAYS,
+  summary,
+  TlsError,
+  type TlsSummary,
+} from '../tls/certificate.js';
 import type { Check } from './doctor.js';
 import { CliError } from './client.js';
 import type { ExtraCommand } from './extra.js';
@@ -10,7 +19,9 @@ export function configuredCertificate(config: ReturnType<typeof loadConfig>): Tl
   const setting = config.listen.tls;
   if (!setting) return null;
   if (setting === 'auto' && !existsSync(autoPaths(config.dataDir).cert)) {
-    throw new CliError(`no certificate yet: listen.tls is "auto" and ${autoPaths(config.dataDir).cert} is made at the first start of \`smsotpd serve\``);
+    throw new CliError(
+      `no certificate yet: listen.tls is "auto" and ${autoPaths(config.dataDir).cert} is made at the first start of \`smsotpd serve\``,
+    );
   }
   try {
     return summary(readTlsMaterial(setting, config.dataDir));
@@ -34,30 +45,64 @@ export function formatCertificate(s: TlsSummary): string {
 export function tlsChecks(config: ReturnType<typeof loadConfig>, now = Date.now()): Check[] {
   if (!config.listen.tls) {
     const local = ['127.0.0.1', '::1', 'localhost'].includes(config.listen.host);
-    return [{ name: 'tls', verdict: local ? 'ok' : 'warn', detail: `off: plain HTTP on ${config.listen.host}:${config.listen.port}`, fix: 'set listen.tls to "auto" (or your certificate files): PINs, OTPs and admin passwords cross the LAN in clear' }];
+    return [
+      {
+        name: 'tls',
+        verdict: local ? 'ok' : 'warn',
+        detail: `off: plain HTTP on ${config.listen.host}:${config.listen.port}`,
+        fix: 'set listen.tls to "auto" (or your certificate files): PINs, OTPs and admin passwords cross the LAN in clear',
+      },
+    ];
   }
   let s: TlsSummary;
   try {
     s = configuredCertificate(config)!;
   } catch (err) {
     const notYet = config.listen.tls === 'auto' && /no certificate yet/.test((err as Error).message);
-    return [{ name: 'tls', verdict: notYet ? 'warn' : 'fail', detail: (err as Error).message, fix: notYet ? 'start the daemon once' : 'fix listen.tls or the files it names' }];
+    return [
+      {
+        name: 'tls',
+        verdict: notYet ? 'warn' : 'fail',
+        detail: (err as Error).message,
+        fix: notYet ? 'start the daemon once' : 'fix listen.tls or the files it names',
+      },
+    ];
   }
   const out: Check[] = [];
   const days = Math.floor((Date.parse(s.validTo) - now) / 86_400_000);
-  out.push(days < 0
-    ? { name: 'tls', verdict: 'fail', detail: `certificate expired ${s.validTo}`, fix: s.source === 'auto' ? 'restart the daemon: an expired auto certificate is replaced (clients must pin the new fingerprint)' : 'renew the certificate, then systemctl reload smsotpd' }
-    : days < RENEW_BEFORE_DAYS
-      ? { name: 'tls', verdict: 'warn', detail: `certificate ends in ${days} days (${s.validTo}), fingerprint ${s.fingerprint}`, fix: s.source === 'auto' ? 'it is replaced at the next start; plan to update pinned fingerprints' : 'renew it, then systemctl reload smsotpd' }
-      : { name: 'tls', verdict: 'ok', detail: `SHA-256 ${s.fingerprint}, valid until ${s.validTo.slice(0, 10)}` });
+  out.push(
+    days < 0
+      ? {
+          name: 'tls',
+          verdict: 'fail',
+          detail: `certificate expired ${s.validTo}`,
+          fix:
+            s.source === 'auto'
+              ? 'restart the daemon: an expired auto certificate is replaced (clients must pin the new fingerprint)'
+              : 'renew the certificate, then systemctl reload smsotpd',
+        }
+      : days < RENEW_BEFORE_DAYS
+        ? {
+            name: 'tls',
+            verdict: 'warn',
+            detail: `certificate ends in ${days} days (${s.validTo}), fingerprint ${s.fingerprint}`,
+            fix:
+              s.source === 'auto'
+                ? 'it is replaced at the next start; plan to update pinned fingerprints'
+                : 'renew it, then systemctl reload smsotpd',
+          }
+        : { name: 'tls', verdict: 'ok', detail: `SHA-256 ${s.fingerprint}, valid until ${s.validTo.slice(0, 10)}` },
+  );
   const mode = keyMode(s.keyFile);
-  if (mode !== null && mode & 0o077) out.push({ name: 'tls key', verdict: 'fail', detail: `${s.keyFile} has mode ${mode.toString(8)}`, fix: `chmod 600 ${s.keyFile}` });
+  if (mode !== null && mode & 0o077)
+    out.push({ name: 'tls key', verdict: 'fail', detail: `${s.keyFile} has mode ${mode.toString(8)}`, fix: `chmod 600 ${s.keyFile}` });
   return out;
 }
 
 export const tlsCommand: ExtraCommand = {
   name: 'tls',
-  usage: 'tls show [--json] | tls init              the HTTPS certificate: SHA-256 fingerprint (to pin), names, validity; init makes the auto one now',
+  usage:
+    'tls show [--json] | tls init              the HTTPS certificate: SHA-256 fingerprint (to pin), names, validity; init makes the auto one now',
   async run(args, o) {
     if (args[0] !== 'show' && args[0] !== 'init') throw new CliError('usage: smsotpd tls show [--json] | smsotpd tls init');
     const config = loadConfig(o.config as string | undefined);

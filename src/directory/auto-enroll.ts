@@ -68,7 +68,9 @@ export class AutoEnroller {
       const ae = realm.autoEnroll;
       if (!ae) continue;
       const pass = () => {
-        this.sync(realm.name).catch((err) => this.d.logger.warn({ realm: realm.name, err: (err as Error).message }, 'auto-enrolment pass failed; next pass as scheduled'));
+        this.sync(realm.name).catch((err) =>
+          this.d.logger.warn({ realm: realm.name, err: (err as Error).message }, 'auto-enrolment pass failed; next pass as scheduled'),
+        );
       };
       const first = setTimeout(pass, 5_000);
       first.unref();
@@ -126,12 +128,14 @@ export class AutoEnroller {
     for (const u of members.values()) {
       const owned = this.d.tokens.ofUser(u.uid, realm.name);
       if (u.disabled) {
-        for (const t of owned.filter((x) => x.active)) actions.push({ action: 'disable', user: u.login, uid: u.uid, serial: t.serial, reason: 'account disabled in the directory' });
+        for (const t of owned.filter((x) => x.active))
+          actions.push({ action: 'disable', user: u.login, uid: u.uid, serial: t.serial, reason: 'account disabled in the directory' });
         continue;
       }
       if (owned.length === 0) {
         if (!u.mobile) actions.push({ action: 'skip', user: u.login, uid: u.uid, reason: 'no mobile number in the directory' });
-        else actions.push({ action: 'enroll', user: u.login, uid: u.uid, reason: ae.group ? `member of ${ae.group}` : 'matches the autoEnroll filter' });
+        else
+          actions.push({ action: 'enroll', user: u.login, uid: u.uid, reason: ae.group ? `member of ${ae.group}` : 'matches the autoEnroll filter' });
         continue;
       }
       for (const t of owned.filter((x) => !x.active && disabledBySync.has(x.serial))) {
@@ -152,7 +156,12 @@ export class AutoEnroller {
       if (!active.length) continue;
       let user: DirectoryUser | null = await resolver.findById(uid);
       let reason: string;
-      if (user) reason = user.disabled ? 'account disabled in the directory' : ae.group ? `no longer a member of ${ae.group}` : 'no longer matches the autoEnroll filter';
+      if (user)
+        reason = user.disabled
+          ? 'account disabled in the directory'
+          : ae.group
+            ? `no longer a member of ${ae.group}`
+            : 'no longer matches the autoEnroll filter';
       else {
         // Not in the group's directory: a user of another resolver of the realm is none of our business.
         user = await this.d.directory.findById(uid, realm.name);
@@ -185,14 +194,31 @@ export class AutoEnroller {
           await this.d.tokenAdmin.setActive(a.serial!, true);
           disabled.delete(a.serial!);
         } else continue;
-        this.d.audit.write({ action: `directory sync ${a.action}`, administrator: 'auto-enrolment', user: a.user, realm: realm.name, serial: a.serial, result: true, reason: a.reason });
+        this.d.audit.write({
+          action: `directory sync ${a.action}`,
+          administrator: 'auto-enrolment',
+          user: a.user,
+          realm: realm.name,
+          serial: a.serial,
+          result: true,
+          reason: a.reason,
+        });
       } catch (err) {
         a.reason = `${a.reason}; FAILED: ${(err as Error).message}`;
-        this.d.audit.write({ action: `directory sync ${a.action}`, administrator: 'auto-enrolment', user: a.user, realm: realm.name, serial: a.serial, result: false, reason: a.reason });
+        this.d.audit.write({
+          action: `directory sync ${a.action}`,
+          administrator: 'auto-enrolment',
+          user: a.user,
+          realm: realm.name,
+          serial: a.serial,
+          result: false,
+          reason: a.reason,
+        });
       }
     }
     const list = [...disabled].filter((s) => this.d.tokens.all().some((t) => t.serial === s && !t.active));
-    if (list.length !== before || actions.some((a) => a.action !== 'skip')) await this.d.store.commit([{ c: 'meta', k: DISABLED_KEY, v: { serials: list } }]);
+    if (list.length !== before || actions.some((a) => a.action !== 'skip'))
+      await this.d.store.commit([{ c: 'meta', k: DISABLED_KEY, v: { serials: list } }]);
   }
 
   private disabledList(): string[] {

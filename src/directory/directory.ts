@@ -86,7 +86,10 @@ export class Directory implements LoginDirectory {
     this.defaultRealm = cfg.defaultRealm ?? cfg.token.defaultRealm;
     this.resolvers.set('local', new LocalResolver(d.table, d.checkLocalLogin));
     for (const [name, rc] of Object.entries(cfg.resolvers) as Array<[string, LdapResolverConfig]>) {
-      this.resolvers.set(name, new LdapResolver(ldapOptions(name, rc), d.clock, d.logger.child({ part: 'directory', resolver: name }), d.normalisePhone));
+      this.resolvers.set(
+        name,
+        new LdapResolver(ldapOptions(name, rc), d.clock, d.logger.child({ part: 'directory', resolver: name }), d.normalisePhone),
+      );
     }
     for (const [name, rc] of Object.entries(cfg.realms) as Array<[string, RealmConfig]>) {
       this.realms.set(name.toLowerCase(), { name, resolvers: rc.resolvers, otppin: rc.otppin, autoEnroll: rc.autoEnroll, configured: true });
@@ -121,7 +124,8 @@ export class Directory implements LoginDirectory {
     const at = user.lastIndexOf('@');
     if (at > 0 && this.knownRealm(user.slice(at + 1))) return { login: user.slice(0, at), realm: this.realm(user.slice(at + 1)).name };
     const bs = user.lastIndexOf('\\');
-    if (bs > 0 && bs < user.length - 1 && this.knownRealm(user.slice(0, bs))) return { login: user.slice(bs + 1), realm: this.realm(user.slice(0, bs)).name };
+    if (bs > 0 && bs < user.length - 1 && this.knownRealm(user.slice(0, bs)))
+      return { login: user.slice(bs + 1), realm: this.realm(user.slice(0, bs)).name };
     return { login: user, realm: this.realm(this.defaultRealm).name };
   }
 

@@ -62,13 +62,20 @@ export class Connector {
     for (const uri of this.order()) {
       const secure = uri.startsWith('ldaps:');
       // ldapts speaks TLS from the first byte whenever tlsOptions is given: only ldaps:// gets them here.
-      const client = new Client({ url: uri, timeout: this.o.timeoutMs, connectTimeout: this.o.timeoutMs, ...(secure ? { tlsOptions: this.servername(uri) } : {}), strictDN: false });
+      const client = new Client({
+        url: uri,
+        timeout: this.o.timeoutMs,
+        connectTimeout: this.o.timeoutMs,
+        ...(secure ? { tlsOptions: this.servername(uri) } : {}),
+        strictDN: false,
+      });
       try {
         if (this.o.startTls && !secure) await client.startTLS(this.servername(uri));
         if (dn) await client.bind(dn, password);
-        else if (!client.isConnected) await client.search('', { scope: 'base', attributes: ['1.1'], sizeLimit: 1 }).catch((e) => {
-          if (isConnectionError(e)) throw e;
-        });
+        else if (!client.isConnected)
+          await client.search('', { scope: 'base', attributes: ['1.1'], sizeLimit: 1 }).catch((e) => {
+            if (isConnectionError(e)) throw e;
+          });
         this.downUntil.delete(uri);
         return { client, uri };
       } catch (err) {
@@ -161,7 +168,8 @@ export class SearchPool {
         )
         .finally(() => this.opening--);
     }
-    if (this.waiting.length >= MAX_WAITING) return Promise.reject(resolverError(this.o.name, `${MAX_WAITING} requests already wait for the directory`));
+    if (this.waiting.length >= MAX_WAITING)
+      return Promise.reject(resolverError(this.o.name, `${MAX_WAITING} requests already wait for the directory`));
     return new Promise((resolve, reject) => this.waiting.push((s) => (s instanceof Error ? reject(s) : resolve(s))));
   }
 

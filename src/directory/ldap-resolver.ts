@@ -58,7 +58,8 @@ export class LdapResolver implements Resolver {
     const health: HealthRecorder = {
       ok: (uri) => {
         if (this.state.up === false) this.logger.info({ resolver: this.name, uri }, 'directory answers again');
-        else if (this.state.uri !== null && uri !== this.state.uri) this.logger.warn({ resolver: this.name, uri, was: this.state.uri }, 'directory failover: now using another server of LDAPURI');
+        else if (this.state.uri !== null && uri !== this.state.uri)
+          this.logger.warn({ resolver: this.name, uri, was: this.state.uri }, 'directory failover: now using another server of LDAPURI');
         this.state.up = true;
         this.state.lastSuccess = this.clock.now();
         this.state.uri = uri;
@@ -66,7 +67,8 @@ export class LdapResolver implements Resolver {
       fail: (uri, err) => {
         this.counters.errors++;
         const message = `${uri ?? ''} ${describe(err)}`.trim();
-        if (this.state.lastError?.message !== message) this.logger.warn({ resolver: this.name, uri, err: describe(err) }, 'directory server does not answer');
+        if (this.state.lastError?.message !== message)
+          this.logger.warn({ resolver: this.name, uri, err: describe(err) }, 'directory server does not answer');
         this.state.lastError = { t: this.clock.now(), message };
         if (uri === this.state.uri || this.state.uri === null) this.state.up = false;
       },
@@ -91,7 +93,11 @@ export class LdapResolver implements Resolver {
       uri,
       failover: uri !== null && uri !== this.o.uris[0],
       uris: this.o.uris,
-      cache: { entries: this.loginCache.size + this.idCache.size, hits: this.loginCache.hits + this.idCache.hits, misses: this.loginCache.misses + this.idCache.misses },
+      cache: {
+        entries: this.loginCache.size + this.idCache.size,
+        hits: this.loginCache.hits + this.idCache.hits,
+        misses: this.loginCache.misses + this.idCache.misses,
+      },
     };
   }
 
@@ -103,20 +109,28 @@ export class LdapResolver implements Resolver {
 
   private async search(base: string, filter: import('ldapts').Filter, scope: 'sub' | 'base', sizeLimit: number): Promise<Entry[]> {
     this.counters.searches++;
-    return this.pool.run(async (c) => {
-      try {
-        const r = await c.search(base, { scope, filter, attributes: this.attributes, sizeLimit, explicitBufferAttributes: this.o.uidIsGuid ? [this.o.uidType] : [] });
-        return r.searchEntries;
-      } catch (err) {
-        if (err instanceof NoSuchObjectError) return [];
-        if (err instanceof SizeLimitExceededError) throw Object.assign(new Error('ambiguous'), { ambiguous: true });
+    return this.pool
+      .run(async (c) => {
+        try {
+          const r = await c.search(base, {
+            scope,
+            filter,
+            attributes: this.attributes,
+            sizeLimit,
+            explicitBufferAttributes: this.o.uidIsGuid ? [this.o.uidType] : [],
+          });
+          return r.searchEntries;
+        } catch (err) {
+          if (err instanceof NoSuchObjectError) return [];
+          if (err instanceof SizeLimitExceededError) throw Object.assign(new Error('ambiguous'), { ambiguous: true });
+          throw err;
+        }
+      })
+      .catch((err) => {
+        if ((err as { ambiguous?: boolean }).ambiguous) throw invalidUser('The login matches more than one user in the directory.');
+        if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
         throw err;
-      }
-    }).catch((err) => {
-      if ((err as { ambiguous?: boolean }).ambiguous) throw invalidUser('The login matches more than one user in the directory.');
-      if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
-      throw err;
-    });
+      });
   }
 
   /** The stable id of an entry: its DN, a GUID string, or the UIDTYPE attribute's first value. */
@@ -251,22 +265,30 @@ export class LdapResolver implements Resolver {
 
   private async paged(base: string, filter: import('ldapts').Filter, max: number): Promise<Entry[]> {
     this.counters.searches++;
-    return this.pool.run(async (c) => {
-      const out: Entry[] = [];
-      try {
-        for await (const page of c.searchPaginated(base, { scope: 'sub', filter, attributes: this.attributes, paged: { pageSize: 100 }, explicitBufferAttributes: this.o.uidIsGuid ? [this.o.uidType] : [] })) {
-          out.push(...page.searchEntries);
-          if (out.length >= max) break;
+    return this.pool
+      .run(async (c) => {
+        const out: Entry[] = [];
+        try {
+          for await (const page of c.searchPaginated(base, {
+            scope: 'sub',
+            filter,
+            attributes: this.attributes,
+            paged: { pageSize: 100 },
+            explicitBufferAttributes: this.o.uidIsGuid ? [this.o.uidType] : [],
+          })) {
+            out.push(...page.searchEntries);
+            if (out.length >= max) break;
+          }
+        } catch (err) {
+          if (err instanceof NoSuchObjectError) return out;
+          if (!(err instanceof SizeLimitExceededError)) throw err;
         }
-      } catch (err) {
-        if (err instanceof NoSuchObjectError) return out;
-        if (!(err instanceof SizeLimitExceededError)) throw err;
-      }
-      return out;
-    }).catch((err) => {
-      if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
-      throw err;
-    });
+        return out;
+      })
+      .catch((err) => {
+        if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
+        throw err;
+      });
   }
 
   /**
@@ -274,7 +296,11 @@ export class LdapResolver implements Resolver {
    * in-chain rule), or matching a filter; always within LDAPBASE and LDAPSEARCHFILTER.
    * Returns users keyed by uid (a Map: ids are data).
    */
-  async members(sel: { group?: string | undefined; filter?: string | undefined; inChain: boolean }): Promise<{ users: Map<string, DirectoryUser>; truncated: boolean }> {
+  async members(sel: {
+    group?: string | undefined;
+    filter?: string | undefined;
+    inChain: boolean;
+  }): Promise<{ users: Map<string, DirectoryUser>; truncated: boolean }> {
     const max = this.o.sizeLimit;
     let entries: Entry[] = [];
     let truncated = false;
@@ -314,18 +340,20 @@ export class LdapResolver implements Resolver {
       const key = dn.toLowerCase();
       if (seen.has(key) || depth > MAX_GROUP_DEPTH) return;
       seen.add(key);
-      const found = await this.pool.run(async (c) => {
-        try {
-          const r = await c.search(dn, { scope: 'base', attributes: ['objectClass', 'member'] });
-          return r.searchEntries[0] ?? null;
-        } catch (err) {
-          if (err instanceof NoSuchObjectError) return null;
+      const found = await this.pool
+        .run(async (c) => {
+          try {
+            const r = await c.search(dn, { scope: 'base', attributes: ['objectClass', 'member'] });
+            return r.searchEntries[0] ?? null;
+          } catch (err) {
+            if (err instanceof NoSuchObjectError) return null;
+            throw err;
+          }
+        })
+        .catch((err) => {
+          if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
           throw err;
-        }
-      }).catch((err) => {
-        if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
-        throw err;
-      });
+        });
       if (!found) {
         if (isRoot) throw resolverError(this.name, `the group ${dn} does not exist (or the service account may not read it)`);
         people.push(dn); // an entry we may not read as a group: try it as a user
@@ -352,7 +380,11 @@ export class LdapResolver implements Resolver {
     const attrs = new Set([...this.o.loginAttributes, this.o.userInfo.get('givenname') ?? 'givenName', this.o.userInfo.get('surname') ?? 'sn']);
     const any = new OrFilter({ filters: [...attrs].map((attribute) => new SubstringFilter({ attribute, any: [query] })) });
     const entries = await this.paged(this.o.base, and([...this.o.searchFilter, any]), Math.min(limit, this.o.sizeLimit));
-    return entries.map((e) => this.toUser(e)?.user).filter((u): u is DirectoryUser => !!u).slice(0, limit).sort((a, b) => a.login.localeCompare(b.login));
+    return entries
+      .map((e) => this.toUser(e)?.user)
+      .filter((u): u is DirectoryUser => !!u)
+      .slice(0, limit)
+      .sort((a, b) => a.login.localeCompare(b.login));
   }
 
   /** For `directory test`: the filter a login look-up sends, in RFC 4515 text. */
@@ -399,4 +431,3 @@ export function isUnder(dn: string, base: string): boolean {
   const b = norm(base);
   return d === b || d.endsWith(`,${b}`);
 }
-

@@ -32,7 +32,12 @@ export class LocalResolver implements Resolver {
       phone: '',
       email: '',
       disabled: false,
-      info: new Map<string, string | string[]>([['username', u.login], ['givenname', u.givenname], ['surname', u.surname], ['mobile', u.mobile ? [u.mobile] : []]]),
+      info: new Map<string, string | string[]>([
+        ['username', u.login],
+        ['givenname', u.givenname],
+        ['surname', u.surname],
+        ['mobile', u.mobile ? [u.mobile] : []],
+      ]),
     };
   }
 

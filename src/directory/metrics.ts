@@ -32,7 +32,7 @@ export function registerDirectoryMetrics(registry: Registry, directory: Director
   });
   new Gauge({
     name: 'smsotpd_directory_last_success_seconds',
-    help: 'Unix time of the LDAP resolver\'s last successful request',
+    help: "Unix time of the LDAP resolver's last successful request",
     labelNames: ['resolver'],
     registers: [registry],
     collect() {
@@ -57,7 +57,11 @@ export function registerDirectoryMetrics(registry: Registry, directory: Director
     });
   counter('smsotpd_directory_searches_total', 'Searches sent to the LDAP resolver', (r) => r.counters.searches);
   counter('smsotpd_directory_binds_total', 'Password checks (user binds) sent to the LDAP resolver', (r) => r.counters.binds);
-  counter('smsotpd_directory_bind_failures_total', 'User binds the directory refused (wrong password, locked, disabled)', (r) => r.counters.bindFailures);
+  counter(
+    'smsotpd_directory_bind_failures_total',
+    'User binds the directory refused (wrong password, locked, disabled)',
+    (r) => r.counters.bindFailures,
+  );
   counter('smsotpd_directory_errors_total', 'Connection failures (refused, timeout, TLS) towards the LDAP resolver', (r) => r.counters.errors);
   counter('smsotpd_directory_cache_hits_total', 'User look-ups answered from the cache', (r) => r.health().cache.hits);
   counter('smsotpd_directory_cache_misses_total', 'User look-ups that had to ask the directory', (r) => r.health().cache.misses);

@@ -42,7 +42,10 @@ export class ResolverConfigError extends ConfigError {}
  */
 export function parseUris(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `ldap://${raw}`;
     let u: URL;
     try {
@@ -68,13 +71,16 @@ export function parseUserInfo(v: LdapResolverConfig['USERINFO']): Map<string, st
     try {
       obj = v.trim() ? JSON.parse(v) : {};
     } catch {
-      throw new ResolverConfigError('USERINFO is a string but not JSON: write it as an object, or as privacyIDEA\'s JSON text {"mobile": "mobile", ...}');
+      throw new ResolverConfigError(
+        'USERINFO is a string but not JSON: write it as an object, or as privacyIDEA\'s JSON text {"mobile": "mobile", ...}',
+      );
     }
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new ResolverConfigError('USERINFO must map field names to LDAP attributes');
   const map = new Map<string, string>();
   for (const [k, a] of Object.entries(obj as Record<string, unknown>)) {
-    if (typeof a !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(a)) throw new ResolverConfigError(`USERINFO "${k}": "${String(a)}" is not an LDAP attribute name`);
+    if (typeof a !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(a))
+      throw new ResolverConfigError(`USERINFO "${k}": "${String(a)}" is not an LDAP attribute name`);
     map.set(k, a);
   }
   return map;
@@ -91,7 +97,9 @@ export function ldapOptions(name: string, c: LdapResolverConfig): LdapOptions {
 
 function build(name: string, c: LdapResolverConfig): LdapOptions {
   const uris = parseUris(c.LDAPURI);
-  const loginAttributes = c.LOGINNAMEATTRIBUTE.split(',').map((s) => s.trim()).filter(Boolean);
+  const loginAttributes = c.LOGINNAMEATTRIBUTE.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const userInfo = parseUserInfo(c.USERINFO);
   // privacyIDEA: `username` is always the first login attribute.
   userInfo.set('username', loginAttributes[0]!);

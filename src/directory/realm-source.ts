@@ -39,7 +39,8 @@ export function consoleRealms(directory: Directory) {
       const r = directory.realm(realm);
       const out: ConsoleRealmUser[] = [];
       for (const x of directory.ldapResolvers().filter((l) => r.resolvers.includes(l.name))) {
-        for (const u of await x.searchUsers(query, limit - out.length)) out.push({ login: u.login, realm: r.name, givenname: u.givenname, surname: u.surname, mobile: u.mobile });
+        for (const u of await x.searchUsers(query, limit - out.length))
+          out.push({ login: u.login, realm: r.name, givenname: u.givenname, surname: u.surname, mobile: u.mobile });
         if (out.length >= limit) break;
       }
       return out;

@@ -114,7 +114,13 @@ function isFinal(line: string): boolean {
 
 function start(cmd: AtCommand, marker: number): { state: AtState; effects: AtEffect[] } {
   const state: AtState = cmd.body !== undefined ? { kind: 'prompt', cmd, marker } : { kind: 'response', cmd, lines: [], marker };
-  return { state, effects: [{ type: 'write', data: `${cmd.line}\r` }, { type: 'arm', id: cmd.id, ms: cmd.timeoutMs }] };
+  return {
+    state,
+    effects: [
+      { type: 'write', data: `${cmd.line}\r` },
+      { type: 'arm', id: cmd.id, ms: cmd.timeoutMs },
+    ],
+  };
 }
 
 /** A URC whose prefix is the response prefix of the command in flight is its answer (`+CREG: 0,1` to AT+CREG?). */
@@ -143,7 +149,10 @@ export function step(state: AtState, input: AtInput): { state: AtState; effects:
       const marker = nextMarker(state.marker);
       return {
         state: { kind: 'resyncing', marker, seen: false, next: input.cmd, timerId: RESYNC_TIMER(marker) },
-        effects: [{ type: 'write', data: `${resyncLine(marker)}\r` }, { type: 'arm', id: RESYNC_TIMER(marker), ms: RESYNC_TIMEOUT_MS }],
+        effects: [
+          { type: 'write', data: `${resyncLine(marker)}\r` },
+          { type: 'arm', id: RESYNC_TIMER(marker), ms: RESYNC_TIMEOUT_MS },
+        ],
       };
     }
     case 'timeout': {
@@ -175,7 +184,10 @@ export function step(state: AtState, input: AtInput): { state: AtState; effects:
       const cmd = state.cmd;
       return {
         state: { kind: 'body', cmd, lines: [], marker: state.marker },
-        effects: [{ type: 'write', data: `${cmd.body}${CTRL_Z}` }, { type: 'arm', id: cmd.id, ms: cmd.submitTimeoutMs ?? cmd.timeoutMs }],
+        effects: [
+          { type: 'write', data: `${cmd.body}${CTRL_Z}` },
+          { type: 'arm', id: cmd.id, ms: cmd.submitTimeoutMs ?? cmd.timeoutMs },
+        ],
       };
     }
     case 'line':
@@ -202,7 +214,11 @@ function onLine(state: AtState, text: string): { state: AtState; effects: AtEffe
       if (text === state.cmd.line) return { state, effects: [] };
       // An error instead of the prompt (not registered, SMS not ready): nothing was sent.
       const final = finalCode(text, state.cmd.line);
-      if (final) return { state: { kind: 'idle', dirty: false, marker: state.marker }, effects: [{ type: 'disarm' }, { type: 'done', id: state.cmd.id, result: { ...final, lines: [] } }] };
+      if (final)
+        return {
+          state: { kind: 'idle', dirty: false, marker: state.marker },
+          effects: [{ type: 'disarm' }, { type: 'done', id: state.cmd.id, result: { ...final, lines: [] } }],
+        };
       return { state, effects: [{ type: 'dropped', text }] };
     }
     case 'response':
@@ -211,7 +227,11 @@ function onLine(state: AtState, text: string): { state: AtState; effects: AtEffe
       // Echo of the command or of the PDU (modems with echo on repeat both).
       if (text === cmd.line || (cmd.body !== undefined && (text === cmd.body || text.endsWith(cmd.body)))) return { state, effects: [] };
       const final = finalCode(text, cmd.line);
-      if (final) return { state: { kind: 'idle', dirty: false, marker: state.marker }, effects: [{ type: 'disarm' }, { type: 'done', id: cmd.id, result: { ...final, lines: state.lines } }] };
+      if (final)
+        return {
+          state: { kind: 'idle', dirty: false, marker: state.marker },
+          effects: [{ type: 'disarm' }, { type: 'done', id: cmd.id, result: { ...final, lines: state.lines } }],
+        };
       return { state: { ...state, lines: [...state.lines, text] }, effects: [] };
     }
   }

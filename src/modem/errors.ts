@@ -47,7 +47,7 @@ const VERBOSE_CME: Record<string, number> = {
   'no network service': 30,
   'network timeout': 31,
   'network not allowed - emergency calls only': 32,
-  'unknown': 100,
+  unknown: 100,
   'unknown error': 100,
 };
 
@@ -62,7 +62,7 @@ const VERBOSE_CMS: Record<string, number> = {
   'unknown subscriber': 30,
   'network out of order': 38,
   'temporary failure': 41,
-  'congestion': 42,
+  congestion: 42,
   'resources unavailable, unspecified': 47,
   'invalid short message transfer reference value': 81,
   'sm rejected-duplicate sm': 197,
@@ -82,7 +82,7 @@ const VERBOSE_CMS: Record<string, number> = {
   'network timeout': 332,
   'network time-out': 332,
   'unknown error': 500,
-  'unknown': 500,
+  unknown: 500,
 };
 
 /** The numeric code of `+CMS ERROR: 42` or `+CMS ERROR: Congestion`; NaN when unknown. */

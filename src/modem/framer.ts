@@ -5,10 +5,7 @@
  * carry their PDU on the following line: the framer joins the two into one URC frame.
  */
 
-export type Frame =
-  | { kind: 'line'; text: string }
-  | { kind: 'prompt' }
-  | { kind: 'urc'; text: string; payload?: string };
+export type Frame = { kind: 'line'; text: string } | { kind: 'prompt' } | { kind: 'urc'; text: string; payload?: string };
 
 export interface FramerState {
   /** Bytes after the last line end. */
@@ -25,10 +22,45 @@ export interface FramerOptions {
 }
 
 export const BASE_URCS: readonly string[] = [
-  '+CMTI:', '+CMT:', '+CDS:', '+CDSI:', '+CBM:', 'RING', '+CLIP:', '+CRING:', '+CREG:', '+CGREG:', '+CEREG:', '+CPIN:',
-  'RDY', 'SMS Ready', 'Call Ready', 'SMS DONE', 'PB DONE', '+CFUN:', '^RSSI:', '^BOOT:', '^MODE:', '^SRVST:', '^SIMST:', '^SYSSTART',
-  '+CTZV:', '+CTZE:', '*PSUTTZ:', 'DST:', '+CIEV:', '+QIND:', '+CUSD:', '+CMTE:', 'NORMAL POWER DOWN', 'UNDER-VOLTAGE',
-  'OVER-VOLTAGE', '+PACSP', '+CGEV:', '+CPINR:', 'NO CARRIER',
+  '+CMTI:',
+  '+CMT:',
+  '+CDS:',
+  '+CDSI:',
+  '+CBM:',
+  'RING',
+  '+CLIP:',
+  '+CRING:',
+  '+CREG:',
+  '+CGREG:',
+  '+CEREG:',
+  '+CPIN:',
+  'RDY',
+  'SMS Ready',
+  'Call Ready',
+  'SMS DONE',
+  'PB DONE',
+  '+CFUN:',
+  '^RSSI:',
+  '^BOOT:',
+  '^MODE:',
+  '^SRVST:',
+  '^SIMST:',
+  '^SYSSTART',
+  '+CTZV:',
+  '+CTZE:',
+  '*PSUTTZ:',
+  'DST:',
+  '+CIEV:',
+  '+QIND:',
+  '+CUSD:',
+  '+CMTE:',
+  'NORMAL POWER DOWN',
+  'UNDER-VOLTAGE',
+  'OVER-VOLTAGE',
+  '+PACSP',
+  '+CGEV:',
+  '+CPINR:',
+  'NO CARRIER',
 ];
 
 /** URCs followed by one line of payload (a PDU) that belongs to them. */

@@ -36,7 +36,10 @@ export class IncomingAssembler {
     if (this.partial.size > MAX_PARTIAL) this.partial.delete(this.partial.keys().next().value!);
     if (entry.parts.size < entry.total) return null;
     this.partial.delete(key);
-    const text = [...entry.parts.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]).join('');
+    const text = [...entry.parts.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map((e) => e[1])
+      .join('');
     return { from: d.from, text, t: entry.t, parts: entry.total };
   }
 

@@ -14,12 +14,32 @@
 
 export type ModemStateName = 'off' | 'unavailable' | 'booting' | 'sim' | 'sim-locked' | 'registering' | 'ready' | 'sending' | 'recovering' | 'failed';
 
-export const MODEM_STATES: readonly ModemStateName[] = ['off', 'unavailable', 'booting', 'sim', 'sim-locked', 'registering', 'ready', 'sending', 'recovering', 'failed'];
+export const MODEM_STATES: readonly ModemStateName[] = [
+  'off',
+  'unavailable',
+  'booting',
+  'sim',
+  'sim-locked',
+  'registering',
+  'ready',
+  'sending',
+  'recovering',
+  'failed',
+];
 
 export type RegTech = 'CREG' | 'CGREG' | 'CEREG';
 export type RegStatus = 'not-registered' | 'home' | 'searching' | 'denied' | 'unknown' | 'roaming';
 
-const REG_CODES: Record<string, RegStatus> = { '0': 'not-registered', '1': 'home', '2': 'searching', '3': 'denied', '4': 'unknown', '5': 'roaming', '6': 'home', '7': 'roaming' };
+const REG_CODES: Record<string, RegStatus> = {
+  '0': 'not-registered',
+  '1': 'home',
+  '2': 'searching',
+  '3': 'denied',
+  '4': 'unknown',
+  '5': 'roaming',
+  '6': 'home',
+  '7': 'roaming',
+};
 
 export function regStatus(code: string): RegStatus {
   return REG_CODES[code] ?? 'unknown';
@@ -98,7 +118,20 @@ export const BOOT_SEQUENCE_MS = 3000;
 const noReadiness = (): Readiness => ({ sim: false, registration: {}, sms: false });
 
 export function initialLifecycle(o: { smsReadyUrc: boolean; rungs: number }): LifecycleState {
-  return { name: 'off', readiness: noReadiness(), init: null, initWanted: null, rung: 0, ladder: 0, gen: 0, sending: false, lastBootAt: Number.NEGATIVE_INFINITY, reason: null, smsReadyUrc: o.smsReadyUrc, rungs: o.rungs };
+  return {
+    name: 'off',
+    readiness: noReadiness(),
+    init: null,
+    initWanted: null,
+    rung: 0,
+    ladder: 0,
+    gen: 0,
+    sending: false,
+    lastBootAt: Number.NEGATIVE_INFINITY,
+    reason: null,
+    smsReadyUrc: o.smsReadyUrc,
+    rungs: o.rungs,
+  };
 }
 
 export function registered(r: Readiness): boolean {
@@ -134,7 +167,16 @@ function settle(s: LifecycleState): LifecycleState {
 
 function rebooted(s: LifecycleState, at: number, line: string, effects: LifecycleEffect[]): LifecycleState {
   effects.push({ do: 'abort-commands', cause: `modem rebooted (${line})` });
-  let next: LifecycleState = { ...s, name: 'booting', readiness: noReadiness(), rung: 0, ladder: s.ladder + 1, lastBootAt: at, reason: `rebooted (${line})`, sending: false };
+  let next: LifecycleState = {
+    ...s,
+    name: 'booting',
+    readiness: noReadiness(),
+    rung: 0,
+    ladder: s.ladder + 1,
+    lastBootAt: at,
+    reason: `rebooted (${line})`,
+    sending: false,
+  };
   next = requestInit(next, 'boot', effects);
   return next;
 }
@@ -149,7 +191,10 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Result {
       return { state: { ...s, name: 'booting', reason: null }, effects };
     case 'stop':
       effects.push({ do: 'abort-commands', cause: 'stopped' }, { do: 'close' });
-      return { state: { ...s, name: 'off', init: null, initWanted: null, rung: 0, ladder: s.ladder + 1, sending: false, readiness: noReadiness() }, effects };
+      return {
+        state: { ...s, name: 'off', init: null, initWanted: null, rung: 0, ladder: s.ladder + 1, sending: false, readiness: noReadiness() },
+        effects,
+      };
     case 'port-opened':
       if (s.name === 'off') return { state: s, effects };
       return done(requestInit({ ...s, name: s.name === 'unavailable' ? 'booting' : s.name }, 'check', effects));
@@ -200,7 +245,8 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Result {
         if (s.name === 'sim-locked') return { state: next, effects };
         return startLadder(next, `initialisation failed: ${e.reason}`, effects);
       }
-      if (s.name === 'booting' || s.name === 'sim' || s.name === 'registering' || s.name === 'recovering') next = { ...next, name: 'registering', reason: null, rung: 0 };
+      if (s.name === 'booting' || s.name === 'sim' || s.name === 'registering' || s.name === 'recovering')
+        next = { ...next, name: 'registering', reason: null, rung: 0 };
       if (!next.readiness.sms && next.readiness.sim) effects.push({ do: 'probe-sms' });
       return done(next);
     }
@@ -209,7 +255,8 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Result {
     case 'submit-end':
       return done({ ...s, sending: false });
     case 'unresponsive':
-      if (s.name === 'off' || s.name === 'unavailable' || s.name === 'sim-locked' || s.name === 'recovering' || s.name === 'failed') return { state: s, effects };
+      if (s.name === 'off' || s.name === 'unavailable' || s.name === 'sim-locked' || s.name === 'recovering' || s.name === 'failed')
+        return { state: s, effects };
       // An initialisation in progress meets the same deaf modem; the ladder takes over from it.
       effects.push({ do: 'abort-commands', cause: e.reason });
       return startLadder({ ...s, init: null, initWanted: null }, e.reason, effects);
@@ -236,5 +283,8 @@ export function transition(s: LifecycleState, e: LifecycleEvent): Result {
 function startLadder(s: LifecycleState, reason: string, effects: LifecycleEffect[]): Result {
   const ladder = s.ladder + 1;
   effects.push({ do: 'rung', ladder, rung: 1 });
-  return { state: { ...s, name: 'recovering', rung: 1, ladder, reason, sending: false, readiness: { ...s.readiness, sms: s.readiness.sms } }, effects };
+  return {
+    state: { ...s, name: 'recovering', rung: 1, ladder, reason, sending: false, readiness: { ...s.readiness, sms: s.readiness.sms } },
+    effects,
+  };
 }

@@ -88,7 +88,19 @@ export class Modem extends EventEmitter {
   readonly id: string;
   readonly link: AtLink;
   private lc: LifecycleState;
-  readonly counters: ModemCounters = { sent: 0, parts: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, resends: 0, reboots: 0, recoveries: 0, reports: 0, incoming: 0, lateAnswers: 0 };
+  readonly counters: ModemCounters = {
+    sent: 0,
+    parts: 0,
+    temporaryErrors: 0,
+    permanentErrors: 0,
+    ambiguous: 0,
+    resends: 0,
+    reboots: 0,
+    recoveries: 0,
+    reports: 0,
+    incoming: 0,
+    lateAnswers: 0,
+  };
   signalDbm: number | null = null;
   operator: string | null = null;
   lastError: string | null = null;
@@ -315,7 +327,7 @@ export class Modem extends EventEmitter {
     // Right after boot a SIM answers "busy" (+CME ERROR 14) for a while.
     for (let i = 0; i < 20; i++) {
       r = await this.initCmd(gen, 'AT+CPIN?', timeout);
-      if (!(r.final === 'CME' && (r.code === 14 || r.code === 10 && i < 3))) break;
+      if (!(r.final === 'CME' && (r.code === 14 || (r.code === 10 && i < 3)))) break;
       await this.sleep(500);
     }
     const line = r?.lines.find((l) => l.startsWith('+CPIN:')) ?? '';
@@ -347,7 +359,8 @@ export class Modem extends EventEmitter {
   }
 
   private async refreshSignal(gen: number | null): Promise<void> {
-    const c = (line: string, ms?: number) => (gen === null ? this.link.command(line, ms ?? this.o.profile.timeouts.default) : this.initCmd(gen, line, ms));
+    const c = (line: string, ms?: number) =>
+      gen === null ? this.link.command(line, ms ?? this.o.profile.timeouts.default) : this.initCmd(gen, line, ms);
     const csq = await c('AT+CSQ');
     const cm = /^\+CSQ:\s*(\d+),/.exec(csq.lines.find((l) => l.startsWith('+CSQ:')) ?? '');
     this.signalDbm = cm ? csqToDbm(Number(cm[1])) : null;
@@ -366,10 +379,13 @@ export class Modem extends EventEmitter {
     if (this.probeTimer !== null) return;
     const sinceBoot = this.o.clock.now() - this.lastBootSeenAt;
     const waitUrc = this.o.profile.smsReadyUrc ? Math.max(0, this.o.profile.smsReadyTimeoutMs - sinceBoot) : 0;
-    this.probeTimer = this.timers.setTimeout(() => {
-      this.probeTimer = null;
-      void this.probeSms();
-    }, Math.max(ms, waitUrc));
+    this.probeTimer = this.timers.setTimeout(
+      () => {
+        this.probeTimer = null;
+        void this.probeSms();
+      },
+      Math.max(ms, waitUrc),
+    );
   }
 
   private async probeSms(): Promise<void> {
@@ -391,7 +407,8 @@ export class Modem extends EventEmitter {
   /** `+CNMI` (reports and incoming SMS as URCs) only works once SMS is ready; re-sent after every reboot. */
   private async enableSmsRouting(): Promise<void> {
     const r = await this.link.command(this.o.profile.cnmi, this.o.profile.timeouts.default);
-    if (r.final !== 'OK') this.log.warn({ command: this.o.profile.cnmi, answer: r.errorText ?? r.final }, 'AT+CNMI refused: no status reports or incoming SMS as URCs');
+    if (r.final !== 'OK')
+      this.log.warn({ command: this.o.profile.cnmi, answer: r.errorText ?? r.final }, 'AT+CNMI refused: no status reports or incoming SMS as URCs');
   }
 
   // ---- recovery -----------------------------------------------------------------------------
@@ -490,7 +507,10 @@ export class Modem extends EventEmitter {
     const p = this.o.profile;
     const now = this.o.clock.now();
     const s = this.lc;
-    const hard = text === 'RDY' || text.startsWith('^SYSSTART') || (p.bootUrcs.includes(text) && !['+CFUN: 1', '+CPIN: READY', 'Call Ready', p.smsReadyUrc].includes(text));
+    const hard =
+      text === 'RDY' ||
+      text.startsWith('^SYSSTART') ||
+      (p.bootUrcs.includes(text) && !['+CFUN: 1', '+CPIN: READY', 'Call Ready', p.smsReadyUrc].includes(text));
     const up = s.readiness.sms || s.name === 'ready' || s.name === 'sending';
     if (hard || (text === '+CFUN: 1' && up)) return this.bootSeen(text, now, hard);
     if (text.startsWith('+CPIN:')) {

@@ -75,7 +75,15 @@ export function decodeTimestamp(b: Buffer): number {
 export function encodeTimestamp(ms: number): Buffer {
   const d = new Date(ms);
   const sw = (n: number) => ((n % 10) << 4) | Math.floor(n / 10);
-  return Buffer.from([sw(d.getUTCFullYear() % 100), sw(d.getUTCMonth() + 1), sw(d.getUTCDate()), sw(d.getUTCHours()), sw(d.getUTCMinutes()), sw(d.getUTCSeconds()), 0]);
+  return Buffer.from([
+    sw(d.getUTCFullYear() % 100),
+    sw(d.getUTCMonth() + 1),
+    sw(d.getUTCDate()),
+    sw(d.getUTCHours()),
+    sw(d.getUTCMinutes()),
+    sw(d.getUTCSeconds()),
+    0,
+  ]);
 }
 
 /** An address field (9.1.2.5): digit count, type, semi-octets; alphanumeric senders are packed GSM-7. */
@@ -135,7 +143,13 @@ export function decodeDeliver(hex: string): DecodedDeliver {
 
 /** An SMS-STATUS-REPORT PDU (with an empty SMSC field), as a network would send it. */
 export function encodeStatusReport(o: { reference: number; recipient: string; submittedAt: number; dischargedAt: number; status: number }): string {
-  const tpdu = Buffer.concat([Buffer.from([0x06, o.reference & 0xff]), encodeAddress(o.recipient), encodeTimestamp(o.submittedAt), encodeTimestamp(o.dischargedAt), Buffer.from([o.status & 0xff])]);
+  const tpdu = Buffer.concat([
+    Buffer.from([0x06, o.reference & 0xff]),
+    encodeAddress(o.recipient),
+    encodeTimestamp(o.submittedAt),
+    encodeTimestamp(o.dischargedAt),
+    Buffer.from([o.status & 0xff]),
+  ]);
   return `00${tpdu.toString('hex').toUpperCase()}`;
 }
 
@@ -143,8 +157,12 @@ export function encodeStatusReport(o: { reference: number; recipient: string; su
 export function encodeDeliver(o: { from: string; text: string; t: number; concatRef?: number }): string[] {
   const septets = encodeGsm7(o.text);
   const chunks: Array<number[] | string> = [];
-  if (septets) for (let i = 0; i < Math.max(1, septets.length); i += septets.length <= 160 ? 160 : 153) chunks.push(septets.slice(i, i + (septets.length <= 160 ? 160 : 153)));
-  else for (let i = 0; i < Math.max(1, o.text.length); i += o.text.length <= 70 ? 70 : 67) chunks.push(o.text.slice(i, i + (o.text.length <= 70 ? 70 : 67)));
+  if (septets)
+    for (let i = 0; i < Math.max(1, septets.length); i += septets.length <= 160 ? 160 : 153)
+      chunks.push(septets.slice(i, i + (septets.length <= 160 ? 160 : 153)));
+  else
+    for (let i = 0; i < Math.max(1, o.text.length); i += o.text.length <= 70 ? 70 : 67)
+      chunks.push(o.text.slice(i, i + (o.text.length <= 70 ? 70 : 67)));
   const total = chunks.length;
   return chunks.map((chunk, k) => {
     const udh = total > 1 ? Buffer.from([5, 0, 3, (o.concatRef ?? 1) & 0xff, total, k + 1]) : Buffer.alloc(0);
@@ -162,7 +180,14 @@ export function encodeDeliver(o: { from: string; text: string; t: number; concat
       udl = headerSeptets + chunk.length;
     }
     const first = 0x04 | (total > 1 ? 0x40 : 0);
-    const tpdu = Buffer.concat([Buffer.from([first]), encodeAddress(o.from), Buffer.from([0x00, septets ? 0x00 : 0x08]), encodeTimestamp(o.t), Buffer.from([udl]), ud]);
+    const tpdu = Buffer.concat([
+      Buffer.from([first]),
+      encodeAddress(o.from),
+      Buffer.from([0x00, septets ? 0x00 : 0x08]),
+      encodeTimestamp(o.t),
+      Buffer.from([udl]),
+      ud,
+    ]);
     return `00${tpdu.toString('hex').toUpperCase()}`;
   });
 }

@@ -171,9 +171,13 @@ export function encodeSubmit(o: SubmitOptions): SubmitPdu[] {
   return out;
 }
 
-
 /** TP-UD (with its header when TP-UDHI is set): the text and a concatenation header if any. */
-export function decodeUserData(udhi: boolean, dcs: number, udl: number, ud: Buffer): { text: string; concat?: { ref: number; total: number; seq: number }; encoding: 'gsm7' | 'ucs2' | '8bit' } {
+export function decodeUserData(
+  udhi: boolean,
+  dcs: number,
+  udl: number,
+  ud: Buffer,
+): { text: string; concat?: { ref: number; total: number; seq: number }; encoding: 'gsm7' | 'ucs2' | '8bit' } {
   // DCS 23.038 4: general coding group 00xx: bits 2-3 the alphabet; F0-FF: bit 2.
   const group = dcs >> 4;
   const alphabet = group <= 7 ? (dcs >> 2) & 0x03 : group === 0x0f ? (dcs & 0x04 ? 1 : 0) : group === 0x0e ? 2 : 0;
@@ -272,5 +276,13 @@ export function decodeSubmit(hex: string): DecodedSubmit {
   };
 }
 
-export { decodeAddressField, decodeDeliver, decodeStatusReport, decodeTimestamp, encodeDeliver, encodeStatusReport, reportOutcome } from './pdu-receive.js';
+export {
+  decodeAddressField,
+  decodeDeliver,
+  decodeStatusReport,
+  decodeTimestamp,
+  encodeDeliver,
+  encodeStatusReport,
+  reportOutcome,
+} from './pdu-receive.js';
 export type { DecodedDeliver, DecodedStatusReport, ReportOutcome } from './pdu-receive.js';

@@ -183,16 +183,19 @@ export class ModemPool extends EventEmitter {
   private armHold(): void {
     if (this.holdTimer !== null || this.queue.length === 0) return;
     const next = Math.min(...this.queue.map((j) => j.holdUntil));
-    this.holdTimer = this.timers.setTimeout(() => {
-      this.holdTimer = null;
-      const now = this.o.clock.now();
-      for (const j of [...this.queue]) {
-        if (j.holdUntil > now) continue;
-        this.queue.splice(this.queue.indexOf(j), 1);
-        j.reject(new PoolUnavailable(`no modem became ready in time (${this.describe()})`));
-      }
-      this.armHold();
-    }, Math.max(10, next - this.o.clock.now()));
+    this.holdTimer = this.timers.setTimeout(
+      () => {
+        this.holdTimer = null;
+        const now = this.o.clock.now();
+        for (const j of [...this.queue]) {
+          if (j.holdUntil > now) continue;
+          this.queue.splice(this.queue.indexOf(j), 1);
+          j.reject(new PoolUnavailable(`no modem became ready in time (${this.describe()})`));
+        }
+        this.armHold();
+      },
+      Math.max(10, next - this.o.clock.now()),
+    );
   }
 
   private modemState(m: Modem, state: ModemStateName, before: ModemStateName): void {
@@ -238,7 +241,13 @@ export class ModemPool extends EventEmitter {
           job.resolve(r);
         },
         (err: Error) => {
-          if (err instanceof ModemSendError && err.kind === 'not-sent' && !job.msg.signal?.aborted && ++job.notSent < MAX_NOT_SENT && !this.hopeless()) {
+          if (
+            err instanceof ModemSendError &&
+            err.kind === 'not-sent' &&
+            !job.msg.signal?.aborted &&
+            ++job.notSent < MAX_NOT_SENT &&
+            !this.hopeless()
+          ) {
             this.o.logger.info({ modem: m.id, reason: err.message }, 'not sent: back to the front of the pool queue');
             this.enqueue(job, true);
             return;
@@ -272,7 +281,11 @@ export class ModemPool extends EventEmitter {
 
   status() {
     return {
-      modems: this.modems.map((m) => ({ ...m.status(), queue: this.working.has(m) ? 1 : 0, submitTimeoutMs: this.timersById.get(m.id)!.timeoutMs() })),
+      modems: this.modems.map((m) => ({
+        ...m.status(),
+        queue: this.working.has(m) ? 1 : 0,
+        submitTimeoutMs: this.timersById.get(m.id)!.timeoutMs(),
+      })),
       waiting: this.queue.length,
       submitMs: Math.round(this.submitMs),
     };

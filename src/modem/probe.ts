@@ -42,7 +42,13 @@ export function listSerialPorts(devDir = '/dev'): PortInfo[] {
     return out;
   }
   for (const n of names.sort()) {
-    const kind = /^ttyUSB\d+$/.test(n) ? 'usb' : /^ttyACM\d+$/.test(n) ? 'acm' : /^(serial\d|ttyAMA\d+|ttyS0|smsotpd-modem\d*)$/.test(n) ? 'uart' : null;
+    const kind = /^ttyUSB\d+$/.test(n)
+      ? 'usb'
+      : /^ttyACM\d+$/.test(n)
+        ? 'acm'
+        : /^(serial\d|ttyAMA\d+|ttyS0|smsotpd-modem\d*)$/.test(n)
+          ? 'uart'
+          : null;
     if (kind) out.push({ path: path.join(devDir, n), kind });
   }
   return out;
@@ -61,7 +67,7 @@ export interface ProbeResult {
   suggestedProfile: string | null;
 }
 
-const info = (r: AtResult) => (r.final === 'OK' ? (r.lines.join(' ').trim() || null) : null);
+const info = (r: AtResult) => (r.final === 'OK' ? r.lines.join(' ').trim() || null : null);
 
 /** Talks to a modem briefly: identity, SIM, signal, registration, and the profile that fits it. */
 export async function probeModem(device: string, o: { baudRate?: number; timeoutMs?: number; logger?: Logger } = {}): Promise<ProbeResult> {
@@ -74,7 +80,10 @@ export async function probeModem(device: string, o: { baudRate?: number; timeout
     let awake = false;
     for (let i = 0; i < 3 && !awake; i++) {
       await at.raw('\u001b');
-      awake = await at.command('AT', t).then((r) => r.final === 'OK', () => false);
+      awake = await at.command('AT', t).then(
+        (r) => r.final === 'OK',
+        () => false,
+      );
     }
     if (!awake) throw new Error(`${device}: no answer to AT (wrong port, baud rate, or the modem is off)`);
     await at.command('ATE0', t);
@@ -83,7 +92,13 @@ export async function probeModem(device: string, o: { baudRate?: number; timeout
     const revision = info(await at.command('AT+CGMR', t));
     const imei = info(await at.command('AT+CGSN', t));
     const cpin = await at.command('AT+CPIN?', t);
-    const sim = cpin.final === 'OK' ? (cpin.lines.find((l) => l.startsWith('+CPIN:'))?.slice(6).trim() ?? null) : (cpin.errorText ?? cpin.final);
+    const sim =
+      cpin.final === 'OK'
+        ? (cpin.lines
+            .find((l) => l.startsWith('+CPIN:'))
+            ?.slice(6)
+            .trim() ?? null)
+        : (cpin.errorText ?? cpin.final);
     const csq = await at.command('AT+CSQ', t);
     const rssi = /^\+CSQ:\s*(\d+)/.exec(csq.lines[0] ?? '');
     const creg = await at.command('AT+CREG?', t);
@@ -109,7 +124,10 @@ export async function probeModem(device: string, o: { baudRate?: number; timeout
       imei,
       sim,
       signalDbm: rssi ? csqToDbm(Number(rssi[1])) : null,
-      registration: stat === undefined ? null : ({ '0': 'not registered', '1': 'home', '2': 'searching', '3': 'denied', '5': 'roaming' } as Record<string, string>)[stat] ?? 'unknown',
+      registration:
+        stat === undefined
+          ? null
+          : (({ '0': 'not registered', '1': 'home', '2': 'searching', '3': 'denied', '5': 'roaming' } as Record<string, string>)[stat] ?? 'unknown'),
       operator,
       suggestedProfile: suggestedProfile ?? 'generic',
     };

@@ -14,7 +14,14 @@ export const modemProfileSchema = z.object({
   match: z.object({ manufacturer: z.string().max(200).optional(), model: z.string().max(200).optional() }).default({}),
   defaultBaudRate: z.number().int().default(115200),
   /** Commands sent after the driver's own ESC/AT/ATE0/AT+CMEE, before SIM and network checks. */
-  init: z.array(z.string().regex(/^AT[\x20-\x7e]*$/, 'init commands: printable ASCII starting with AT').max(200)).default([]),
+  init: z
+    .array(
+      z
+        .string()
+        .regex(/^AT[\x20-\x7e]*$/, 'init commands: printable ASCII starting with AT')
+        .max(200),
+    )
+    .default([]),
   /** Lines a modem prints when it (re)boots; seeing one outside init means it rebooted. */
   bootUrcs: z.array(z.string().max(100)).default(['RDY']),
   /** The line that says SMS commands will now work (e.g. "SMS Ready"); absent = no wait. */
@@ -25,7 +32,10 @@ export const modemProfileSchema = z.object({
    * New-message indications: mode 2, mt 1 (`+CMTI` for stored SMS), ds 1 (`+CDS` with the status
    * report PDU). ds 2 (`+CDSI`, stored) where the model prefers it; SIM800 refuses ds 2.
    */
-  cnmi: z.string().regex(/^AT\+CNMI=[0-9,]{1,20}$/).default('AT+CNMI=2,1,0,1,0'),
+  cnmi: z
+    .string()
+    .regex(/^AT\+CNMI=[0-9,]{1,20}$/)
+    .default('AT+CNMI=2,1,0,1,0'),
   /** ms to wait after power-up / reset before the modem answers AT. */
   bootTimeMs: z.number().int().min(0).max(120_000).default(10_000),
   timeouts: z
@@ -47,7 +57,10 @@ export const modemProfileSchema = z.object({
   reset: z
     .object({
       /** Full functionality reset; the modem reboots and prints its boot URCs. */
-      soft: z.string().regex(/^AT[\x20-\x7e]*$/).default('AT+CFUN=1,1'),
+      soft: z
+        .string()
+        .regex(/^AT[\x20-\x7e]*$/)
+        .default('AT+CFUN=1,1'),
     })
     .prefault({}),
   /** GPIO pulse on the module's PWRKEY, driven with libgpiod's gpioset. Absent: no power key. */

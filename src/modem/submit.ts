@@ -113,7 +113,14 @@ export async function submitMessage(modem: Modem, msg: ModemMessage, timer: Subm
     const remainingMin = (msg.expiresAt - now()) / 60_000;
     let pdus;
     try {
-      pdus = encodeSubmit({ to: msg.to, text: msg.text, validityMinutes: Math.max(5, remainingMin), rejectDuplicates: msg.resend, statusReport: msg.statusReport, concatRef: progress.concatRef });
+      pdus = encodeSubmit({
+        to: msg.to,
+        text: msg.text,
+        validityMinutes: Math.max(5, remainingMin),
+        rejectDuplicates: msg.resend,
+        statusReport: msg.statusReport,
+        concatRef: progress.concatRef,
+      });
     } catch (err) {
       if (err instanceof PduError) throw new ModemSendError('permanent', err.message, 'pdu');
       throw err;
@@ -133,7 +140,11 @@ export async function submitMessage(modem: Modem, msg: ModemMessage, timer: Subm
         if (err.ambiguous) {
           c.ambiguous++;
           if (err.timedOut) void modem.probeAlive('no answer after the message body');
-          throw new ModemSendError('ambiguous', `modem ${modem.id}: ${err.message}: it may have been sent`, err.timedOut ? 'timeout after Ctrl-Z' : 'ended after Ctrl-Z');
+          throw new ModemSendError(
+            'ambiguous',
+            `modem ${modem.id}: ${err.message}: it may have been sent`,
+            err.timedOut ? 'timeout after Ctrl-Z' : 'ended after Ctrl-Z',
+          );
         }
         if (err.timedOut) void modem.probeAlive(err.message);
         throw new ModemSendError('not-sent', `modem ${modem.id}: ${err.message}`, err.timedOut ? 'no prompt' : 'aborted');

@@ -34,7 +34,7 @@ export function parseCusd(line: string, packed = false): string {
     const b = Buffer.from(str, 'hex');
     let text = decodeGsm7(unpackSeptets(b, Math.floor((b.length * 8) / 7)));
     // A CR pads the last septet when it would otherwise read as '@' (23.038 6.1.2.3.1).
-    if (text.endsWith('\r') || (b.length * 8) % 7 === 0 && text.endsWith('@')) text = text.slice(0, -1);
+    if (text.endsWith('\r') || ((b.length * 8) % 7 === 0 && text.endsWith('@'))) text = text.slice(0, -1);
     return text;
   }
   return str;

@@ -65,7 +65,16 @@ export const NO_FAULTS: FaultConfig = {
 const TEMPORARY_CMS = [42, 47, 331, 332, 512, 513, 514];
 const NOISE = ['RING', '+CMTI: "SM",3', '+CREG: 1', '^RSSI: 17', '+CIEV: 2,3', '+CLIP: "+491701111111",145,"",0,"",0'];
 const VERBOSE_CME: Record<number, string> = { 11: 'SIM PIN required', 16: 'incorrect password' };
-const VERBOSE_CMS: Record<number, string> = { 21: 'Short message transfer rejected', 42: 'Congestion', 47: 'Resources unavailable, unspecified', 302: 'operation not allowed', 304: 'Invalid PDU mode parameter', 331: 'No network service', 332: 'Network timeout', 500: 'Unknown error' };
+const VERBOSE_CMS: Record<number, string> = {
+  21: 'Short message transfer rejected',
+  42: 'Congestion',
+  47: 'Resources unavailable, unspecified',
+  302: 'operation not allowed',
+  304: 'Invalid PDU mode parameter',
+  331: 'No network service',
+  332: 'Network timeout',
+  500: 'Unknown error',
+};
 
 /** mulberry32: small, fast, good enough for fault schedules. */
 export function prng(seed: number): () => number {
@@ -136,7 +145,21 @@ function indexOfAny(data: string, from: number, set: ReadonlySet<string>): numbe
 
 export class SimulatedModem {
   readonly accepted: SimRecord[] = [];
-  readonly stats: SimStats = { commands: 0, submits: 0, accepted: 0, recorded: 0, temporaryErrors: 0, permanentErrors: 0, ambiguous: 0, hangs: 0, reboots: 0, lostAcks: 0, lateAnswers: 0, reports: 0, notReadyErrors: 0 };
+  readonly stats: SimStats = {
+    commands: 0,
+    submits: 0,
+    accepted: 0,
+    recorded: 0,
+    temporaryErrors: 0,
+    permanentErrors: 0,
+    ambiguous: 0,
+    hangs: 0,
+    reboots: 0,
+    lostAcks: 0,
+    lateAnswers: 0,
+    reports: 0,
+    notReadyErrors: 0,
+  };
   /** Whether the device exists (false: a HAT unplugged, a USB modem renumbered). */
   present = true;
   /** SMS commands work (after "SMS Ready"). */
@@ -145,7 +168,10 @@ export class SimulatedModem {
   private s7 = 60;
   private mem1 = 'SM';
   /** Stored messages per memory ("SM" incoming, "SR" status reports), index → PDU. */
-  readonly store = new Map<string, Map<number, string>>([['SM', new Map()], ['SR', new Map()]]);
+  readonly store = new Map<string, Map<number, string>>([
+    ['SM', new Map()],
+    ['SR', new Map()],
+  ]);
   private storeSize = 30;
   /** Every submit the network took: MR → recipient, for status reports. */
   readonly submits: Array<{ mr: number; to: string; t: number; text: string; statusReport: boolean; rejectDuplicates: boolean }> = [];
@@ -496,7 +522,9 @@ export class SimulatedModem {
     if (up === 'AT+CPMS?') {
       if (smsNotReady()) return;
       const sm = this.store.get('SM')!.size;
-      return ok(`+CPMS: "${this.mem1}",${this.store.get(this.mem1)!.size},${this.storeSize},"SM",${sm},${this.storeSize},"SM",${sm},${this.storeSize}`);
+      return ok(
+        `+CPMS: "${this.mem1}",${this.store.get(this.mem1)!.size},${this.storeSize},"SM",${sm},${this.storeSize},"SM",${sm},${this.storeSize}`,
+      );
     }
     if ((m = /^AT\+CPMS="(SM|SR|ME|MT)"/.exec(up))) {
       if (smsNotReady()) return;
@@ -534,7 +562,18 @@ export class SimulatedModem {
       this.smsc = m[1]!;
       return ok();
     }
-    if (up.startsWith('AT+CSMS') || up.startsWith('AT+CSCS') || up.startsWith('AT+CLTS') || up.startsWith('AT+CTZU') || up.startsWith('AT+CIURC') || up.startsWith('AT+IFC') || up.startsWith('AT+QURCCFG') || up.startsWith('AT^CURC') || up.startsWith('AT+CNMP')) return ok();
+    if (
+      up.startsWith('AT+CSMS') ||
+      up.startsWith('AT+CSCS') ||
+      up.startsWith('AT+CLTS') ||
+      up.startsWith('AT+CTZU') ||
+      up.startsWith('AT+CIURC') ||
+      up.startsWith('AT+IFC') ||
+      up.startsWith('AT+QURCCFG') ||
+      up.startsWith('AT^CURC') ||
+      up.startsWith('AT+CNMP')
+    )
+      return ok();
     if (up === 'AT+CFUN?') return ok('+CFUN: 1');
     if (up === 'AT+CFUN=1,1' || up === 'AT+CFUN=1,1,0' || up === 'AT+CRESET') {
       ok();
@@ -544,7 +583,9 @@ export class SimulatedModem {
     if (up === 'AT+CCLK?') {
       const d = new Date(this.now());
       const pad = (n: number) => String(n).padStart(2, '0');
-      return ok(`+CCLK: "${pad(d.getUTCFullYear() % 100)}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())},${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+00"`);
+      return ok(
+        `+CCLK: "${pad(d.getUTCFullYear() % 100)}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())},${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+00"`,
+      );
     }
     if ((m = /^AT\+CMGS=(\d{1,3})$/.exec(up))) {
       if (needSim()) return;
@@ -618,7 +659,10 @@ export class SimulatedModem {
     this.partial.set(key, entry);
     if (entry.parts.size === entry.total) {
       this.partial.delete(key);
-      const text = [...entry.parts.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]).join('');
+      const text = [...entry.parts.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map((e) => e[1])
+        .join('');
       this.recordOne({ t, to: d.to, text, modem: this.o.id });
     }
   }

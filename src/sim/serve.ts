@@ -19,7 +19,9 @@ export interface ServeSimulatorOptions {
  * `smsotpd sim --listen tcp://HOST:PORT`: one simulated modem served over TCP, as ser2net would
  * serve a real one. A new connection takes the line over (like reopening a serial port).
  */
-export async function serveSimulator(o: ServeSimulatorOptions): Promise<{ port: number; host: string; modem: SimulatedModem; close(): Promise<void> }> {
+export async function serveSimulator(
+  o: ServeSimulatorOptions,
+): Promise<{ port: number; host: string; modem: SimulatedModem; close(): Promise<void> }> {
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(o.listen);
   if (!m) throw new Error(`--listen takes tcp://HOST:PORT, not "${o.listen}"`);
   const host = m[1]!.replace(/^\[|\]$/g, '');

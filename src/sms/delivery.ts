@@ -93,7 +93,8 @@ export function describeStatus(st: number): string {
     0x49: 'message does not exist',
   };
   const retried = st >= 0x60 && st <= 0x65 ? `${names[st - 0x40]}, no more attempts` : undefined;
-  const name = names[st] ?? retried ?? (st < 0x20 ? 'delivered (service centre specific)' : st < 0x40 ? 'still trying' : st < 0x80 ? 'failed' : 'reserved');
+  const name =
+    names[st] ?? retried ?? (st < 0x20 ? 'delivered (service centre specific)' : st < 0x40 ? 'still trying' : st < 0x80 ? 'failed' : 'reserved');
   return `TP-ST ${hex(st)} ${name}`;
 }
 
@@ -123,7 +124,13 @@ export function reportTracking(result: SendOk, since: number): OutboxReport | nu
   const refs = result.references;
   if (!result.reportRequested || typeof result.modemId !== 'string' || !result.modemId || !Array.isArray(refs) || refs.length === 0) return null;
   if (!refs.some(validRef)) return null;
-  return { modem: result.modemId, parts: refs.map((r) => ({ ref: validRef(r) ? r : -1, status: null, outcome: null, at: null })), since, status: null, at: null };
+  return {
+    modem: result.modemId,
+    parts: refs.map((r) => ({ ref: validRef(r) ? r : -1, status: null, outcome: null, at: null })),
+    since,
+    status: null,
+    at: null,
+  };
 }
 
 export class DeliveryTracker {
@@ -269,7 +276,10 @@ export class DeliveryTracker {
 
   private unmatched(r: DeliveryReport): void {
     this.count('unmatched');
-    this.o.logger.warn({ provider: r.providerId, modem: r.modemId, reference: r.reference, to: maskPhone(r.recipient), status: hex(r.status) }, 'status report matches no sent message');
+    this.o.logger.warn(
+      { provider: r.providerId, modem: r.modemId, reference: r.reference, to: maskPhone(r.recipient), status: hex(r.status) },
+      'status report matches no sent message',
+    );
   }
 
   /** `heldAt`: when a report held for a message in flight was first seen. */
@@ -326,15 +336,27 @@ export class DeliveryTracker {
       ...rec,
       state,
       report: { ...report, parts, status: state === 'sent' ? null : r.status, at },
-      hops: appendHop(rec.hops, { t: r.receivedAt, provider: rec.provider ?? '-', event: 'report', detail: `${label}${r.outcome}: ${describeStatus(r.status)} (modem ${r.modemId})` }),
+      hops: appendHop(rec.hops, {
+        t: r.receivedAt,
+        provider: rec.provider ?? '-',
+        event: 'report',
+        detail: `${label}${r.outcome}: ${describeStatus(r.status)} (modem ${r.modemId})`,
+      }),
     };
     // On disk before the audit log, the counters or anyone asking GET /sms/<id> is told.
     await this.o.store.commit([{ c: 'outbox', k: rec.id, v: next }]);
     this.count(r.outcome);
     if (state === 'sent') return;
     this.counters[state]++;
-    this.o.audit?.write({ action: `sms.${state}`, message: rec.id, provider: rec.provider, result: state === 'delivered', reason: `${describeStatus(r.status)}, modem ${r.modemId}` });
-    if (state === 'undelivered') this.o.logger.warn({ message: rec.id, to: maskPhone(rec.to), status: hex(r.status) }, 'sms undelivered: the network gave up');
+    this.o.audit?.write({
+      action: `sms.${state}`,
+      message: rec.id,
+      provider: rec.provider,
+      result: state === 'delivered',
+      reason: `${describeStatus(r.status)}, modem ${r.modemId}`,
+    });
+    if (state === 'undelivered')
+      this.o.logger.warn({ message: rec.id, to: maskPhone(rec.to), status: hex(r.status) }, 'sms undelivered: the network gave up');
     const e: DeliverySettled = { id: rec.id, state, queuedToHandsetMs: Math.max(0, at! - rec.createdAt) };
     for (const l of this.listeners) l(e);
   }

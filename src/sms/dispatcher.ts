@@ -383,7 +383,12 @@ export class Dispatcher {
     if (rec.resend) {
       current.duplicates = rec.duplicates + 1;
       this.counters.duplicates++;
-      this.o.audit?.write({ action: 'sms.resend', message: rec.id, provider: slot.provider.id, reason: 'previous outcome unknown; counted as a possible duplicate' });
+      this.o.audit?.write({
+        action: 'sms.resend',
+        message: rec.id,
+        provider: slot.provider.id,
+        reason: 'previous outcome unknown; counted as a possible duplicate',
+      });
     }
     slot.inFlight++;
     slot.handingOver++;
@@ -400,7 +405,10 @@ export class Dispatcher {
       // each message left one list behind for the OTP's validity (60,000 in 5 minutes of a
       // login burst); rounded up, at most one per second of validity exist, and an abort is at
       // most a second late.
-      const expiryTimer = setTimeout(() => ac.abort(new Error('message expired')), Math.ceil(Math.max(0, rec.expiresAt - this.o.clock.now()) / 1000) * 1000);
+      const expiryTimer = setTimeout(
+        () => ac.abort(new Error('message expired')),
+        Math.ceil(Math.max(0, rec.expiresAt - this.o.clock.now()) / 1000) * 1000,
+      );
       expiryTimer.unref();
       try {
         const result = await slot.provider.send(
@@ -425,7 +433,14 @@ export class Dispatcher {
         slot.sent++;
         this.counters.sent++;
         const t = this.o.clock.now();
-        await this.finish(current, 'sent', { t, provider: slot.provider.id, event: 'sent', detail: result.ref }, null, result.ref ?? null, reportTracking(result, now));
+        await this.finish(
+          current,
+          'sent',
+          { t, provider: slot.provider.id, event: 'sent', detail: result.ref },
+          null,
+          result.ref ?? null,
+          reportTracking(result, now),
+        );
       } finally {
         clearTimeout(expiryTimer);
       }
@@ -453,10 +468,18 @@ export class Dispatcher {
     slot.lastError = `${f.kind}: ${f.message}`;
     if (f.kind === 'permanent') slot.breaker.neutral();
     else slot.breaker.failure(now);
-    this.o.logger.warn({ message: rec.id, provider: slot.provider.id, kind: f.kind, code: f.code, to: maskPhone(rec.to), error: f.message }, 'sms attempt failed');
+    this.o.logger.warn(
+      { message: rec.id, provider: slot.provider.id, kind: f.kind, code: f.code, to: maskPhone(rec.to), error: f.message },
+      'sms attempt failed',
+    );
     this.o.audit?.write({ action: `sms.${f.kind}`, message: rec.id, provider: slot.provider.id, reason: f.message });
 
-    const hop: OutboxHop = { t: now, provider: slot.provider.id, event: f.kind === 'unavailable' ? 'skipped' : f.kind, detail: f.code ? `${f.code}: ${f.message}` : f.message };
+    const hop: OutboxHop = {
+      t: now,
+      provider: slot.provider.id,
+      event: f.kind === 'unavailable' ? 'skipped' : f.kind,
+      detail: f.code ? `${f.code}: ${f.message}` : f.message,
+    };
     const base: OutboxRecord = { ...rec, state: 'queued', lastError: hop.detail ?? null, hops: appendHop(rec.hops, hop), resend: false };
     let next: OutboxRecord;
     switch (f.kind) {

@@ -60,7 +60,10 @@ function checked(s: unknown, providerId: string, now: number): IncomingSms {
   if (typeof x.from !== 'string' || !x.from.trim()) throw new InboxError('sender missing');
   if (typeof x.text !== 'string') throw new InboxError('text missing');
   // Control characters in a sender would reach terminals through `smsotpd sms inbox`.
-  const from = x.from.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, FROM_MAX);
+  const from = x.from
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, FROM_MAX);
   const text = x.text.length > INBOX_TEXT_MAX ? `${x.text.slice(0, INBOX_TEXT_MAX)}… [truncated]` : x.text;
   const t = typeof x.t === 'number' && Number.isFinite(x.t) && x.t > 0 ? x.t : now;
   return { providerId, modemId: x.modemId, from, text, t };
@@ -124,7 +127,13 @@ export class Inbox {
     }
     this.counters.received++;
     this.counters.dropped += evicted.length;
-    this.o.audit?.write({ action: 'sms.received', message: rec.id, provider: rec.provider, modem: rec.modem, reason: `from ${maskPhone(rec.from)}, ${sms.text.length} characters` });
+    this.o.audit?.write({
+      action: 'sms.received',
+      message: rec.id,
+      provider: rec.provider,
+      modem: rec.modem,
+      reason: `from ${maskPhone(rec.from)}, ${sms.text.length} characters`,
+    });
     this.o.logger.info({ message: rec.id, modem: rec.modem, from: maskPhone(rec.from) }, 'sms received');
     return rec;
   }
@@ -143,7 +152,15 @@ export class Inbox {
     for (const id of ids) {
       const r = this.o.store.get('inbox', id);
       if (!r) continue;
-      messages.push({ id: r.id, t: r.t, received: r.receivedAt, from: r.from, text: this.o.decrypt(r.textEnc), modem: r.modem, provider: r.provider });
+      messages.push({
+        id: r.id,
+        t: r.t,
+        received: r.receivedAt,
+        from: r.from,
+        text: this.o.decrypt(r.textEnc),
+        modem: r.modem,
+        provider: r.provider,
+      });
     }
     return { count, current: page, prev: page > 1 ? Math.min(page - 1, pages) : null, next: page < pages ? page + 1 : null, messages };
   }

@@ -21,19 +21,21 @@ export function renderSmsText(template: string, v: TemplateValues): string {
   const d = new Date(v.now);
   // A Map: a tag name comes from the admin's template text, and `{constructor}` must be an unknown
   // tag (it vanishes), not Object's constructor's source text.
-  const tags = new Map<string, string>(Object.entries({
-    otp: v.otp,
-    serial: v.serial ?? '',
-    user: v.givenname ?? '',
-    username: v.username ?? '',
-    givenname: v.givenname ?? '',
-    surname: v.surname ?? '',
-    userrealm: v.userrealm ?? '',
-    tokentype: 'sms',
-    challenge: v.challenge ?? '',
-    time: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
-    date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
-  }));
+  const tags = new Map<string, string>(
+    Object.entries({
+      otp: v.otp,
+      serial: v.serial ?? '',
+      user: v.givenname ?? '',
+      username: v.username ?? '',
+      givenname: v.givenname ?? '',
+      surname: v.surname ?? '',
+      userrealm: v.userrealm ?? '',
+      tokentype: 'sms',
+      challenge: v.challenge ?? '',
+      time: `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+      date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`,
+    }),
+  );
   return template
     .replace(/<otp>/g, v.otp)
     .replace(/<serial>/g, tags.get('serial')!)

@@ -51,7 +51,9 @@ export class Ussd {
     const out: Array<{ modem: string; provider: SmsProvider }> = [];
     for (const p of this.providers) {
       const list = (p.status().detail as { modems?: unknown }).modems;
-      const ids = Array.isArray(list) ? list.map((m) => (m && typeof m === 'object' ? (m as { id?: unknown }).id : undefined)).filter((id): id is string => typeof id === 'string') : [];
+      const ids = Array.isArray(list)
+        ? list.map((m) => (m && typeof m === 'object' ? (m as { id?: unknown }).id : undefined)).filter((id): id is string => typeof id === 'string')
+        : [];
       if (!ids.length && p.ussd) ids.push(p.id);
       for (const modem of ids) out.push({ modem, provider: p });
     }
@@ -67,7 +69,8 @@ export class Ussd {
       const names = known.map((m) => m.modem);
       throw new UssdError('unknown-modem', `no modem "${modemId}"${names.length ? ` (modems: ${names.join(', ')})` : ' (no modems configured)'}`);
     }
-    if (!hit.provider.ussd) throw new UssdError('unsupported', `modem "${modemId}" (provider ${hit.provider.id}, type ${hit.provider.type}) cannot run USSD`);
+    if (!hit.provider.ussd)
+      throw new UssdError('unsupported', `modem "${modemId}" (provider ${hit.provider.id}, type ${hit.provider.type}) cannot run USSD`);
     const timeoutMs = opts.timeoutMs ?? USSD_TIMEOUT_DEFAULT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;

@@ -35,7 +35,9 @@ export class DurableJsonFile<T> implements Adapter<T> {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new StoreError(`${this.file} is not valid JSON (${(err as Error).message}); it was left untouched: restore it from a backup or move it aside`);
+      throw new StoreError(
+        `${this.file} is not valid JSON (${(err as Error).message}); it was left untouched: restore it from a backup or move it aside`,
+      );
     }
   }
 
@@ -52,7 +54,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   async writeChunks(chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const fd = await open(tmp, 'w', 0o600);
-    const iterator = (Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<string>)[Symbol.iterator]()) as AsyncIterator<string> | Iterator<string>;
+    const iterator = (Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : (chunks as Iterable<string>)[Symbol.iterator]()) as
+      AsyncIterator<string> | Iterator<string>;
     let total = 0;
     try {
       let pending: string[] = [];

@@ -30,7 +30,7 @@ export function procState(pid: number): string | null {
     return null;
   }
   const close = stat.lastIndexOf(')');
-  return close < 0 ? null : (stat.slice(close + 2, close + 3) || null);
+  return close < 0 ? null : stat.slice(close + 2, close + 3) || null;
 }
 
 function alive(pid: number): boolean {

@@ -77,7 +77,8 @@ function validate(changes: Change[]): void {
   if (!Array.isArray(changes)) throw new StoreError('commit expects an array of changes');
   for (const ch of changes) {
     if (!ch || !COLLECTIONS.has(ch.c)) throw new StoreError(`unknown collection "${String(ch?.c)}"`);
-    if (typeof ch.k !== 'string' || ch.k.length === 0 || ch.k.length > KEY_MAX) throw new StoreError(`invalid key in ${ch.c}: 1-${KEY_MAX} characters`);
+    if (typeof ch.k !== 'string' || ch.k.length === 0 || ch.k.length > KEY_MAX)
+      throw new StoreError(`invalid key in ${ch.c}: 1-${KEY_MAX} characters`);
     if (ch.v !== null && (typeof ch.v !== 'object' || Array.isArray(ch.v))) throw new StoreError(`a ${ch.c} record must be an object or null`);
   }
 }
@@ -85,7 +86,9 @@ function validate(changes: Change[]): void {
 function migrate(raw: Record<string, unknown>, file: string, migrations: Record<number, Migration>): Record<string, unknown> {
   let v = typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 0;
   if (v > SCHEMA_VERSION) {
-    throw new StoreError(`${file} has schema version ${v}, newer than this smsotpd (${SCHEMA_VERSION}): upgrade smsotpd, or restore a backup made by this version`);
+    throw new StoreError(
+      `${file} has schema version ${v}, newer than this smsotpd (${SCHEMA_VERSION}): upgrade smsotpd, or restore a backup made by this version`,
+    );
   }
   let data = raw;
   while (v < SCHEMA_VERSION) {
@@ -126,7 +129,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   for (const [i, gen] of gens.entries()) {
     for (const entry of await readJournal(path.join(dir, journalName(gen)), i === gens.length - 1)) {
       if (entry.s <= journalSeq) continue;
-      if (entry.s !== seq + 1) throw new StoreError(`journal ${journalName(gen)} skips from entry ${seq} to ${entry.s}; it was left untouched: restore from a backup`);
+      if (entry.s !== seq + 1)
+        throw new StoreError(`journal ${journalName(gen)} skips from entry ${seq} to ${entry.s}; it was left untouched: restore from a backup`);
       apply(data, entry.ch, null);
       seq = entry.s;
       replayed++;
@@ -190,7 +194,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
         foldPending = false;
       } catch (err) {
         compactRetryAt = performance.now() + COMPACT_RETRY_MS;
-        opts.logger?.error({ err: (err as Error).message }, `compaction failed: ${(err as Error).message}; the journal keeps every change, retrying in ${COMPACT_RETRY_MS / 1000} s`);
+        opts.logger?.error(
+          { err: (err as Error).message },
+          `compaction failed: ${(err as Error).message}; the journal keeps every change, retrying in ${COMPACT_RETRY_MS / 1000} s`,
+        );
       } finally {
         compacting = null;
       }

@@ -68,7 +68,9 @@ export function readTlsMaterial(setting: Exclude<TlsSetting, undefined>, dataDir
       return readFileSync(file, 'utf8');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new TlsError(`cannot read the TLS ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (the service user must be able to read it)' : e.message}`);
+      throw new TlsError(
+        `cannot read the TLS ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (the service user must be able to read it)' : e.message}`,
+      );
     }
   };
   const certText = read(files.cert, 'certificate');
@@ -88,7 +90,8 @@ export function readTlsMaterial(setting: Exclude<TlsSetting, undefined>, dataDir
   } catch (err) {
     throw new TlsError(`${files.key}: not a valid PEM private key (an encrypted key is not supported): ${(err as Error).message}`);
   }
-  if (!leaf.checkPrivateKey(key)) throw new TlsError(`${files.key} is not the key of the certificate in ${files.cert} (the leaf must come first in the file)`);
+  if (!leaf.checkPrivateKey(key))
+    throw new TlsError(`${files.key} is not the key of the certificate in ${files.cert} (the leaf must come first in the file)`);
   return {
     cert: pems.join('\n') + '\n',
     key: keyText,
@@ -178,7 +181,10 @@ export async function makeSelfSigned(names: { dns: string[]; ip: string[] }, now
  * Makes the auto certificate unless a usable one is there. The key is written first (0600), then
  * the certificate: a crash between the two leaves a key without certificate, which is replaced.
  */
-export async function ensureAutoCertificate(dataDir: string, opts: { listenHost?: string; now?: Date } = {}): Promise<{ created: boolean; reason?: string }> {
+export async function ensureAutoCertificate(
+  dataDir: string,
+  opts: { listenHost?: string; now?: Date } = {},
+): Promise<{ created: boolean; reason?: string }> {
   const p = autoPaths(dataDir);
   const now = opts.now ?? new Date();
   let reason = 'first start';

@@ -24,7 +24,12 @@ export interface ListenerTls {
  * The daemon's listener: plain HTTP, or HTTPS only when `listen.tls` is set. With "auto" the
  * certificate is made here at the first start.
  */
-export async function createListener(fetch: Fetch, setting: TlsSetting, dataDir: string, listenHost: string): Promise<{ server: Server; tls: ListenerTls | null; created?: { reason?: string } }> {
+export async function createListener(
+  fetch: Fetch,
+  setting: TlsSetting,
+  dataDir: string,
+  listenHost: string,
+): Promise<{ server: Server; tls: ListenerTls | null; created?: { reason?: string } }> {
   if (!setting) return { server: createAdaptorServer({ fetch }) as Server, tls: null };
   let created: { reason?: string } | undefined;
   if (setting === 'auto') {

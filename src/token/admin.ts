@@ -128,7 +128,8 @@ export class TokenAdmin {
       ({ id: user, realm } = owner);
       // otppin userstore/none: the realm never asks a token PIN, so none is stored.
       if (owner.otppin !== 'tokenpin') {
-        if (p.pin) throw parameterError(`ERR905: Realm "${owner.realm}" has otppin ${owner.otppin}: a token PIN would never be asked, so none is set.`);
+        if (p.pin)
+          throw parameterError(`ERR905: Realm "${owner.realm}" has otppin ${owner.otppin}: a token PIN would never be asked, so none is set.`);
         noPin = true;
       }
     } else if (p.user) {

@@ -3,17 +3,7 @@
  * business (api/error-status.ts); here an error says only what kind of failure it is.
  */
 export type PiErrorKind =
-  | 'parameter'
-  | 'user'
-  | 'auth'
-  | 'policy'
-  | 'notFound'
-  | 'tokenAdmin'
-  | 'rateLimited'
-  | 'tooLarge'
-  | 'unsupportedMedia'
-  | 'internal'
-  | 'unavailable';
+  'parameter' | 'user' | 'auth' | 'policy' | 'notFound' | 'tokenAdmin' | 'rateLimited' | 'tooLarge' | 'unsupportedMedia' | 'internal' | 'unavailable';
 
 export class PiError extends Error {
   override name = 'PiError';

@@ -78,7 +78,10 @@ export class UserDirectory {
   build(input: UserInput, existing?: UserRecord): UserRecord {
     const realm = checkRealm(input.realm || this.defaultRealm);
     const login = checkLogin(input.login);
-    for (const [k, v] of [['givenname', input.givenname], ['surname', input.surname]] as const) {
+    for (const [k, v] of [
+      ['givenname', input.givenname],
+      ['surname', input.surname],
+    ] as const) {
       if (v !== undefined && (v.length > NAME_MAX || /[\u0000-\u001f]/.test(v))) {
         throw parameterError(`Invalid ${k}: at most ${NAME_MAX} printable characters.`);
       }

@@ -78,7 +78,9 @@ type Answer = Omit<CheckOutcome, 'audit'> & { audit: { reason: string } };
 /** privacyIDEA's answer for tokens that cannot be used: the reason only, no token details. */
 function ineligibleAnswer(checks: Eligibility[]): Answer {
   const reasons = checks.map((c) => (c.ok ? '' : c.reason));
-  const message = reasons.every((r) => r === 'Token is disabled') ? NO_ACTIVE_TOKEN : [...new Set(reasons.filter((r) => r !== 'Token is disabled'))].join(', ');
+  const message = reasons.every((r) => r === 'Token is disabled')
+    ? NO_ACTIVE_TOKEN
+    : [...new Set(reasons.filter((r) => r !== 'Token is disabled'))].join(', ');
   return { value: false, authentication: 'REJECT', detail: { message, ...NO_CHALLENGE() }, audit: { reason: message } };
 }
 
@@ -111,9 +113,10 @@ export class Validator {
       async () => {
         // Re-read under the lock: another request may have changed them while we waited.
         const fresh = tokens.map((t) => this.d.tokens.get(t.serial)).filter((t): t is TokenRecord => !!t);
-        const outcome = p.transactionId !== undefined
-          ? await this.answerChallenge(fresh, p.transactionId, p.pass)
-          : await this.checkPass(fresh, owner, p, firstFactor);
+        const outcome =
+          p.transactionId !== undefined
+            ? await this.answerChallenge(fresh, p.transactionId, p.pass)
+            : await this.checkPass(fresh, owner, p, firstFactor);
         return { ...outcome, audit: { ...auditBase, ...outcome.audit } };
       },
     );
@@ -142,7 +145,9 @@ export class Validator {
     );
   }
 
-  private async selectTokens(p: CheckParams): Promise<{ owner: UserRecord | undefined; tokens: TokenRecord[]; firstFactor?: FirstFactor | undefined }> {
+  private async selectTokens(
+    p: CheckParams,
+  ): Promise<{ owner: UserRecord | undefined; tokens: TokenRecord[]; firstFactor?: FirstFactor | undefined }> {
     if (!p.user && !p.serial) throw parameterError('You need to specify a serial, user or credential_id.');
     // privacyIDEA refuses '*' in serials and '%' in users ("Invalid serial number.", "Invalid user.");
     // the name rules (names.ts) refuse those and more, and say which characters are allowed.
@@ -222,16 +227,28 @@ export class Validator {
     const winner = live.find((t) => this.otpMatches(t, t.challenge!.counter, otp));
     if (winner) {
       await this.commitTokens([this.succeeded(winner, winner.challenge!.counter)]);
-      return { value: true, authentication: 'ACCEPT', detail: { message: 'Found matching challenge', serial: winner.serial }, audit: { reason: 'challenge answered' } };
+      return {
+        value: true,
+        authentication: 'ACCEPT',
+        detail: { message: 'Found matching challenge', serial: winner.serial },
+        audit: { reason: 'challenge answered' },
+      };
     }
     if (live.length === 0) {
       // Expiry is enforced on every path; a late answer is told so, and costs no failcount
       // when it was right (the user did nothing wrong but be slow).
       const lateButRight = usable.some((t) => this.otpMatches(t, t.challenge!.counter, otp));
       if (!lateButRight) await this.commitTokens(usable.map((t) => this.failed(t, now)));
-      return { value: false, authentication: 'REJECT', detail: { message: 'The challenge has expired.', serial: usable[0]!.serial, type: 'sms' }, audit: { reason: 'challenge expired' } };
+      return {
+        value: false,
+        authentication: 'REJECT',
+        detail: { message: 'The challenge has expired.', serial: usable[0]!.serial, type: 'sms' },
+        audit: { reason: 'challenge expired' },
+      };
     }
-    await this.commitTokens(usable.map((t) => ({ ...this.failed(t, now), challenge: t.challenge && { ...t.challenge, receivedCount: t.challenge.receivedCount + 1 } })));
+    await this.commitTokens(
+      usable.map((t) => ({ ...this.failed(t, now), challenge: t.challenge && { ...t.challenge, receivedCount: t.challenge.receivedCount + 1 } })),
+    );
     const message = usable.length === 1 ? 'Response did not match the challenge.' : `Response did not match for ${usable.length} tokens.`;
     return { value: false, authentication: 'REJECT', detail: { message, serial: usable[0]!.serial, type: 'sms' }, audit: { reason: 'wrong otp' } };
   }
@@ -301,7 +318,11 @@ export class Validator {
   }
 
   /** Step 1: a challenge per eligible token, one shared transaction id, SMS queued durably. */
-  private async createChallenges(tokens: TokenRecord[], owner: UserRecord | undefined, p: Pick<CheckParams, 'exception' | 'challenge'>): Promise<Answer> {
+  private async createChallenges(
+    tokens: TokenRecord[],
+    owner: UserRecord | undefined,
+    p: Pick<CheckParams, 'exception' | 'challenge'>,
+  ): Promise<Answer> {
     const now = this.d.clock.now();
     const cfg = this.d.config;
     const checks = tokens.map((t) => this.eligible(t, now));

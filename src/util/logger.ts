@@ -9,8 +9,23 @@ export type { Logger };
  * because a masked number is still useful to an operator.
  */
 export const REDACTED_KEYS = [
-  'pin', 'otppin', 'pass', 'password', 'otp', 'otpkey', 'key', 'secret', 'token', 'text',
-  'PASSWORD', 'MAILPASSWORD', 'BINDPW', 'simPin', 'authorization', 'Authorization', 'PI-Authorization',
+  'pin',
+  'otppin',
+  'pass',
+  'password',
+  'otp',
+  'otpkey',
+  'key',
+  'secret',
+  'token',
+  'text',
+  'PASSWORD',
+  'MAILPASSWORD',
+  'BINDPW',
+  'simPin',
+  'authorization',
+  'Authorization',
+  'PI-Authorization',
 ];
 
 const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).map((p) =>

@@ -51,7 +51,11 @@ export function formatLogLine(line: string, color = false): string {
   if (err && typeof err === 'object') fields.push(`err=${value(err.message ?? err)}`);
   let out = `${time} ${level} ${part}${typeof rec.msg === 'string' ? rec.msg : ''}${fields.length ? ` ${fields.join(' ')}` : ''}`;
   if (err && typeof err.stack === 'string' && (rec.level as number) >= 50) {
-    out += `\n${err.stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n')}`;
+    out += `\n${err.stack
+      .split('\n')
+      .slice(1)
+      .map((l) => `    ${l.trim()}`)
+      .join('\n')}`;
   }
   return out;
 }

@@ -35,7 +35,15 @@ export async function sealBackup(json: string, passphrase: string): Promise<Seal
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', await keyOf(passphrase, salt, PARAMS), iv);
   const data = Buffer.concat([c.update(json, 'utf8'), c.final()]);
-  return { format: SEALED_FORMAT, formatVersion: 1, kdf: { name: 'scrypt', ...PARAMS, salt: salt.toString('base64') }, cipher: 'aes-256-gcm', iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), data: data.toString('base64') };
+  return {
+    format: SEALED_FORMAT,
+    formatVersion: 1,
+    kdf: { name: 'scrypt', ...PARAMS, salt: salt.toString('base64') },
+    cipher: 'aes-256-gcm',
+    iv: iv.toString('base64'),
+    tag: c.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
 }
 
 export function isSealed(v: unknown): v is SealedBackup {
@@ -43,9 +51,11 @@ export function isSealed(v: unknown): v is SealedBackup {
 }
 
 export async function openSealedBackup(b: SealedBackup, passphrase: string): Promise<string> {
-  if (b.formatVersion !== 1 || b.cipher !== 'aes-256-gcm' || b.kdf?.name !== 'scrypt') throw new BackupSealError('unsupported sealed backup (made by a newer smsotpd?)');
+  if (b.formatVersion !== 1 || b.cipher !== 'aes-256-gcm' || b.kdf?.name !== 'scrypt')
+    throw new BackupSealError('unsupported sealed backup (made by a newer smsotpd?)');
   const { N, r, p } = b.kdf;
-  if (!(N >= 1024 && N <= 1 << 20 && r >= 1 && r <= 32 && p >= 1 && p <= 16)) throw new BackupSealError('sealed backup has implausible key derivation parameters');
+  if (!(N >= 1024 && N <= 1 << 20 && r >= 1 && r <= 32 && p >= 1 && p <= 16))
+    throw new BackupSealError('sealed backup has implausible key derivation parameters');
   const d = createDecipheriv('aes-256-gcm', await keyOf(passphrase, Buffer.from(b.kdf.salt, 'base64'), { N, r, p }), Buffer.from(b.iv, 'base64'));
   d.setAuthTag(Buffer.from(b.tag, 'base64'));
   try {

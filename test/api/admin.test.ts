@@ -45,7 +45,12 @@ describe('token administration', () => {
     h = await makeHarness();
     const auth = { Authorization: await h.adminToken() };
     await h.call('POST', '/user/', { user: 'alice', mobile: '+4917612345678' }, { headers: auth });
-    const r = await h.call('POST', '/token/init', { type: 'sms', user: 'alice', pin: '1234', phone: '+49 176 1234-5678', description: 'desk phone' }, { headers: auth });
+    const r = await h.call(
+      'POST',
+      '/token/init',
+      { type: 'sms', user: 'alice', pin: '1234', phone: '+49 176 1234-5678', description: 'desk phone' },
+      { headers: auth },
+    );
     expect(r.status).toBe(200);
     expect(r.body.result.value).toBe(true);
     expect(Object.keys(r.body.detail).sort()).toEqual(['rollout_state', 'serial', 'threadid']);
@@ -57,7 +62,17 @@ describe('token administration', () => {
     const list = await h.call('GET', '/token/', { user: 'alice' }, { headers: auth });
     expect(list.body.result.value.count).toBe(1);
     const t = list.body.result.value.tokens[0];
-    expect(t).toMatchObject({ serial, tokentype: 'sms', username: 'alice', user_realm: 'default', active: true, failcount: 0, maxfail: 10, otplen: 6, description: 'desk phone' });
+    expect(t).toMatchObject({
+      serial,
+      tokentype: 'sms',
+      username: 'alice',
+      user_realm: 'default',
+      active: true,
+      failcount: 0,
+      maxfail: 10,
+      otplen: 6,
+      description: 'desk phone',
+    });
     expect(t.info.phone).toBe('+4917612345678');
     expect(list.body.result.value.prev).toBeNull();
     expect(list.body.result.value.next).toBeNull();
@@ -144,7 +159,16 @@ describe('users (contract 5)', () => {
   it('bulk import is all or nothing', async () => {
     h = await makeHarness();
     const auth = { Authorization: await h.adminToken(), 'content-type': 'application/json' };
-    const bad = await h.core.app.request('/user/import', { method: 'POST', headers: auth, body: JSON.stringify({ users: [{ user: 'a', mobile: '+491' + '1'.repeat(8) }, { user: 'b', mobile: 'nope' }] }) });
+    const bad = await h.core.app.request('/user/import', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        users: [
+          { user: 'a', mobile: '+491' + '1'.repeat(8) },
+          { user: 'b', mobile: 'nope' },
+        ],
+      }),
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(h.store.data.users)).toHaveLength(0);
   });
@@ -166,7 +190,9 @@ describe('gateway role: /sms/send and /sms/<id>', () => {
     expect(JSON.stringify(s.body)).not.toContain('123456');
     expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x' }, { headers: { 'X-API-Key': 'pi:wrong' } })).status).toBe(401);
     expect((await h.call('POST', '/sms/send', { phone: 'abc', text: 'x' }, { headers: { 'X-API-Key': key } })).status).toBe(400);
-    expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x'.repeat(1531) }, { headers: { 'X-API-Key': key } })).status).toBe(400);
+    expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x'.repeat(1531) }, { headers: { 'X-API-Key': key } })).status).toBe(
+      400,
+    );
     // An API key is not an admin: it cannot enroll tokens.
     expect((await h.call('GET', '/token/', undefined, { headers: { 'X-API-Key': key } })).status).toBe(401);
   });

@@ -19,11 +19,55 @@ interface Rule {
 
 /** PromQL words that are not metric names: functions, aggregations, operators, modifiers. */
 const PROMQL_WORDS = new Set([
-  'sum', 'min', 'max', 'avg', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'group', 'count_values',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset',
-  'rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'histogram_quantile', 'abs', 'absent', 'absent_over_time',
-  'avg_over_time', 'max_over_time', 'min_over_time', 'sum_over_time', 'count_over_time', 'changes', 'resets', 'time',
-  'clamp_min', 'clamp_max', 'label_replace', 'vector', 'scalar', 'round', 'ceil', 'floor',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'group',
+  'count_values',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'histogram_quantile',
+  'abs',
+  'absent',
+  'absent_over_time',
+  'avg_over_time',
+  'max_over_time',
+  'min_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'changes',
+  'resets',
+  'time',
+  'clamp_min',
+  'clamp_max',
+  'label_replace',
+  'vector',
+  'scalar',
+  'round',
+  'ceil',
+  'floor',
 ]);
 /** Series Prometheus makes itself for every scrape target, not exported by smsotpd. */
 const PROMETHEUS_SERIES = new Set(['up']);
@@ -73,7 +117,12 @@ describe('example alert rules (deploy/prometheus/smsotpd-alerts.yml)', () => {
     await h.call('POST', '/validate/check', { user: 'alice', pass: '1234' });
     const text = await (await h.core.app.request('/metrics')).text();
     // Every family prom-client registered is in # TYPE, with or without samples yet.
-    exported = new Set([...parseSamples(text).map((s) => s.name), ...[...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1]!]))]);
+    exported = new Set([
+      ...parseSamples(text).map((s) => s.name),
+      ...[...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1]!],
+      ),
+    ]);
   });
   afterAll(async () => h?.close());
 
@@ -86,7 +135,11 @@ describe('example alert rules (deploy/prometheus/smsotpd-alerts.yml)', () => {
       expect(r.annotations?.summary, r.alert).toBeTruthy();
       if (r.for !== undefined) expect(r.for, r.alert).toMatch(/^\d+[smh]$/);
       // Balanced brackets: a typo here would make Prometheus refuse the whole file.
-      for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']] as const) {
+      for (const [open, close] of [
+        ['(', ')'],
+        ['{', '}'],
+        ['[', ']'],
+      ] as const) {
         expect(r.expr.split(open).length, `${r.alert} ${open}${close}`).toBe(r.expr.split(close).length);
       }
     }
@@ -95,7 +148,13 @@ describe('example alert rules (deploy/prometheus/smsotpd-alerts.yml)', () => {
 
   it('covers modem down, queue age, delivery ratio, directory down and login failures', () => {
     const all = rules.map((r) => r.expr).join('\n');
-    for (const m of ['smsotpd_modem_state', 'smsotpd_queue_oldest_age_seconds', 'smsotpd_sms_delivery_outcomes_total', 'smsotpd_directory_up', 'smsotpd_validate_results_total']) {
+    for (const m of [
+      'smsotpd_modem_state',
+      'smsotpd_queue_oldest_age_seconds',
+      'smsotpd_sms_delivery_outcomes_total',
+      'smsotpd_directory_up',
+      'smsotpd_validate_results_total',
+    ]) {
       expect(all).toContain(m);
     }
   });
@@ -113,6 +172,10 @@ describe('example alert rules (deploy/prometheus/smsotpd-alerts.yml)', () => {
   });
 
   it('the name extractor finds names and skips functions, labels and groupings', () => {
-    expect(metricNames('sum by (instance, le) (rate(a_b_bucket{route="/x"}[5m])) / c_total > 3 and up{job="s"} == 0').sort()).toEqual(['a_b_bucket', 'c_total', 'up']);
+    expect(metricNames('sum by (instance, le) (rate(a_b_bucket{route="/x"}[5m])) / c_total > 3 and up{job="s"} == 0').sort()).toEqual([
+      'a_b_bucket',
+      'c_total',
+      'up',
+    ]);
   });
 });

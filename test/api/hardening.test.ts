@@ -32,7 +32,11 @@ describe('POST /auth is throttled', () => {
     h = await makeHarness({ auth: { freeFailures: 9, blockAfterFailures: 10 } });
     await h.core.deps.accounts.addAdmin('admin', 'correct horse battery');
     for (let i = 0; i < 10; i++) expect((await h.call('POST', '/auth', { username: 'admin', password: `guess ${i}xx` })).status).toBe(401);
-    const blocked = await raw('/auth', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=admin&password=correct+horse+battery' });
+    const blocked = await raw('/auth', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=admin&password=correct+horse+battery',
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('Retry-After'))).toBeGreaterThan(800);
     expect(blocked.body.result.error.message).toMatch(/^Too many failed authentications \(10\); retry in \d+ s\.$/);
@@ -48,14 +52,18 @@ describe('POST /auth is throttled', () => {
     for (let i = 0; i < 10; i++) await from(`192.0.2.${i}`, `guess ${i}xx`);
     expect((await from('198.51.100.1', 'guess again')).status).toBe(429);
     // Another admin name from a fresh address is unaffected.
-    expect((await h.call('POST', '/auth', { username: 'other', password: 'whatever1' }, { headers: { 'X-Forwarded-For': '198.51.100.2' } })).status).toBe(401);
+    expect(
+      (await h.call('POST', '/auth', { username: 'other', password: 'whatever1' }, { headers: { 'X-Forwarded-For': '198.51.100.2' } })).status,
+    ).toBe(401);
   });
 
   it('API-key failures on /sms/send are throttled the same way', async () => {
     h = await makeHarness({ auth: { freeFailures: 9, blockAfterFailures: 10 } });
     const secret = await h.core.deps.accounts.addApiKey('pi');
     for (let i = 0; i < 10; i++) {
-      expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x' }, { headers: { 'X-API-Key': `pi:wrong${i}` } })).status).toBe(401);
+      expect((await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x' }, { headers: { 'X-API-Key': `pi:wrong${i}` } })).status).toBe(
+        401,
+      );
     }
     const r = await h.call('POST', '/sms/send', { phone: '+4917612345678', text: 'x' }, { headers: { 'X-API-Key': `pi:${secret}` } });
     expect(r.status).toBe(429);
@@ -63,7 +71,8 @@ describe('POST /auth is throttled', () => {
 
   it('forged or stale JWTs on admin routes count per address', async () => {
     h = await makeHarness({ auth: { freeFailures: 9, blockAfterFailures: 10 } });
-    for (let i = 0; i < 10; i++) expect((await h.call('GET', '/backup', undefined, { headers: { Authorization: `forged.${i}.jwt` } })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await h.call('GET', '/backup', undefined, { headers: { Authorization: `forged.${i}.jwt` } })).status).toBe(401);
     expect((await h.call('GET', '/token/', undefined, { headers: { Authorization: 'forged.x.jwt' } })).status).toBe(429);
   });
 });
@@ -139,11 +148,20 @@ describe('limits on every input', () => {
     try {
       const port = (server.address() as { port: number }).port;
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/validate/check', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } }, (r) => {
-          let b = '';
-          r.on('data', (d) => (b += d));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }));
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/validate/check',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+          },
+          (r) => {
+            let b = '';
+            r.on('data', (d) => (b += d));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }));
+          },
+        );
         req.on('error', reject);
         const chunk = Buffer.alloc(16 * 1024, 'a');
         let sent = 0;
@@ -225,10 +243,18 @@ describe('JSON bodies', () => {
   it('a duplicated key is refused like a duplicated form field, and nothing is counted', async () => {
     h = await makeHarness();
     const serial = await enroll(h);
-    const r = await raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":"0000","pass":"1234"}' });
+    const r = await raw('/validate/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"alice","pass":"0000","pass":"1234"}',
+    });
     expect(r.status).toBe(400);
     expect(r.body.result.error.message).toBe("Parameter 'pass' given more than once.");
-    const escaped = await raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":"1234","p\\u0061ss":"0"}' });
+    const escaped = await raw('/validate/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"alice","pass":"1234","p\\u0061ss":"0"}',
+    });
     expect(escaped.status).toBe(400);
     expect(h.store.get('tokens', serial)!.failCount).toBe(0);
     expect(h.sms.attempts).toHaveLength(0);

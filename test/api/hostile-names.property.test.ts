@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAME_RULES } from '../../src/token/names.js';
 import { makeHarness, type Harness } from '../helpers/harness.js';
 
-const builtIns = [...new Set([...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Function.prototype), '__proto__', 'prototype', 'length', 'name'])];
+const builtIns = [
+  ...new Set([
+    ...Object.getOwnPropertyNames(Object.prototype),
+    ...Object.getOwnPropertyNames(Function.prototype),
+    '__proto__',
+    'prototype',
+    'length',
+    'name',
+  ]),
+];
 const hostileName = fc.oneof(
   fc.constantFrom(...builtIns),
   fc.constantFrom(...builtIns).map((n) => `${n}@default`),
@@ -20,7 +29,10 @@ const hostileName = fc.oneof(
 let h: Harness;
 let auth: Record<string, string>;
 beforeAll(async () => {
-  h = await makeHarness({ limits: { validatePerSecond: 100_000, validateBurst: 1_000_000 }, auth: { freeFailures: 1000, blockAfterFailures: 100_000 } });
+  h = await makeHarness({
+    limits: { validatePerSecond: 100_000, validateBurst: 1_000_000 },
+    auth: { freeFailures: 1000, blockAfterFailures: 100_000 },
+  });
   auth = { Authorization: await h.adminToken() };
 });
 afterAll(async () => {
@@ -83,11 +95,15 @@ describe('hostile names on every name-taking path', () => {
         const use = await h.call('GET', '/sms/nonexistent', undefined, { headers: { 'X-API-Key': `${name.replace(/[^\x20-\x7e]/g, '')}:guess` } });
         sane(use, 'X-API-Key');
         if (add.status === 200) {
-          expect((await h.call('GET', '/apikey', undefined, { headers: auth })).body.result.value.map((k: { name: string }) => k.name)).toContain(name);
+          expect((await h.call('GET', '/apikey', undefined, { headers: auth })).body.result.value.map((k: { name: string }) => k.name)).toContain(
+            name,
+          );
           const del = await h.call('DELETE', `/apikey/${enc(name)}`, undefined, { headers: auth });
           if (del.status !== 404) {
             expect(del.body.result.value).toBe(true);
-            expect((await h.call('GET', '/apikey', undefined, { headers: auth })).body.result.value.map((k: { name: string }) => k.name)).not.toContain(name);
+            expect(
+              (await h.call('GET', '/apikey', undefined, { headers: auth })).body.result.value.map((k: { name: string }) => k.name),
+            ).not.toContain(name);
           }
         }
         invariants();
@@ -110,7 +126,8 @@ describe('hostile names on every name-taking path', () => {
         sane(await h.call('POST', '/validate/check', { user, pass: '0000' }), 'check user');
         sane(await h.call('POST', '/validate/check', { serial, pass: '0000' }), 'check serial');
         sane(await h.call('POST', '/validate/triggerchallenge', { user }, { headers: auth }), 'triggerchallenge');
-        for (const op of ['disable', 'enable', 'reset']) sane(await h.call('POST', `/token/${op}/${enc(serial)}`, {}, { headers: auth }), `token ${op}`);
+        for (const op of ['disable', 'enable', 'reset'])
+          sane(await h.call('POST', `/token/${op}/${enc(serial)}`, {}, { headers: auth }), `token ${op}`);
         sane(await h.call('POST', `/token/setpin/${enc(serial)}`, { otppin: '5678' }, { headers: auth }), 'setpin');
         // An empty serial is no serial: one is generated.
         const made = t.status === 200 ? (t.body.detail.serial as string) : serial;

@@ -47,7 +47,10 @@ describe('metrics as a Prometheus user reads them', () => {
     await h.call('GET', '/no/such/path');
     const { text, samples } = await scrape(h);
     const requests = samples.filter((s) => s.name === 'smsotpd_http_requests_total');
-    expect(requests.every((s) => /^\d{3}$/.test(s.labels.status!)), 'status is the HTTP code only').toBe(true);
+    expect(
+      requests.every((s) => /^\d{3}$/.test(s.labels.status!)),
+      'status is the HTTP code only',
+    ).toBe(true);
     expect(requests.every((s) => s.labels.route === 'unknown' || s.labels.route!.startsWith('/'))).toBe(true);
     const tokenList = requests.filter((s) => s.labels.method === 'GET' && s.labels.route === '/token');
     expect(tokenList.reduce((n, s) => n + s.value, 0)).toBe(3);
@@ -78,7 +81,13 @@ describe('metrics as a Prometheus user reads them', () => {
     }
     const { samples } = await scrape(h);
     expect(samples.find((s) => s.name === 'smsotpd_sms_queued_to_sent_seconds_count')?.value).toBe(1);
-    for (const name of ['smsotpd_provider_up', 'smsotpd_provider_degraded', 'smsotpd_provider_health', 'smsotpd_provider_breaker_state', 'smsotpd_modem_state']) {
+    for (const name of [
+      'smsotpd_provider_up',
+      'smsotpd_provider_degraded',
+      'smsotpd_provider_health',
+      'smsotpd_provider_breaker_state',
+      'smsotpd_modem_state',
+    ]) {
       const got = samples.filter((s) => s.name === name);
       expect(got.length, name).toBeGreaterThan(0);
       for (const s of got) expect([0, 1], `${name} ${JSON.stringify(s.labels)}`).toContain(s.value);

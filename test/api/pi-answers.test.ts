@@ -23,7 +23,13 @@ describe('privacyIDEA 3.11.5 answers', () => {
     await h.call('POST', '/token/disable', { serial }, { headers: { Authorization: await h.adminToken() } });
     const r = await check({ user: 'alice', pass: '1234' });
     expect(r.body.result).toEqual({ status: true, value: false, authentication: 'REJECT' });
-    expect(r.body.detail).toEqual({ message: 'No active challenge response token found', messages: [], multi_challenge: [], transaction_ids: [], threadid: expect.any(Number) });
+    expect(r.body.detail).toEqual({
+      message: 'No active challenge response token found',
+      messages: [],
+      multi_challenge: [],
+      transaction_ids: [],
+      threadid: expect.any(Number),
+    });
   });
 
   it('a locked token answers with messages, multi_challenge and transaction_ids', async () => {
@@ -32,7 +38,13 @@ describe('privacyIDEA 3.11.5 answers', () => {
     await check({ user: 'alice', pass: '0000' });
     await check({ user: 'alice', pass: '0000' });
     const r = await check({ user: 'alice', pass: '1234' });
-    expect(r.body.detail).toEqual({ message: 'Failcounter exceeded', messages: [], multi_challenge: [], transaction_ids: [], threadid: expect.any(Number) });
+    expect(r.body.detail).toEqual({
+      message: 'Failcounter exceeded',
+      messages: [],
+      multi_challenge: [],
+      transaction_ids: [],
+      threadid: expect.any(Number),
+    });
   });
 
   it('triggerchallenge for a user without a token carries the empty lists', async () => {
@@ -61,7 +73,10 @@ describe('privacyIDEA 3.11.5 answers', () => {
     h = await makeHarness();
     await enroll(h);
     const tid = (await check({ user: 'alice', pass: '1234' })).body.detail.transaction_id as string;
-    for (const r of [await h.call('GET', '/validate/polltransaction', { transaction_id: tid }), await h.call('GET', `/validate/polltransaction/${tid}`)]) {
+    for (const r of [
+      await h.call('GET', '/validate/polltransaction', { transaction_id: tid }),
+      await h.call('GET', `/validate/polltransaction/${tid}`),
+    ]) {
       expect(r.status).toBe(200);
       expect(r.body.result).toEqual({ status: true, value: false, authentication: 'REJECT' });
       expect(r.body.detail.challenge_status).toBe('pending');
@@ -72,7 +87,11 @@ describe('privacyIDEA 3.11.5 answers', () => {
   it('a JSON pass that is a number is a 400, and nothing is counted', async () => {
     h = await makeHarness();
     const serial = await enroll(h, 'alice', '1234');
-    const r = await h.core.app.request('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":1234}' });
+    const r = await h.core.app.request('/validate/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"alice","pass":1234}',
+    });
     expect(r.status).toBe(400);
     expect(((await r.json()) as any).result.error.message).toBe("Parameter 'pass' must be a string.");
     expect(h.store.get('tokens', serial)!.failCount).toBe(0);

@@ -41,7 +41,10 @@ describe('GET /sms/<id> with delivery reports', () => {
       const r = await h.call('GET', `/sms/${id}`, undefined, { headers: auth });
       return r.body.result.value.state === 'sent' ? r.body.result.value : undefined;
     });
-    expect(sent).toMatchObject({ delivered: null, report: { modem: 'm1', status: null, time: null, parts: [{ reference: 0, outcome: null, status: null, time: null }] } });
+    expect(sent).toMatchObject({
+      delivered: null,
+      report: { modem: 'm1', status: null, time: null, parts: [{ reference: 0, outcome: null, status: null, time: null }] },
+    });
 
     const handset = Date.now();
     pool.report({ reference: 0, recipient: X, dischargeTime: handset });
@@ -50,7 +53,11 @@ describe('GET /sms/<id> with delivery reports', () => {
       return r.body.result.value.state === 'delivered' ? r.body.result.value : undefined;
     });
     await h.core.deps.dispatcher.delivery.drain();
-    expect(v).toMatchObject({ state: 'delivered', delivered: handset / 1000, report: { status: 0, time: handset / 1000, parts: [{ reference: 0, outcome: 'delivered', status: 0 }] } });
+    expect(v).toMatchObject({
+      state: 'delivered',
+      delivered: handset / 1000,
+      report: { status: 0, time: handset / 1000, parts: [{ reference: 0, outcome: 'delivered', status: 0 }] },
+    });
     expect(v.hops.at(-1)).toMatchObject({ event: 'report', provider: 'pool' });
 
     const st = await h.call('GET', '/status', undefined, { headers: auth });
@@ -71,7 +78,9 @@ describe('GET /sms/<id> with delivery reports', () => {
     await pool.waitForSent(2);
     pool.report({ reference: 0, recipient: pool.sent[0]!.msg.to });
     pool.report({ reference: 1, recipient: pool.sent[1]!.msg.to, outcome: 'undelivered', status: 0x46 });
-    await waitFor(() => (h.core.deps.dispatcher.delivery.counters.delivered + h.core.deps.dispatcher.delivery.counters.undelivered === 2 ? true : undefined));
+    await waitFor(() =>
+      h.core.deps.dispatcher.delivery.counters.delivered + h.core.deps.dispatcher.delivery.counters.undelivered === 2 ? true : undefined,
+    );
     const browser = new ConsoleClient(h);
     await browser.login();
     const page = (await browser.get('/')).text;

@@ -42,7 +42,13 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect(d.attributes.valid_until).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
     expect(typeof d.threadid).toBe('number');
     expect(d.multi_challenge).toHaveLength(1);
-    expect(d.multi_challenge[0]).toMatchObject({ transaction_id: d.transaction_id, serial, type: 'sms', client_mode: 'interactive', message: 'Enter the OTP from the SMS:' });
+    expect(d.multi_challenge[0]).toMatchObject({
+      transaction_id: d.transaction_id,
+      serial,
+      type: 'sms',
+      client_mode: 'interactive',
+      message: 'Enter the OTP from the SMS:',
+    });
     // The challenge and its SMS are on disk before the answer; the SMS goes out asynchronously.
     const t = token(serial);
     expect(t.challenge?.transactionId).toBe(d.transaction_id);
@@ -221,7 +227,7 @@ describe('/validate/check: challenge-response as privacyIDEA answers it', () => 
     expect(r.body.result.error).toEqual({ code: 905, message: 'You need to specify a serial, user or credential_id.' });
   });
 
-  it('checks by serial alone, and refuses a serial that is not the user\'s', async () => {
+  it("checks by serial alone, and refuses a serial that is not the user's", async () => {
     h = await makeHarness();
     const serial = await enroll(h);
     await enroll(h, 'bob', '5678', '+491701234567');
@@ -290,7 +296,7 @@ describe('decisions that differ from privacyIDEA', () => {
     expect(e.body.result.error.code).toBe(-500);
   });
 
-  it('dynamic_phone takes the user\'s mobile at send time', async () => {
+  it("dynamic_phone takes the user's mobile at send time", async () => {
     h = await makeHarness();
     const auth = { Authorization: await h.adminToken() };
     await h.call('POST', '/user/', { user: 'carol', mobile: '+491511111111' }, { headers: auth });
@@ -342,14 +348,55 @@ describe('decisions that differ from privacyIDEA', () => {
 
 describe('bad input is an error, not a login attempt, and changes nothing', () => {
   const cases: Array<[string, () => Promise<{ status: number; body: any }>, number, RegExp]> = [
-    ['duplicated parameter', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234&pass=1234' }), 400, /given more than once/],
-    ['parameter in query and body', () => raw('/validate/check?pass=1234', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=1234' }), 400, /given more than once/],
+    [
+      'duplicated parameter',
+      () =>
+        raw('/validate/check', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'user=alice&pass=1234&pass=1234',
+        }),
+      400,
+      /given more than once/,
+    ],
+    [
+      'parameter in query and body',
+      () =>
+        raw('/validate/check?pass=1234', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'user=alice&pass=1234',
+        }),
+      400,
+      /given more than once/,
+    ],
     ['oversized pass', () => check({ user: 'alice', pass: '1'.repeat(129) }), 400, /'pass' is too long/],
     ['1 MiB body', () => check({ user: 'alice', pass: '1'.repeat(1 << 20) }), 413, /too large/],
-    ['non-scalar JSON value', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":{"a":1}}' }), 400, /must be a string/],
-    ['broken JSON', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":' }), 400, /not valid JSON/],
-    ['non-UTF-8 form bytes', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=%FF%FE' }), 400, /not UTF-8/],
-    ['unsupported content type', () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' }), 415, /Unsupported content type/],
+    [
+      'non-scalar JSON value',
+      () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"alice","pass":{"a":1}}' }),
+      400,
+      /must be a string/,
+    ],
+    [
+      'broken JSON',
+      () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":' }),
+      400,
+      /not valid JSON/,
+    ],
+    [
+      'non-UTF-8 form bytes',
+      () =>
+        raw('/validate/check', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&pass=%FF%FE' }),
+      400,
+      /not UTF-8/,
+    ],
+    [
+      'unsupported content type',
+      () => raw('/validate/check', { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<x/>' }),
+      415,
+      /Unsupported content type/,
+    ],
     ['user with %', () => check({ user: 'ali%ce', pass: '1234' }), 400, /Invalid user/],
     ['serial with *', () => check({ serial: 'PISM*', pass: '1234' }), 400, /Invalid serial/],
     ['transaction_id and state disagree', () => check({ user: 'alice', transaction_id: '1', state: '2', pass: '123456' }), 400, /differ/],

@@ -124,7 +124,9 @@ describe('smsotpd modem ussd / sms inbox through the control socket', () => {
   });
 
   it('a refusal by the network is its own error', async () => {
-    await expect(modemUssd(config, ['hat', '*555#'], {})).rejects.toThrow('USSD on modem "hat" failed: the network refused the USSD request (+CUSD: 4)');
+    await expect(modemUssd(config, ['hat', '*555#'], {})).rejects.toThrow(
+      'USSD on modem "hat" failed: the network refused the USSD request (+CUSD: 4)',
+    );
   });
 
   it('sms inbox lists what the modem received, newest first, escaped, and pages', async () => {
@@ -132,7 +134,10 @@ describe('smsotpd modem ussd / sms inbox through the control socket', () => {
     await pool.receive({ from: 'Operator', text: 'Your plan\nends \u001b]0;owned\u0007 soon', t: Date.UTC(2026, 11, 4, 2) });
     const lines: string[] = [];
     await smsInbox(config, {}, (l) => lines.push(l));
-    expect(lines).toEqual(['2026-12-04T02:00:00.000Z\tOperator\that\tYour plan\\nends \\u001b]0;owned\\u0007 soon', '2026-12-04T01:00:00.000Z\t+491771234567\that\tfirst']);
+    expect(lines).toEqual([
+      '2026-12-04T02:00:00.000Z\tOperator\that\tYour plan\\nends \\u001b]0;owned\\u0007 soon',
+      '2026-12-04T01:00:00.000Z\t+491771234567\that\tfirst',
+    ]);
     const paged: string[] = [];
     await smsInbox(config, { page: '2', pagesize: '1', json: true }, (l) => paged.push(l));
     expect(JSON.parse(paged.join('\n'))).toMatchObject({ count: 2, current: 2, next: null, messages: [{ text: 'first' }] });
@@ -151,7 +156,13 @@ describe('against the running daemon and its simulated modem', () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'var'), log: { level: 'warn' } }));
     daemon = spawn(process.execPath, [bin, 'serve', '--config', cfg], { stdio: 'ignore' });
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)) || undefined);
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status === 200,
+          () => false,
+        )) || undefined,
+    );
   });
   afterAll(async () => {
     if (daemon && daemon.exitCode === null) {
@@ -171,7 +182,7 @@ describe('against the running daemon and its simulated modem', () => {
     expect(await cli(['modem', 'ussd', 'nope', '*100#'], cfg)).toMatchObject({ code: 1, err: 'smsotpd: no modem "nope" (modems: sim)' });
   });
 
-  it('a test SMS becomes delivered from the simulated network\'s status report; the inbox is empty', async () => {
+  it("a test SMS becomes delivered from the simulated network's status report; the inbox is empty", async () => {
     const q = await cli(['sms', 'send', '--to', '+4917612345678', '--text', 'hello'], cfg);
     expect(q.code, q.err).toBe(0);
     const id = /queued as (\S+)/.exec(q.out)![1]!;

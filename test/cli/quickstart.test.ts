@@ -43,7 +43,10 @@ describe('quick start, end to end through the CLI and the daemon', () => {
     writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port }, dataDir: path.join(dir, 'var'), log: { level: 'warn' } }));
     base = `http://127.0.0.1:${port}`;
     // Executed as `npx smsotpd serve` runs it: through its interpreter line (runtime flags and all).
-    daemon = spawn(main, ['serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` } });
+    daemon = spawn(main, ['serve', '--config', cfg], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+    });
     // pino writes JSON lines to stdout; errors from Node itself go to stderr.
     daemon.stdout!.on('data', (d) => (stderr += d));
     daemon.stderr!.on('data', (d) => (stderr += d));

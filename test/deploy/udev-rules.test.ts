@@ -30,14 +30,18 @@ interface Result {
 function glob(pattern: string, value: string | undefined): boolean {
   if (value === undefined) return false;
   return pattern.split('|').some((alt) => {
-    const re = alt.replace(/[.+^${}()\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const re = alt
+      .replace(/[.+^${}()\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     return new RegExp(`^${re}$`).test(value);
   });
 }
 
 function parseLine(line: string): Array<{ key: string; attr?: string; op: string; value: string }> {
   const out = [];
-  for (const m of line.matchAll(/([A-Z_]+)(?:\{([^}]+)\})?\s*(==|!=|\+=|:=|=)\s*"([^"]*)"/g)) out.push({ key: m[1]!, attr: m[2], op: m[3]!, value: m[4]! });
+  for (const m of line.matchAll(/([A-Z_]+)(?:\{([^}]+)\})?\s*(==|!=|\+=|:=|=)\s*"([^"]*)"/g))
+    out.push({ key: m[1]!, attr: m[2], op: m[3]!, value: m[4]! });
   return out;
 }
 
@@ -122,7 +126,12 @@ describe('udev rule: stable modem names', () => {
   });
 
   it("the Pi's GPIO UART, not a PC's legacy serial port", () => {
-    const uart = (kernel: string, driver: string): Device => ({ kernel, subsystem: 'tty', env: {}, parents: [{ kernel: 'fe201000.serial', subsystem: 'amba', driver }] });
+    const uart = (kernel: string, driver: string): Device => ({
+      kernel,
+      subsystem: 'tty',
+      env: {},
+      parents: [{ kernel: 'fe201000.serial', subsystem: 'amba', driver }],
+    });
     expect(evaluate(uart('ttyAMA0', 'uart-pl011')).symlinks).toEqual(['smsotpd-modem-uart']);
     expect(evaluate(uart('ttyS1', 'bcm2835-aux-uart')).symlinks).toEqual(['smsotpd-modem-uart']);
     expect(evaluate(uart('ttyS0', 'serial8250')).symlinks).toEqual([]);

@@ -11,9 +11,18 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
   let h: Harness;
   let root: Client;
   const sync = async (dryRun: boolean) => {
-    const r = await h.call('POST', '/directory/sync', { realm: 'vpn', ...(dryRun ? { dry_run: '1' } : {}) }, { headers: { Authorization: await h.adminToken() } });
+    const r = await h.call(
+      'POST',
+      '/directory/sync',
+      { realm: 'vpn', ...(dryRun ? { dry_run: '1' } : {}) },
+      { headers: { Authorization: await h.adminToken() } },
+    );
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    return r.body.result.value as { actions: Array<{ action: string; user: string; serial?: string; reason: string }>; members: number; dryRun: boolean };
+    return r.body.result.value as {
+      actions: Array<{ action: string; user: string; serial?: string; reason: string }>;
+      members: number;
+      dryRun: boolean;
+    };
   };
   const tokensOf = () => Object.values(h.store.data.tokens).filter((t) => t.realm === 'vpn');
   const summary = (actions: Array<{ action: string; user: string }>) => actions.map((a) => `${a.action} ${a.user}`).sort();
@@ -23,7 +32,17 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
     root = new Client({ url: s.url });
     await root.bind(ROOT_DN, ROOT_PW);
     h = await makeHarness({
-      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' } },
+      resolvers: {
+        corp: {
+          type: 'ldap',
+          LDAPURI: s.url,
+          LDAPBASE: PEOPLE,
+          BINDDN: SERVICE_DN,
+          BINDPW: SERVICE_PW,
+          UIDTYPE: 'entryUUID',
+          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
+        },
+      },
       realms: { vpn: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900 } } },
     });
   }, 30_000);
@@ -87,7 +106,10 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
   });
 
   it('a member who returns gets the token auto-enrolment disabled back', async () => {
-    await root.modify(`cn=vpn-users,${GROUPS}`, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [`uid=bob,${PEOPLE}`] }) }));
+    await root.modify(
+      `cn=vpn-users,${GROUPS}`,
+      new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [`uid=bob,${PEOPLE}`] }) }),
+    );
     const r = await sync(false);
     expect(summary(r.actions)).toEqual(['enable bob', 'skip dave']);
     expect(tokensOf().filter((t) => t.active)).toHaveLength(2);
@@ -95,7 +117,17 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
 
   it('autoEnroll by filter: the members are who the filter (and LDAPSEARCHFILTER) select', async () => {
     const h2 = await makeHarness({
-      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' } },
+      resolvers: {
+        corp: {
+          type: 'ldap',
+          LDAPURI: s.url,
+          LDAPBASE: PEOPLE,
+          BINDDN: SERVICE_DN,
+          BINDPW: SERVICE_PW,
+          UIDTYPE: 'entryUUID',
+          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
+        },
+      },
       realms: { robots: { resolvers: ['corp'], otppin: 'none', autoEnroll: { filter: '(employeeType=robot)', every: 900 } } },
     });
     try {
@@ -127,16 +159,30 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
 describe('directory config', () => {
   const base = { resolvers: { corp: { type: 'ldap', LDAPURI: 'ldaps://dc1.corp.example', LDAPBASE: 'dc=corp,dc=example' } } };
   it('refuses userstore with the local table, autoEnroll without a PIN policy, unknown resolvers, "local" as a name', () => {
-    expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['local', 'corp'], otppin: 'userstore' } } })).toThrow(/userstore.*LDAP resolvers only/);
-    expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['corp'], autoEnroll: { group: 'cn=g,dc=corp,dc=example' } } } })).toThrow(/no PIN/);
+    expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['local', 'corp'], otppin: 'userstore' } } })).toThrow(
+      /userstore.*LDAP resolvers only/,
+    );
+    expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['corp'], autoEnroll: { group: 'cn=g,dc=corp,dc=example' } } } })).toThrow(
+      /no PIN/,
+    );
     expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['nope'] } } })).toThrow(/no resolver "nope"/);
     expect(() => parseConfig({ resolvers: { local: base.resolvers.corp } })).toThrow(/built-in local user table/);
-    expect(() => parseConfig({ ...base, realms: { r: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: 'cn=g', filter: '(a=b)' } } } })).toThrow(/either "group"/);
+    expect(() =>
+      parseConfig({ ...base, realms: { r: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: 'cn=g', filter: '(a=b)' } } } }),
+    ).toThrow(/either "group"/);
     expect(() => parseConfig({ defaultRealm: 'a', token: { defaultRealm: 'b' } })).toThrow(/disagree/);
   });
   it('takes privacyIDEA booleans and defaults TLS_VERIFY on', () => {
     const c = parseConfig({ resolvers: { corp: { ...base.resolvers.corp, START_TLS: 'True', NOREFERRALS: '1' } } });
-    expect(c.resolvers.corp).toMatchObject({ START_TLS: true, NOREFERRALS: true, TLS_VERIFY: true, CACHE_TIMEOUT: 120, TIMEOUT: 5, SIZELIMIT: 500, UIDTYPE: 'DN' });
+    expect(c.resolvers.corp).toMatchObject({
+      START_TLS: true,
+      NOREFERRALS: true,
+      TLS_VERIFY: true,
+      CACHE_TIMEOUT: 120,
+      TIMEOUT: 5,
+      SIZELIMIT: 500,
+      UIDTYPE: 'DN',
+    });
   });
 });
 
@@ -158,7 +204,9 @@ describe.skipIf(!!slapdMissing)('AD-like accounts: objectGUID ids, userAccountCo
     root = new Client({ url: s.url });
     await root.bind(ROOT_DN, ROOT_PW);
     h = await makeHarness({
-      resolvers: { ad: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'objectGUID', CACHE_TIMEOUT: 0 } },
+      resolvers: {
+        ad: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'objectGUID', CACHE_TIMEOUT: 0 },
+      },
       // walk: OpenLDAP has no in-chain rule (auto would pick inChain for objectGUID).
       realms: { corp: { resolvers: ['ad'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900, nested: 'walk' } } },
     });
@@ -182,7 +230,10 @@ describe.skipIf(!!slapdMissing)('AD-like accounts: objectGUID ids, userAccountCo
     const login = await h.call('POST', '/validate/check', { user: 'alice@corp', pass: 'alice-pw' });
     expect(login.body.result.authentication).toBe('CHALLENGE');
 
-    await root.modify(`uid=alice,${PEOPLE}`, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['514'] }) }));
+    await root.modify(
+      `uid=alice,${PEOPLE}`,
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['514'] }) }),
+    );
     const second = await h.core.deps.autoEnroll.sync('corp');
     expect(second.actions).toMatchObject([{ action: 'disable', user: 'alice', serial: token.serial, reason: 'account disabled in the directory' }]);
     expect(h.store.get('tokens', token.serial)!.active).toBe(false);

@@ -24,7 +24,17 @@ describe.skipIf(!!slapdMissing)('smsotpd directory / user list --realm', () => {
       cfg,
       JSON.stringify({
         dataDir: path.join(dir, 'var'),
-        resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' } },
+        resolvers: {
+          corp: {
+            type: 'ldap',
+            LDAPURI: s.url,
+            LDAPBASE: PEOPLE,
+            BINDDN: SERVICE_DN,
+            BINDPW: SERVICE_PW,
+            UIDTYPE: 'entryUUID',
+            LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
+          },
+        },
         realms: { corp: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900 } } },
       }),
     );

@@ -9,15 +9,18 @@ describe('RFC 4515 escaping', () => {
   it('escapes the five characters and nothing else', () => {
     expect(escapeFilterValue('*)(uid=*')).toBe('\\2a\\29\\28uid=\\2a');
     expect(escapeFilterValue('a\\b\u0000c')).toBe('a\\5cb\\00c');
-    expect(escapeFilterValue('Jürgen O\'Neil')).toBe('Jürgen O\'Neil');
+    expect(escapeFilterValue("Jürgen O'Neil")).toBe("Jürgen O'Neil");
   });
   it('any string escaped parses back to exactly itself as one equality value', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }).filter((s) => !/[^\u0000-\u007f]/.test(s)), (v) => {
-        const f = FilterParser.parseString(`(uid=${escapeFilterValue(v)})`) as unknown as { value: string; attribute: string };
-        expect(f.attribute).toBe('uid');
-        expect(f.value).toBe(v);
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }).filter((s) => !/[^\u0000-\u007f]/.test(s)),
+        (v) => {
+          const f = FilterParser.parseString(`(uid=${escapeFilterValue(v)})`) as unknown as { value: string; attribute: string };
+          expect(f.attribute).toBe('uid');
+          expect(f.value).toBe(v);
+        },
+      ),
     );
   });
   it('login values travel as octet strings, never parsed as filter text', () => {
@@ -55,13 +58,20 @@ describe('objectGUID', () => {
 
 describe('resolver options', () => {
   it('LDAPURI: comma list, bare hosts are ldap://, paths refused', () => {
-    expect(parseUris('ldaps://dc1.corp.example, dc2.corp.example:389 ,ldap://[::1]:1389')).toEqual(['ldaps://dc1.corp.example', 'ldap://dc2.corp.example:389', 'ldap://[::1]:1389']);
+    expect(parseUris('ldaps://dc1.corp.example, dc2.corp.example:389 ,ldap://[::1]:1389')).toEqual([
+      'ldaps://dc1.corp.example',
+      'ldap://dc2.corp.example:389',
+      'ldap://[::1]:1389',
+    ]);
     expect(() => parseUris('ldap://h/dc=x')).toThrow(/only scheme, host and port/);
     expect(() => parseUris('http://h')).toThrow(/ldap:\/\/ or ldaps:\/\//);
     expect(() => parseUris(' , ')).toThrow(/names no server/);
   });
   it('USERINFO as object or privacyIDEA JSON string', () => {
-    expect([...parseUserInfo('{"mobile": "mobile", "phone": "telephoneNumber"}')]).toEqual([['mobile', 'mobile'], ['phone', 'telephoneNumber']]);
+    expect([...parseUserInfo('{"mobile": "mobile", "phone": "telephoneNumber"}')]).toEqual([
+      ['mobile', 'mobile'],
+      ['phone', 'telephoneNumber'],
+    ]);
     expect([...parseUserInfo({ email: 'mail' })]).toEqual([['email', 'mail']]);
     expect(() => parseUserInfo('{mobile: mobile')).toThrow(/not JSON/);
     expect(() => parseUserInfo('{"mobile": "mob ile"}')).toThrow(/not an LDAP attribute/);

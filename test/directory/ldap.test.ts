@@ -31,7 +31,12 @@ function config(s: Slapd, extra: Record<string, unknown> = {}, realm: Record<str
 }
 
 async function initDirectoryToken(h: Harness, user: string, realm = 'corp') {
-  const r = await h.call('POST', '/token/init', { type: 'sms', user, realm, dynamic_phone: '1' }, { headers: { Authorization: await h.adminToken() } });
+  const r = await h.call(
+    'POST',
+    '/token/init',
+    { type: 'sms', user, realm, dynamic_phone: '1' },
+    { headers: { Authorization: await h.adminToken() } },
+  );
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body.detail.serial as string;
 }
@@ -72,7 +77,10 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
   });
 
   it('a wrong password is a failed login; an empty one never reaches a bind', async () => {
-    const serial = h.core.deps.tokenAdmin ? (await h.call('GET', '/token/', { user: 'alice', realm: 'corp' }, { headers: { Authorization: await h.adminToken() } })).body.result.value.tokens[0].serial : '';
+    const serial = h.core.deps.tokenAdmin
+      ? (await h.call('GET', '/token/', { user: 'alice', realm: 'corp' }, { headers: { Authorization: await h.adminToken() } })).body.result.value
+          .tokens[0].serial
+      : '';
     const before = h.store.get('tokens', serial)!.failCount;
     const wrong = await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'not-her-password' });
     expect(wrong.body.result.value).toBe(false);
@@ -134,7 +142,13 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
     expect(all.body.result.value.map((u: { username: string }) => u.username)).toEqual(['a*b', 'alice', 'bob', 'carol', 'dave']);
     const page2 = await h.call('GET', '/user/', { realm: 'corp', page: '2', pagesize: '2' }, { headers: auth });
     expect(page2.body.result.value.map((u: { username: string }) => u.username)).toEqual(['bob', 'carol']);
-    expect(all.body.result.value[1]).toMatchObject({ username: 'alice', resolver: 'corp', mobile: '+491701111111', givenname: 'Alice', editable: false });
+    expect(all.body.result.value[1]).toMatchObject({
+      username: 'alice',
+      resolver: 'corp',
+      mobile: '+491701111111',
+      givenname: 'Alice',
+      editable: false,
+    });
 
     const t = await h.call('GET', '/directory/test', { realm: 'corp', user: 'alice' }, { headers: auth });
     expect(t.status).toBe(200);
@@ -258,7 +272,12 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
       const step1 = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: '' });
       expect(step1.body.result.authentication).toBe('CHALLENGE');
       await h.sms.waitForSent(1);
-      const step2 = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: lastOtp(h), transaction_id: step1.body.detail.transaction_id });
+      const step2 = await h.call('POST', '/validate/check', {
+        user: 'carol',
+        realm: 'corp',
+        pass: lastOtp(h),
+        transaction_id: step1.body.detail.transaction_id,
+      });
       expect(step2.body.result.value).toBe(true);
       expect(step2.body.detail.serial).toBe(serial);
       expect(ldapOf(h).counters.binds).toBe(0);
@@ -302,7 +321,10 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
       const d = h.core.deps.directory;
       expect((await d.find('dave', 'corp'))?.mobile).toBeNull();
       const searches = ldapOf(h).counters.searches;
-      await root.modify(`uid=dave,${PEOPLE}`, new Change({ operation: 'add', modification: new Attribute({ type: 'mobile', values: ['0049 170 9999999'] }) }));
+      await root.modify(
+        `uid=dave,${PEOPLE}`,
+        new Change({ operation: 'add', modification: new Attribute({ type: 'mobile', values: ['0049 170 9999999'] }) }),
+      );
       expect((await d.find('dave', 'corp'))?.mobile).toBeNull();
       expect(ldapOf(h).counters.searches).toBe(searches);
       clock.advance(59_000);

@@ -14,12 +14,27 @@ describe.skipIf(!!slapdMissing)('directory logs', () => {
 
   it('never carry the service account password or a directory password', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const dead = await freePort();
     const h = await makeHarness(
       {
         log: { level: 'trace' },
-        resolvers: { corp: { type: 'ldap', LDAPURI: `ldap://127.0.0.1:${dead}, ${s.url}`, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', CACHE_TIMEOUT: 0 } },
+        resolvers: {
+          corp: {
+            type: 'ldap',
+            LDAPURI: `ldap://127.0.0.1:${dead}, ${s.url}`,
+            LDAPBASE: PEOPLE,
+            BINDDN: SERVICE_DN,
+            BINDPW: SERVICE_PW,
+            UIDTYPE: 'entryUUID',
+            CACHE_TIMEOUT: 0,
+          },
+        },
         realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
       },
       { logger: createLogger({ level: 'trace', destination: sink }) },

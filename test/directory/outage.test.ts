@@ -9,7 +9,18 @@ describe.skipIf(!!slapdMissing)('directory outage', () => {
   beforeAll(async () => {
     s = await startSlapd();
     h = await makeHarness({
-      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', TIMEOUT: 2, CACHE_TIMEOUT: 0 } },
+      resolvers: {
+        corp: {
+          type: 'ldap',
+          LDAPURI: s.url,
+          LDAPBASE: PEOPLE,
+          BINDDN: SERVICE_DN,
+          BINDPW: SERVICE_PW,
+          UIDTYPE: 'entryUUID',
+          TIMEOUT: 2,
+          CACHE_TIMEOUT: 0,
+        },
+      },
       realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
       defaultRealm: 'corp',
     });
@@ -54,12 +65,28 @@ describe.skipIf(!!slapdMissing)('directory outage', () => {
   });
   it('a user who got the SMS before the directory went down answers from the look-up cache', async () => {
     const h2 = await makeHarness({
-      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID', TIMEOUT: 2, CACHE_TIMEOUT: 120 } },
+      resolvers: {
+        corp: {
+          type: 'ldap',
+          LDAPURI: s.url,
+          LDAPBASE: PEOPLE,
+          BINDDN: SERVICE_DN,
+          BINDPW: SERVICE_PW,
+          UIDTYPE: 'entryUUID',
+          TIMEOUT: 2,
+          CACHE_TIMEOUT: 120,
+        },
+      },
       realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
       defaultRealm: 'corp',
     });
     try {
-      const init = await h2.call('POST', '/token/init', { type: 'sms', user: 'bob', dynamic_phone: '1' }, { headers: { Authorization: await h2.adminToken() } });
+      const init = await h2.call(
+        'POST',
+        '/token/init',
+        { type: 'sms', user: 'bob', dynamic_phone: '1' },
+        { headers: { Authorization: await h2.adminToken() } },
+      );
       expect(init.status).toBe(200);
       const step1 = await h2.call('POST', '/validate/check', { user: 'bob', pass: 'bob-pw' });
       expect(step1.body.result.authentication).toBe('CHALLENGE');

@@ -35,7 +35,10 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
   let attackerHtml = '';
 
   beforeAll(async () => {
-    h = await makeHarness({ token: { maxFail: 3 }, sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 50 }] } }, { providers: 'from-config' });
+    h = await makeHarness(
+      { token: { maxFail: 3 }, sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 50 }] } },
+      { providers: 'from-config' },
+    );
     await h.core.deps.accounts.addAdmin('admin', 'correct horse battery');
     const l = await createListener((req, env) => h.core.app.fetch(req, env), 'auto', h.dir, '127.0.0.1');
     server = l.server;
@@ -49,12 +52,24 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
     attackerBase = `http://localhost:${(attacker.address() as AddressInfo).port}`;
 
     const cert = new X509Certificate(readFileSync(autoPaths(h.dir).cert));
-    const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    const spki = createHash('sha256')
+      .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(path.join(tmpdir(), 'smsotpd-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${spki}`],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--ignore-certificate-errors-spki-list=${spki}`,
+      ],
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -77,7 +92,10 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
     await page.evaluate(axeSource);
     const r = await page.evaluate(async () => {
       // Runs in the page: the browser's globals, not Node's.
-      const g = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } };
+      const g = globalThis as unknown as {
+        document: unknown;
+        axe: { run(ctx: unknown, o: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> };
+      };
       const res = await g.axe.run(g.document, { resultTypes: ['violations'] });
       return res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
     });
@@ -109,7 +127,8 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
     const session = cookies.find((c) => c.name === '__Host-smsotpd_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
     const nav = page.getByRole('navigation', { name: 'Console' });
-    for (const name of ['Users', 'Tokens', 'Messages', 'Audit', 'Modems', 'System']) await expect(nav.getByRole('link', { name, exact: true }).count()).resolves.toBe(1);
+    for (const name of ['Users', 'Tokens', 'Messages', 'Audit', 'Modems', 'System'])
+      await expect(nav.getByRole('link', { name, exact: true }).count()).resolves.toBe(1);
   });
 
   it('shows the modem ready on Modems', async () => {
@@ -186,7 +205,10 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
 
   it('imports a CSV with a bad row: the preview names it, the good rows are imported', async () => {
     const csv = path.join(profile, 'users.csv');
-    writeFileSync(csv, 'user,mobile,givenname,surname\nbob,+4917611111111,Bob,Builder\ncarol,not-a-number,Carol,King\ndave,+4917622222222,Dave,Grohl\n');
+    writeFileSync(
+      csv,
+      'user,mobile,givenname,surname\nbob,+4917611111111,Bob,Builder\ncarol,not-a-number,Carol,King\ndave,+4917622222222,Dave,Grohl\n',
+    );
     await page.goto(`${base}/console/users`);
     await page.getByLabel('CSV file').setInputFiles(csv);
     await page.getByRole('button', { name: 'Preview import' }).click();
@@ -215,7 +237,9 @@ describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => 
     await page.waitForLoadState();
     expect(await page.textContent('main')).toMatch(/Request refused|Log in to continue|smsotpd administrator/);
     expect(h.core.deps.users.get('mallory', 'default')).toBeUndefined();
-    const refusals = readFileSync(path.join(h.dir, 'audit.log'), 'utf8').split('\n').filter((l) => l.includes('refused /console/users/save'));
+    const refusals = readFileSync(path.join(h.dir, 'audit.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('refused /console/users/save'));
     expect(refusals.length).toBeGreaterThanOrEqual(1);
   });
 

@@ -19,7 +19,12 @@ export interface Harness {
   providers: SmsProvider[];
   sms: RecordingProvider;
   /** Calls the app like a LAN client would (form body by default). */
-  call(method: string, url: string, params?: Record<string, string>, opts?: { json?: boolean; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    url: string,
+    params?: Record<string, string>,
+    opts?: { json?: boolean; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
   /** An admin JWT obtained through /auth. */
   adminToken(): Promise<string>;
   close(): Promise<void>;
@@ -29,7 +34,10 @@ export function tempDir(prefix = 'smsotpd-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function makeHarness(raw: Record<string, unknown> = {}, opts: { providers?: SmsProvider[] | 'from-config'; dir?: string; clock?: Clock; logger?: Logger } = {}): Promise<Harness> {
+export async function makeHarness(
+  raw: Record<string, unknown> = {},
+  opts: { providers?: SmsProvider[] | 'from-config'; dir?: string; clock?: Clock; logger?: Logger } = {},
+): Promise<Harness> {
   const dir = opts.dir ?? tempDir();
   const config = parseConfig({ dataDir: dir, ...raw, sms: { retryBaseMs: 20, retryMaxMs: 200, ...(raw.sms as object) } });
   config.dataDir = dir;
@@ -84,7 +92,13 @@ export async function makeHarness(raw: Record<string, unknown> = {}, opts: { pro
 }
 
 /** Enrolls a user with one SMS token through the admin API; returns the serial. */
-export async function enroll(h: Harness, user = 'alice', pin = '1234', phone = '+4917612345678', extra: Record<string, string> = {}): Promise<string> {
+export async function enroll(
+  h: Harness,
+  user = 'alice',
+  pin = '1234',
+  phone = '+4917612345678',
+  extra: Record<string, string> = {},
+): Promise<string> {
   const auth = { Authorization: await h.adminToken() };
   const u = await h.call('POST', '/user/', { user, mobile: phone }, { headers: auth });
   if (u.status !== 200) throw new Error(`user add failed: ${JSON.stringify(u.body)}`);

@@ -18,4 +18,3 @@ export function parseSamples(text: string): Sample[] {
   }
   return out;
 }
-

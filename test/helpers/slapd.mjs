@@ -28,7 +28,6 @@ export const SERVICE_PW = 'service-secret';
 export const ROOT_DN = `cn=admin,${BASE}`;
 export const ROOT_PW = 'root-secret';
 
-
 /** @type {import('./slapd.d.mts').TestUser[]} */
 export const DEFAULT_USERS = [
   { uid: 'alice', password: 'alice-pw', mobile: ['+49 170 1111111', '+491702222222'], givenName: 'Alice', sn: 'Archer' },
@@ -72,7 +71,14 @@ function ldif(users, groups) {
   for (const ou of ['people', 'groups', 'service', 'elsewhere']) e.push(`dn: ou=${ou},${BASE}\nobjectClass: organizationalUnit\nou: ${ou}`);
   e.push(`dn: ${SERVICE_DN}\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\ncn: smsotpd\nuserPassword: ${SERVICE_PW}`);
   for (const u of users) {
-    const lines = [`dn: ${userDn(u)}`, 'objectClass: inetOrgPerson', `uid: ${u.uid}`, `cn: ${u.givenName ?? u.uid} ${u.sn ?? 'User'}`, `sn: ${u.sn ?? 'User'}`, `userPassword: ${u.password}`];
+    const lines = [
+      `dn: ${userDn(u)}`,
+      'objectClass: inetOrgPerson',
+      `uid: ${u.uid}`,
+      `cn: ${u.givenName ?? u.uid} ${u.sn ?? 'User'}`,
+      `sn: ${u.sn ?? 'User'}`,
+      `userPassword: ${u.password}`,
+    ];
     if (u.givenName) lines.push(`givenName: ${u.givenName}`);
     for (const m of u.mobile ?? []) lines.push(`mobile: ${m}`);
     lines.push(`mail: ${u.uid.replace(/[^a-z]/g, '')}@example.test`);
@@ -104,15 +110,62 @@ function makeCerts(dir) {
   const f = (n) => path.join(dir, n);
   const ossl = (args) => execFileSync('openssl', args, { stdio: 'pipe' });
   for (const ca of ['ca', 'other-ca']) {
-    ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=smsotpd test ${ca}`,
-      '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    ossl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=smsotpd test ${ca}`,
+      '-keyout',
+      f(`${ca}.key`),
+      '-out',
+      f(`${ca}.pem`),
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
-  ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  ossl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+  ]);
   writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-  ossl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('server.ext'), '-out', f('server.pem')]);
+  ossl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+    '-out',
+    f('server.pem'),
+  ]);
   return { caFile: f('ca.pem'), otherCaFile: f('other-ca.pem'), certFile: f('server.pem'), keyFile: f('server.key') };
 }
-
 
 export async function startSlapd(opts = {}) {
   if (slapdMissing) throw new Error(slapdMissing);
@@ -174,7 +227,9 @@ export async function startSlapd(opts = {}) {
     running: () => child !== null,
     async start() {
       if (child) return;
-      const proc = spawn(SLAPD_BIN, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', conf, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn(SLAPD_BIN, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', conf, '-d', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       proc.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-4000)));
       child = proc;

@@ -1,7 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AtError, AtLink } from '../../src/modem/at-link.js';
-import { finalCode, initialAtState, responsePrefix, resyncLine, RESYNC_TIMEOUT_MS, step, type AtCommand, type AtEffect, type AtState } from '../../src/modem/at.js';
+import {
+  finalCode,
+  initialAtState,
+  responsePrefix,
+  resyncLine,
+  RESYNC_TIMEOUT_MS,
+  step,
+  type AtCommand,
+  type AtEffect,
+  type AtState,
+} from '../../src/modem/at.js';
 import type { Transport } from '../../src/modem/transport.js';
 
 const cmd = (id: number, line: string, extra: Partial<AtCommand> = {}): AtCommand => ({ id, line, timeoutMs: 1000, ...extra });
@@ -21,7 +31,10 @@ describe('AT command machine (pure transitions)', () => {
   it('idle → response: writes the command with CR and arms its timer; info lines then OK settle it', () => {
     const r = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CSQ') });
     expect(r.state.kind).toBe('response');
-    expect(r.effects).toEqual([{ type: 'write', data: 'AT+CSQ\r' }, { type: 'arm', id: 1, ms: 1000 }]);
+    expect(r.effects).toEqual([
+      { type: 'write', data: 'AT+CSQ\r' },
+      { type: 'arm', id: 1, ms: 1000 },
+    ]);
     const d = run(r.state, { type: 'line', text: 'AT+CSQ' }, { type: 'line', text: '+CSQ: 21,0' }, { type: 'line', text: 'OK' });
     expect(d.state).toEqual({ kind: 'idle', dirty: false, marker: 20 });
     expect(d.effects).toEqual([{ type: 'disarm' }, { type: 'done', id: 1, result: { final: 'OK', lines: ['+CSQ: 21,0'] } }]);
@@ -41,7 +54,7 @@ describe('AT command machine (pure transitions)', () => {
     expect(responsePrefix('ATE0')).toBeNull();
   });
 
-  it('a URC with the command\'s own prefix is its answer; any other URC is passed on, also mid-response', () => {
+  it("a URC with the command's own prefix is its answer; any other URC is passed on, also mid-response", () => {
     const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CREG?') }).state;
     const r = run(s, { type: 'urc', text: '+CMTI: "SM",1' }, { type: 'urc', text: '+CREG: 2,1' }, { type: 'line', text: 'OK' });
     expect(r.effects).toContainEqual({ type: 'urc', text: '+CMTI: "SM",1' });
@@ -54,7 +67,10 @@ describe('AT command machine (pure transitions)', () => {
     const c = cmd(7, 'AT+CMGS=12', { body: 'ABCD', submitTimeoutMs: 5000 });
     const r = run(initialAtState, { type: 'send', cmd: c }, { type: 'line', text: 'AT+CMGS=12' }, { type: 'prompt' });
     expect(r.state.kind).toBe('body');
-    expect(r.effects.slice(2)).toEqual([{ type: 'write', data: 'ABCD\u001a' }, { type: 'arm', id: 7, ms: 5000 }]);
+    expect(r.effects.slice(2)).toEqual([
+      { type: 'write', data: 'ABCD\u001a' },
+      { type: 'arm', id: 7, ms: 5000 },
+    ]);
     const d = run(r.state, { type: 'line', text: 'ABCD' }, { type: 'urc', text: '+CMGS: 5' }, { type: 'line', text: 'OK' });
     expect(d.effects.at(-1)).toEqual({ type: 'done', id: 7, result: { final: 'OK', lines: ['+CMGS: 5'] } });
   });
@@ -72,7 +88,10 @@ describe('AT command machine (pure transitions)', () => {
     expect(a.state).toEqual({ kind: 'idle', dirty: true, marker: 20 });
     expect(a.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'response' } });
     const p = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'timeout', id: 1 });
-    expect(p.effects.slice(-2)).toEqual([{ type: 'write', data: '\u001b' }, { type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'prompt' } }]);
+    expect(p.effects.slice(-2)).toEqual([
+      { type: 'write', data: '\u001b' },
+      { type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'prompt' } },
+    ]);
     const b = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'prompt' }, { type: 'timeout', id: 1 });
     expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'submit' } });
   });
@@ -86,11 +105,24 @@ describe('AT command machine (pure transitions)', () => {
   it('dirty line: the next command waits behind a marked resync; the late answer is dropped, not taken as its result', () => {
     const dirty: AtState = { kind: 'idle', dirty: true, marker: 20 };
     const r = run(dirty, { type: 'send', cmd: cmd(5, 'AT+CMGF=0') });
-    expect(r.effects).toEqual([{ type: 'write', data: `${resyncLine(21)}\r` }, { type: 'arm', id: -21, ms: RESYNC_TIMEOUT_MS }]);
+    expect(r.effects).toEqual([
+      { type: 'write', data: `${resyncLine(21)}\r` },
+      { type: 'arm', id: -21, ms: RESYNC_TIMEOUT_MS },
+    ]);
     expect(resyncLine(21)).toBe('ATS7=21S7?');
     // The late answer of the timed-out AT+CSQ, then the resync's echo of 21, then its OK.
-    const d = run(r.state, { type: 'line', text: '+CSQ: 21,0' }, { type: 'line', text: 'OK' }, { type: 'line', text: 'ATS7=21S7?' }, { type: 'line', text: '021' }, { type: 'line', text: 'OK' });
-    expect(d.effects.filter((e) => e.type === 'dropped')).toEqual([{ type: 'dropped', text: '+CSQ: 21,0' }, { type: 'dropped', text: 'OK' }]);
+    const d = run(
+      r.state,
+      { type: 'line', text: '+CSQ: 21,0' },
+      { type: 'line', text: 'OK' },
+      { type: 'line', text: 'ATS7=21S7?' },
+      { type: 'line', text: '021' },
+      { type: 'line', text: 'OK' },
+    );
+    expect(d.effects.filter((e) => e.type === 'dropped')).toEqual([
+      { type: 'dropped', text: '+CSQ: 21,0' },
+      { type: 'dropped', text: 'OK' },
+    ]);
     expect(d.state.kind).toBe('response');
     expect(d.effects.slice(-3)).toEqual([{ type: 'disarm' }, { type: 'write', data: 'AT+CMGF=0\r' }, { type: 'arm', id: 5, ms: 1000 }]);
     const done = run(d.state, { type: 'line', text: 'OK' });
@@ -102,7 +134,11 @@ describe('AT command machine (pure transitions)', () => {
     const s: AtState = { kind: 'resyncing', marker: 30, seen: false, next: cmd(1, 'AT'), timerId: -30 };
     const r = run(s, { type: 'line', text: '031x' }, { type: 'line', text: '29' }, { type: 'line', text: '30' }, { type: 'line', text: 'junk' });
     expect(r.state).toMatchObject({ kind: 'resyncing', seen: true });
-    expect(r.effects).toEqual([{ type: 'dropped', text: '031x' }, { type: 'dropped', text: '29' }, { type: 'dropped', text: 'junk' }]);
+    expect(r.effects).toEqual([
+      { type: 'dropped', text: '031x' },
+      { type: 'dropped', text: '29' },
+      { type: 'dropped', text: 'junk' },
+    ]);
   });
 
   it('a resync that times out fails the command waiting behind it; the line stays dirty; stale resync timers are ignored', () => {
@@ -120,7 +156,11 @@ describe('AT command machine (pure transitions)', () => {
 
   it('abort (reboot, closed port) ends the command in flight at once, saying whether the body was written', () => {
     const s = run(initialAtState, { type: 'send', cmd: cmd(3, 'AT+CMGS=1', { body: 'AA' }) }).state;
-    expect(run(s, { type: 'abort', cause: 'rebooted' }).effects.at(-1)).toEqual({ type: 'fail', id: 3, failure: { reason: 'aborted', cause: 'rebooted', afterBody: false } });
+    expect(run(s, { type: 'abort', cause: 'rebooted' }).effects.at(-1)).toEqual({
+      type: 'fail',
+      id: 3,
+      failure: { reason: 'aborted', cause: 'rebooted', afterBody: false },
+    });
     const b = run(s, { type: 'prompt' }, { type: 'abort', cause: 'rebooted' });
     expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 3, failure: { reason: 'aborted', cause: 'rebooted', afterBody: true } });
     expect(b.state).toEqual({ kind: 'idle', dirty: true, marker: 20 });
@@ -281,7 +321,14 @@ describe('AT machine edges', () => {
 
   it('resync: a final before the marker is dropped; "+CMS ERROR" and "ERROR" after the marker end it too; 0023 is no marker', () => {
     const s: AtState = { kind: 'resyncing', marker: 23, seen: false, next: cmd(1, 'AT'), timerId: -23 };
-    const a = run(s, { type: 'line', text: 'ERROR' }, { type: 'line', text: 'x23' }, { type: 'line', text: '0023' }, { type: 'line', text: '23' }, { type: 'line', text: '+CME ERROR: 4' });
+    const a = run(
+      s,
+      { type: 'line', text: 'ERROR' },
+      { type: 'line', text: 'x23' },
+      { type: 'line', text: '0023' },
+      { type: 'line', text: '23' },
+      { type: 'line', text: '+CME ERROR: 4' },
+    );
     expect(a.state.kind).toBe('response');
     expect(a.effects.filter((e) => e.type === 'dropped').map((e) => (e as { text: string }).text)).toEqual(['ERROR', 'x23', '0023']);
     expect(run({ ...s, seen: true }, { type: 'line', text: 'ERROR' }).state.kind).toBe('response');
@@ -291,7 +338,10 @@ describe('AT machine edges', () => {
   it('a URC that only shares the first letters is not the answer; the URC payload rides along', () => {
     const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGR=1') }).state;
     const r = run(s, { type: 'urc', text: '+CMGRX: 1' }, { type: 'urc', text: '+CMT: ,3', payload: 'AB' });
-    expect(r.effects).toEqual([{ type: 'urc', text: '+CMGRX: 1' }, { type: 'urc', text: '+CMT: ,3', payload: 'AB' }]);
+    expect(r.effects).toEqual([
+      { type: 'urc', text: '+CMGRX: 1' },
+      { type: 'urc', text: '+CMT: ,3', payload: 'AB' },
+    ]);
     const own = run(s, { type: 'urc', text: '+cmgr: 0,,3', payload: 'PDU' }, { type: 'line', text: 'OK' });
     expect(own.effects.at(-1)).toEqual({ type: 'done', id: 1, result: { final: 'OK', lines: ['+cmgr: 0,,3', 'PDU'] } });
     const noPrefix = run(initialAtState, { type: 'send', cmd: cmd(2, 'ATI') }).state;
@@ -301,19 +351,33 @@ describe('AT machine edges', () => {
   it('a response timeout writes no ESC; the body echo is ignored only when it is the body', () => {
     const r = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT') }, { type: 'timeout', id: 1 });
     expect(r.effects.filter((e) => e.type === 'write')).toHaveLength(1);
-    const b = run(initialAtState, { type: 'send', cmd: cmd(2, 'AT+CMGS=1', { body: 'ABCD' }) }, { type: 'prompt' }, { type: 'line', text: '> ABCD' }, { type: 'line', text: 'ABCDX' }, { type: 'line', text: 'OK' });
+    const b = run(
+      initialAtState,
+      { type: 'send', cmd: cmd(2, 'AT+CMGS=1', { body: 'ABCD' }) },
+      { type: 'prompt' },
+      { type: 'line', text: '> ABCD' },
+      { type: 'line', text: 'ABCDX' },
+      { type: 'line', text: 'OK' },
+    );
     expect(b.effects.at(-1)).toEqual({ type: 'done', id: 2, result: { final: 'OK', lines: ['ABCDX'] } });
     expect(run(initialAtState, { type: 'reset' }).effects).toEqual([]);
     const busy = run(initialAtState, { type: 'send', cmd: cmd(3, 'AT') }).state;
     expect(run(busy, { type: 'reset' }).effects).toEqual([]);
     expect(run(busy, { type: 'timeout', id: 9 }).effects).toEqual([]);
     expect(run({ kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 }, { type: 'timeout', id: 1 }).effects).toEqual([]);
-    expect(run({ kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 }, { type: 'line', text: 'ATS7=30S7?' }).effects).toEqual([]);
+    expect(
+      run({ kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30 }, { type: 'line', text: 'ATS7=30S7?' }).effects,
+    ).toEqual([]);
     expect(run(initialAtState, { type: 'timeout', id: 1 }).effects).toEqual([]);
     const prompt = run(initialAtState, { type: 'send', cmd: cmd(5, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: '+CMS ERROR: 331' });
     expect(prompt.state).toEqual({ kind: 'idle', dirty: false, marker: 20 });
-    expect(run(initialAtState, { type: 'send', cmd: cmd(6, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: 'AT+CMGS=1' }).effects.slice(2)).toEqual([]);
+    expect(
+      run(initialAtState, { type: 'send', cmd: cmd(6, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: 'AT+CMGS=1' }).effects.slice(2),
+    ).toEqual([]);
     const abort = run(initialAtState, { type: 'send', cmd: cmd(7, 'AT') }, { type: 'abort', cause: 'c' });
-    expect(abort.effects.slice(2)).toEqual([{ type: 'disarm' }, { type: 'fail', id: 7, failure: { reason: 'aborted', cause: 'c', afterBody: false } }]);
+    expect(abort.effects.slice(2)).toEqual([
+      { type: 'disarm' },
+      { type: 'fail', id: 7, failure: { reason: 'aborted', cause: 'c', afterBody: false } },
+    ]);
   });
 });

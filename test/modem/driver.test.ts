@@ -48,7 +48,16 @@ async function rig(faults: Partial<FaultConfig> = {}, o: { simPin?: string; mode
   const profile = fastProfile();
   const sim = new SimulatedModem({ id: 'pty-sim', profile, submitMs: o.submitMs ?? 20, bootMs: 150, simPin: o.simPin, faults });
   const pty = await attachToPty(sim, tempDir('smsotpd-pty-'));
-  const modem = new Modem({ id: 'm1', profile, transport: new SerialTransport(pty.hostPath, 115200), logger: silentLogger, clock: systemClock, simPin: o.modemPin, healthPollMs: 300, retryFailedMs: 300 });
+  const modem = new Modem({
+    id: 'm1',
+    profile,
+    transport: new SerialTransport(pty.hostPath, 115200),
+    logger: silentLogger,
+    clock: systemClock,
+    simPin: o.modemPin,
+    healthPollMs: 300,
+    retryFailedMs: 300,
+  });
   const pool = new ModemPool('hat', [modem], { logger: silentLogger, clock: systemClock, startupGraceMs: 10_000, submitFloorMs: 300 });
   const r = { sim, pty, modem, pool };
   rigs.push(r);
@@ -125,7 +134,10 @@ describe('modem driver against the simulator over a pseudo-terminal (real serial
     await until(() => r.modem.state === 'ready');
     r.sim.hang();
     // Not sent before the prompt: the message waits in the pool for the modem to come back.
-    const during = r.pool.send(sms('during hang')).then(() => 'sent', (e: ModemSendError) => e.kind);
+    const during = r.pool.send(sms('during hang')).then(
+      () => 'sent',
+      (e: ModemSendError) => e.kind,
+    );
     await until(() => r.modem.state === 'recovering' || r.modem.state === 'failed', 10_000, 'recovering');
     // The simulator's hang clears when its line is reconnected; socat keeps the modem end, so
     // reattach it as a replug would.
@@ -205,7 +217,15 @@ describe('modem pool over two pseudo-terminals', () => {
       ['a', 'b'].map(async (id) => {
         const sim = new SimulatedModem({ id: `sim-${id}`, profile, submitMs: 150, bootMs: 150 });
         const pty = await attachToPty(sim, tempDir('smsotpd-pty-'));
-        const modem = new Modem({ id, profile, transport: new SerialTransport(pty.hostPath, 115200), logger: silentLogger, clock: systemClock, healthPollMs: 300, retryFailedMs: 300 });
+        const modem = new Modem({
+          id,
+          profile,
+          transport: new SerialTransport(pty.hostPath, 115200),
+          logger: silentLogger,
+          clock: systemClock,
+          healthPollMs: 300,
+          retryFailedMs: 300,
+        });
         return { sim, pty, modem };
       }),
     );
@@ -216,7 +236,12 @@ describe('modem pool over two pseudo-terminals', () => {
     await until(() => a.modem.state === 'ready' && b.modem.state === 'ready', 10_000, 'both ready');
 
     const texts = Array.from({ length: 12 }, (_, i) => `pooled ${i}`);
-    const results = texts.map((t) => pool.send(sms(t)).then(() => 'sent', (e: ModemSendError) => e.kind));
+    const results = texts.map((t) =>
+      pool.send(sms(t)).then(
+        () => 'sent',
+        (e: ModemSendError) => e.kind,
+      ),
+    );
     // Both modems got work at once: the queue was split, not stacked on one.
     await until(() => a.sim.stats.submits > 0 && b.sim.stats.submits > 0, 5000, 'both submitting');
     // Modem a stops answering, and stays so until its line is reconnected (below).
@@ -243,13 +268,30 @@ describe('mixed faults with a fixed seed, through the dispatcher and the durable
   it('every unexpired message is delivered; duplicates only from ambiguous outcomes, and counted; none stuck', async () => {
     // Hangs are left out here: over socat only a reconnect from the modem side clears them (their own test above).
     const r = await rig({
-      seed: 42, temporaryErrorRate: 0.2, permanentErrorRate: 0.05, urcNoiseRate: 0.2, fragmentWrites: true, chunkDelayMs: 1,
-      rebootRate: 0.01, ambiguousRate: 0.03, loseRegistrationRate: 0.01, lostRegistrationMs: 300,
+      seed: 42,
+      temporaryErrorRate: 0.2,
+      permanentErrorRate: 0.05,
+      urcNoiseRate: 0.2,
+      fragmentWrites: true,
+      chunkDelayMs: 1,
+      rebootRate: 0.01,
+      ambiguousRate: 0.03,
+      loseRegistrationRate: 0.01,
+      lostRegistrationMs: 300,
     });
     // Permanently refused messages must still arrive: through the next provider, as configured in production.
     const fallback = new RecordingProvider('fallback');
     harness = await makeHarness(
-      { sms: { providers: [{ id: 'hat', type: 'simulator', maxAttempts: 50, breakerThreshold: 1000 }, { id: 'fallback', type: 'simulator' }], retryBaseMs: 20, retryMaxMs: 200 } },
+      {
+        sms: {
+          providers: [
+            { id: 'hat', type: 'simulator', maxAttempts: 50, breakerThreshold: 1000 },
+            { id: 'fallback', type: 'simulator' },
+          ],
+          retryBaseMs: 20,
+          retryMaxMs: 200,
+        },
+      },
       { providers: [new ModemProvider('hat', 'modem', r.pool, true, systemClock), fallback] },
     );
     await until(() => r.modem.state === 'ready');
@@ -257,7 +299,11 @@ describe('mixed faults with a fixed seed, through the dispatcher and the durable
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const now = Date.now();
-      const { record, change } = buildQueuedMessage({ to: `+49170${String(1000000 + i)}`, text: `code ${100000 + i}`, expiresAt: now + 120_000, origin: 'api' }, now, (s) => harness!.core.deps.secrets.encrypt(s));
+      const { record, change } = buildQueuedMessage(
+        { to: `+49170${String(1000000 + i)}`, text: `code ${100000 + i}`, expiresAt: now + 120_000, origin: 'api' },
+        now,
+        (s) => harness!.core.deps.secrets.encrypt(s),
+      );
       await harness.store.commit([change]);
       harness.core.deps.dispatcher.enqueued(record.id);
       ids.push(record.id);

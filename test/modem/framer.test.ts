@@ -18,13 +18,16 @@ function feed(...chunks: string[]): { frames: Frame[]; state: FramerState } {
 describe('framer: bytes to lines, prompt and URCs (pure)', () => {
   it('splits lines on LF, drops CR and empty lines, keeps the rest for the next chunk', () => {
     const r = feed('\r\n+CSQ: 21', ',0\r\n\r\nOK\r\n', 'partial');
-    expect(r.frames).toEqual([{ kind: 'line', text: '+CSQ: 21,0' }, { kind: 'line', text: 'OK' }]);
+    expect(r.frames).toEqual([
+      { kind: 'line', text: '+CSQ: 21,0' },
+      { kind: 'line', text: 'OK' },
+    ]);
     expect(r.state).toEqual({ buffer: 'partial', header: null });
   });
 
   it('the `> ` prompt has no line ending and is still a frame, also after an echo and in two chunks', () => {
     expect(feed('\r\n> ').frames).toEqual([{ kind: 'prompt' }]);
-    expect(feed('AT+CMGS=23\r\r\n', '>', ).frames).toEqual([{ kind: 'line', text: 'AT+CMGS=23' }, { kind: 'prompt' }]);
+    expect(feed('AT+CMGS=23\r\r\n', '>').frames).toEqual([{ kind: 'line', text: 'AT+CMGS=23' }, { kind: 'prompt' }]);
     expect(feed('\r\n> ').state.buffer).toBe('');
     // Some firmware ends the prompt with a line end after all.
     expect(feed('>\r\n').frames).toEqual([{ kind: 'prompt' }]);
@@ -46,7 +49,10 @@ describe('framer: bytes to lines, prompt and URCs (pure)', () => {
 
   it('+CMT and +CDS carry their PDU on the next line: one URC frame with a payload, also across chunks', () => {
     const r = feed('\r\n+CDS: 25\r\n', '0006', '2A0B91\r\nOK\r\n');
-    expect(r.frames).toEqual([{ kind: 'urc', text: '+CDS: 25', payload: '00062A0B91' }, { kind: 'line', text: 'OK' }]);
+    expect(r.frames).toEqual([
+      { kind: 'urc', text: '+CDS: 25', payload: '00062A0B91' },
+      { kind: 'line', text: 'OK' },
+    ]);
     const m = feed('+CMT: ,24\r\n', '\r\n', '07911234\r\n');
     expect(m.frames).toEqual([{ kind: 'urc', text: '+CMT: ,24', payload: '07911234' }]);
     // While a payload is awaited a `> ` is payload text, not a prompt.

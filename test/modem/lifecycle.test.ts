@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BOOT_SEQUENCE_MS, initialLifecycle, isReady, regStatus, transition, type LifecycleEvent, type LifecycleState } from '../../src/modem/lifecycle.js';
+import {
+  BOOT_SEQUENCE_MS,
+  initialLifecycle,
+  isReady,
+  regStatus,
+  transition,
+  type LifecycleEvent,
+  type LifecycleState,
+} from '../../src/modem/lifecycle.js';
 import { profileFor, simRig, stopRig, until, advance, message, deliver, type SimRig } from './rig.js';
 
 const base = initialLifecycle({ smsReadyUrc: true, rungs: 3 });
@@ -15,7 +23,15 @@ function run(s: LifecycleState, ...events: LifecycleEvent[]) {
 }
 
 /** A modem initialised and ready (gen 1). */
-const ready = run(base, { type: 'start' }, { type: 'port-opened' }, { type: 'sim', ready: true }, { type: 'registration', tech: 'CREG', status: 'home' }, { type: 'sms-ready', ready: true }, { type: 'init-done', gen: 1 }).state;
+const ready = run(
+  base,
+  { type: 'start' },
+  { type: 'port-opened' },
+  { type: 'sim', ready: true },
+  { type: 'registration', tech: 'CREG', status: 'home' },
+  { type: 'sms-ready', ready: true },
+  { type: 'init-done', gen: 1 },
+).state;
 
 describe('lifecycle transitions (pure)', () => {
   it('off → booting (open) → init → sim → registering → ready ⇄ sending', () => {
@@ -40,7 +56,15 @@ describe('lifecycle transitions (pure)', () => {
 
   it('start is ignored unless off; events while off change nothing', () => {
     expect(run(ready, { type: 'start' }).state).toBe(ready);
-    for (const e of [{ type: 'port-opened' }, { type: 'port-missing', reason: 'x' }, { type: 'port-closed', reason: 'x' }, { type: 'boot-urc', line: 'RDY', at: 0 }, { type: 'sim', ready: true }, { type: 'registration', tech: 'CREG', status: 'home' }, { type: 'sms-ready', ready: true }] as LifecycleEvent[]) {
+    for (const e of [
+      { type: 'port-opened' },
+      { type: 'port-missing', reason: 'x' },
+      { type: 'port-closed', reason: 'x' },
+      { type: 'boot-urc', line: 'RDY', at: 0 },
+      { type: 'sim', ready: true },
+      { type: 'registration', tech: 'CREG', status: 'home' },
+      { type: 'sms-ready', ready: true },
+    ] as LifecycleEvent[]) {
       expect(run(base, e).state.name, e.type).toBe('off');
     }
   });
@@ -66,7 +90,10 @@ describe('lifecycle transitions (pure)', () => {
       const r = run(s, { type: 'boot-urc', line: 'RDY', at: 100_000 });
       expect(r.state.name, name).toBe('booting');
       expect(r.effects[0], name).toEqual({ do: 'abort-commands', cause: 'modem rebooted (RDY)' });
-      expect(r.effects.filter((e) => e.do === 'init'), name).toHaveLength(1);
+      expect(
+        r.effects.filter((e) => e.do === 'init'),
+        name,
+      ).toHaveLength(1);
       expect(r.state.readiness).toEqual({ sim: false, registration: {}, sms: false });
     }
     expect(run({ ...ready, name: 'unavailable' }, { type: 'boot-urc', line: 'RDY', at: 1 }).state.name).toBe('unavailable');
@@ -105,7 +132,11 @@ describe('lifecycle transitions (pure)', () => {
     const l = r.state.ladder;
     const r2 = run(r.state, { type: 'rung-done', ladder: l, ok: false });
     expect(r2.effects).toEqual([{ do: 'rung', ladder: l, rung: 2 }]);
-    const r3 = run(r2.state, { type: 'rung-done', ladder: l, ok: false }, { type: 'rung-done', ladder: l, ok: false, reason: 'AT+CFUN=1,1: no answer' });
+    const r3 = run(
+      r2.state,
+      { type: 'rung-done', ladder: l, ok: false },
+      { type: 'rung-done', ladder: l, ok: false, reason: 'AT+CFUN=1,1: no answer' },
+    );
     expect(r3.state).toMatchObject({ name: 'failed', rung: 0, reason: 'AT+CFUN=1,1: no answer' });
     expect(r3.effects.at(-1)).toEqual({ do: 'wait-retry' });
     const again = run(r3.state, { type: 'retry' });
@@ -182,7 +213,11 @@ describe('lifecycle transition edges', () => {
     expect(run({ ...booting, name: 'sim' }, { type: 'registration', tech: 'CREG', status: 'home' }).state.name).toBe('sim');
     expect(run(booting, { type: 'sim', ready: true }).state.name).toBe('registering');
     // Without an init: no SIM → sim.
-    expect(run({ ...ready, readiness: { ...ready.readiness } }, { type: 'sim', ready: false }).state).toMatchObject({ name: 'sim', reason: 'SIM not ready', readiness: { sim: false, sms: false, registration: {} } });
+    expect(run({ ...ready, readiness: { ...ready.readiness } }, { type: 'sim', ready: false }).state).toMatchObject({
+      name: 'sim',
+      reason: 'SIM not ready',
+      readiness: { sim: false, sms: false, registration: {} },
+    });
     expect(run(ready, { type: 'sim', ready: true }).state.readiness).toEqual(ready.readiness);
   });
 
@@ -208,7 +243,10 @@ describe('lifecycle transition edges', () => {
     expect(stopped).toMatchObject({ sending: false, ladder: ready.ladder + 1, init: null, initWanted: null });
     const closed = run(ready, { type: 'submit-start' }, { type: 'port-closed', reason: 'gone' }).state;
     expect(closed).toMatchObject({ sending: false, reason: 'gone', readiness: { sim: false, sms: false, registration: {} } });
-    expect(run(base, { type: 'start' }, { type: 'port-missing', reason: 'ENOENT' }).state).toMatchObject({ reason: 'ENOENT', readiness: { sim: false } });
+    expect(run(base, { type: 'start' }, { type: 'port-missing', reason: 'ENOENT' }).state).toMatchObject({
+      reason: 'ENOENT',
+      readiness: { sim: false },
+    });
     const locked = run(ready, { type: 'sim-locked', reason: 'PUK' }).state;
     expect(locked).toMatchObject({ name: 'sim-locked', reason: 'PUK', readiness: { sim: false, sms: true } });
   });
@@ -284,10 +322,12 @@ describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
     // Registered (+CREG: 1 came) but SMS not ready: not ready.
     expect(rig.modems[0]!.state).toBe('registering');
     const results = Array.from({ length: 10 }, (_, i) => deliver(rig!.pool, message(`otp ${i}`)));
-    const out = await Promise.all(results.map(async (p) => {
-      await until(() => sim.accepted.length === 10, 120_000, 100);
-      return p;
-    }));
+    const out = await Promise.all(
+      results.map(async (p) => {
+        await until(() => sim.accepted.length === 10, 120_000, 100);
+        return p;
+      }),
+    );
     expect(out.every((o) => o.sent && o.duplicates === 0)).toBe(true);
     expect(sim.stats.notReadyErrors).toBe(0);
     expect(states.slice(-1)).toEqual(['ready']);
@@ -334,7 +374,11 @@ describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
     // After the second boot exactly one init ran: each init command once.
     const lastAte0 = after.lastIndexOf('ATE0');
     const tail = after.slice(lastAte0);
-    for (const c of ['ATE0', 'AT+CMGF=0', 'AT+CREG=2', 'AT+CPIN?']) expect(tail.filter((x) => x === c), c).toHaveLength(1);
+    for (const c of ['ATE0', 'AT+CMGF=0', 'AT+CREG=2', 'AT+CPIN?'])
+      expect(
+        tail.filter((x) => x === c),
+        c,
+      ).toHaveLength(1);
     expect(rig.modems[0]!.counters.reboots).toBe(2);
   });
 
@@ -350,7 +394,14 @@ describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
     const mark = rig.log.length;
     sim.powerCycle();
     await until(() => m.state === 'ready', 20_000, 10);
-    expect((await (async () => { await until(() => sim.accepted.length >= 1, 60_000, 50); return p; })()).sent).toBe(true);
+    expect(
+      (
+        await (async () => {
+          await until(() => sim.accepted.length >= 1, 60_000, 50);
+          return p;
+        })()
+      ).sent,
+    ).toBe(true);
     const lines = rig.log.slice(mark).map((l) => l.line);
     expect(lines.filter((l) => l === 'AT+CMGF=0')).toHaveLength(1);
     expect(m.state).not.toBe('failed');

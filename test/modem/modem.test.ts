@@ -100,7 +100,16 @@ describe('modem driver: reports, incoming SMS, USSD on the wire (fake time)', ()
 
   it('status shows state, signal, operator, registration and counters', async () => {
     const r = await readyRig({});
-    expect(r.modems[0]!.status()).toMatchObject({ id: 'm1', state: 'ready', signalDbm: -71, operator: 'SimNet', registration: 'home', sim: true, smsReady: true, reboots: 0 });
+    expect(r.modems[0]!.status()).toMatchObject({
+      id: 'm1',
+      state: 'ready',
+      signalDbm: -71,
+      operator: 'SimNet',
+      registration: 'home',
+      sim: true,
+      smsReady: true,
+      reboots: 0,
+    });
     expect(csqToDbm(99)).toBeNull();
     expect(csqToDbm(0)).toBe(-113);
     expect(csqToDbm(31)).toBe(-51);

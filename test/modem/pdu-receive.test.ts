@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeDeliver, decodeStatusReport, decodeTimestamp, encodeDeliver, encodeStatusReport, encodeSubmit, decodeSubmit, PduError, reportOutcome } from '../../src/modem/pdu.js';
+import {
+  decodeDeliver,
+  decodeStatusReport,
+  decodeTimestamp,
+  encodeDeliver,
+  encodeStatusReport,
+  encodeSubmit,
+  decodeSubmit,
+  PduError,
+  reportOutcome,
+} from '../../src/modem/pdu.js';
 import { IncomingAssembler } from '../../src/modem/inbox.js';
 import { encodeGsm7, packSeptets } from '../../src/modem/gsm7.js';
 
@@ -33,11 +43,24 @@ describe('SMS-STATUS-REPORT (23.040 9.2.2.3)', () => {
 
   it('round-trips through the encoder the simulator uses', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.stringMatching(/^\+?[0-9]{1,15}$/), fc.integer({ min: Date.UTC(2001, 0, 1), max: Date.UTC(2098, 0, 1) }), fc.integer({ min: 0, max: 255 }), (mr, to, t, st) => {
-        const at = Math.floor(t / 1000) * 1000;
-        const d = decodeStatusReport(encodeStatusReport({ reference: mr, recipient: to, submittedAt: at, dischargedAt: at + 5000, status: st }));
-        expect(d).toEqual({ reference: mr, recipient: to, serviceCentreTime: at, dischargeTime: at + 5000, status: st, outcome: reportOutcome(st) });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.stringMatching(/^\+?[0-9]{1,15}$/),
+        fc.integer({ min: Date.UTC(2001, 0, 1), max: Date.UTC(2098, 0, 1) }),
+        fc.integer({ min: 0, max: 255 }),
+        (mr, to, t, st) => {
+          const at = Math.floor(t / 1000) * 1000;
+          const d = decodeStatusReport(encodeStatusReport({ reference: mr, recipient: to, submittedAt: at, dischargedAt: at + 5000, status: st }));
+          expect(d).toEqual({
+            reference: mr,
+            recipient: to,
+            serviceCentreTime: at,
+            dischargeTime: at + 5000,
+            status: st,
+            outcome: reportOutcome(st),
+          });
+        },
+      ),
     );
   });
 

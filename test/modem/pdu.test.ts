@@ -33,8 +33,14 @@ describe('SMS-SUBMIT PDU', () => {
   it('splits long texts into concatenated parts with one reference', () => {
     const text = 'x'.repeat(161);
     const parts = encodeSubmit({ to: '+4917612345678', text, concatRef: 42 });
-    expect(parts.map((p) => [p.part, p.parts])).toEqual([[1, 2], [2, 2]]);
-    expect(parts.map((p) => decodeSubmit(p.hex).concat)).toEqual([{ ref: 42, total: 2, seq: 1 }, { ref: 42, total: 2, seq: 2 }]);
+    expect(parts.map((p) => [p.part, p.parts])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(parts.map((p) => decodeSubmit(p.hex).concat)).toEqual([
+      { ref: 42, total: 2, seq: 1 },
+      { ref: 42, total: 2, seq: 2 },
+    ]);
     expect(parts.map((p) => decodeSubmit(p.hex).text).join('')).toBe(text);
     expect(planText(text)).toEqual({ encoding: 'gsm7', parts: 2, septetsOrChars: 161 });
     expect(planText('€'.repeat(80)).parts).toBe(1);
@@ -55,7 +61,8 @@ describe('SMS-SUBMIT PDU', () => {
     expect(validityToVp(5)).toBe(0);
     expect(validityToVp(6)).toBe(1);
     expect(vpToMinutes(validityToVp(300 / 60))).toBeGreaterThanOrEqual(5);
-    for (const m of [1, 7, 61, 719, 721, 1441, 10000, 50000, 600000]) expect(vpToMinutes(validityToVp(m))).toBeGreaterThanOrEqual(Math.min(m, vpToMinutes(255)));
+    for (const m of [1, 7, 61, 719, 721, 1441, 10000, 50000, 600000])
+      expect(vpToMinutes(validityToVp(m))).toBeGreaterThanOrEqual(Math.min(m, vpToMinutes(255)));
   });
 
   it('round-trips any text and number (property)', () => {
@@ -123,9 +130,11 @@ describe('PDU codec edges (what the mutation run found untested)', () => {
     expect(plan('x'.repeat(161)).parts).toBe(2);
   });
 
-  it('validity period: the relative format\'s four ranges, rounded up, and back', async () => {
+  it("validity period: the relative format's four ranges, rounded up, and back", async () => {
     const { validityToVp, vpToMinutes } = await import('../../src/modem/pdu.js');
-    expect([1, 5, 6, 720, 721, 750, 1440, 1441, 2880, 30 * 1440, 30 * 1440 + 1, 35 * 1440, 10_000_000].map(validityToVp)).toEqual([0, 0, 1, 143, 144, 144, 167, 168, 168, 196, 197, 197, 255]);
+    expect([1, 5, 6, 720, 721, 750, 1440, 1441, 2880, 30 * 1440, 30 * 1440 + 1, 35 * 1440, 10_000_000].map(validityToVp)).toEqual([
+      0, 0, 1, 143, 144, 144, 167, 168, 168, 196, 197, 197, 255,
+    ]);
     expect([0, 143, 144, 167, 168, 196, 197, 255].map(vpToMinutes)).toEqual([5, 720, 750, 1440, 2880, 30 * 1440, 5 * 7 * 1440, 63 * 7 * 1440]);
   });
 

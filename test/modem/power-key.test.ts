@@ -55,12 +55,30 @@ describe('recovery ladder, last rung', () => {
   });
 
   it('a hang only a power cycle clears is cleared by the power key', async () => {
-    const profile = modemProfileSchema.parse({ ...loadProfile('sim800'), bootTimeMs: 300, timeouts: { default: 1200, prompt: 1200, submit: 2000, network: 1500, cfun: 1500 } });
+    const profile = modemProfileSchema.parse({
+      ...loadProfile('sim800'),
+      bootTimeMs: 300,
+      timeouts: { default: 1200, prompt: 1200, submit: 2000, network: 1500, cfun: 1500 },
+    });
     const sim = new SimulatedModem({ id: 's', profile, bootMs: 100, faults: { hangClears: 'power' } });
     pty = await attachToPty(sim, tempDir('smsotpd-pk-'));
     const pressed: number[] = [];
-    const powerKey: PowerKey = { cycle: async (k) => { pressed.push(k.line); sim.powerCycle(); } };
-    modem = new Modem({ id: 'm', profile, transport: new SerialTransport(pty.hostPath, 115200), logger: silentLogger, clock: systemClock, healthPollMs: 200, powerKey, retryFailedMs: 200 });
+    const powerKey: PowerKey = {
+      cycle: async (k) => {
+        pressed.push(k.line);
+        sim.powerCycle();
+      },
+    };
+    modem = new Modem({
+      id: 'm',
+      profile,
+      transport: new SerialTransport(pty.hostPath, 115200),
+      logger: silentLogger,
+      clock: systemClock,
+      healthPollMs: 200,
+      powerKey,
+      retryFailedMs: 200,
+    });
     modem.start();
     const until = async (fn: () => boolean, ms: number) => {
       const end = Date.now() + ms;

@@ -26,7 +26,20 @@ export interface SimRig {
   log: Array<{ t: number; modem: string; line: string }>;
 }
 
-export function simRig(o: { count?: number; profile?: ModemProfile; faults?: Partial<FaultConfig>; sim?: Partial<SimulatedModemOptions>; bootMs?: (i: number) => number; simPin?: string; modemPin?: string; outageGraceMs?: number; healthPollMs?: number; smsc?: string } = {}): SimRig {
+export function simRig(
+  o: {
+    count?: number;
+    profile?: ModemProfile;
+    faults?: Partial<FaultConfig>;
+    sim?: Partial<SimulatedModemOptions>;
+    bootMs?: (i: number) => number;
+    simPin?: string;
+    modemPin?: string;
+    outageGraceMs?: number;
+    healthPollMs?: number;
+    smsc?: string;
+  } = {},
+): SimRig {
   const profile = o.profile ?? profileFor();
   const log: SimRig['log'] = [];
   const sims: SimulatedModem[] = [];
@@ -50,7 +63,19 @@ export function simRig(o: { count?: number; profile?: ModemProfile; faults?: Par
       sim.attach(modemSide);
       return driverSide;
     });
-    modems.push(new Modem({ id, profile, transport, logger: silentLogger, clock: systemClock, simPin: o.modemPin ?? o.simPin, smsc: o.smsc, healthPollMs: o.healthPollMs ?? 30_000, retryFailedMs: 5000 }));
+    modems.push(
+      new Modem({
+        id,
+        profile,
+        transport,
+        logger: silentLogger,
+        clock: systemClock,
+        simPin: o.modemPin ?? o.simPin,
+        smsc: o.smsc,
+        healthPollMs: o.healthPollMs ?? 30_000,
+        retryFailedMs: 5000,
+      }),
+    );
   }
   const pool = new ModemPool('pool', modems, { logger: silentLogger, clock: systemClock, startupGraceMs: 60_000, outageGraceMs: o.outageGraceMs });
   return { sims, modems, pool, log };

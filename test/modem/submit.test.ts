@@ -54,7 +54,10 @@ describe('submit policy on the wire, fake time', () => {
     const sent = await settle(r.pool.send(message('hello', { statusReport: true })));
     expect(sent).toEqual({ modemId: 'm1', references: [0], reportRequested: true, parts: 1 });
     await settle(r.pool.send(message('again', { resend: true })));
-    expect(r.sims[0]!.submits.map((s) => [s.statusReport, s.rejectDuplicates])).toEqual([[true, false], [false, true]]);
+    expect(r.sims[0]!.submits.map((s) => [s.statusReport, s.rejectDuplicates])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
     expect(r.modems[0]!.counters.resends).toBe(1);
   });
 

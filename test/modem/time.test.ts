@@ -23,7 +23,10 @@ describe('network time', () => {
   });
 
   async function poolWithModemClockAhead(ms: number) {
-    const p = createModemProvider(simulatorProviderSchema.parse({ id: 'sim', type: 'simulator', profile: 'sim800', submitMs: 10 }), { logger: silentLogger, dataDir: tempDir() });
+    const p = createModemProvider(simulatorProviderSchema.parse({ id: 'sim', type: 'simulator', profile: 'sim800', submitMs: 10 }), {
+      logger: silentLogger,
+      dataDir: tempDir(),
+    });
     pool = p;
     (p.simulators[0] as unknown as { now: () => number }).now = () => Date.now() + ms;
     await p.start();

@@ -28,7 +28,10 @@ interface SimHandle {
 }
 
 async function simulator(extra: Record<string, unknown> = {}) {
-  h = await makeHarness({ sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 50, reportDelayMs: 100, ...extra }] } }, { providers: 'from-config' });
+  h = await makeHarness(
+    { sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 50, reportDelayMs: 100, ...extra }] } },
+    { providers: 'from-config' },
+  );
   const provider = h.providers[0]!;
   await waitFor(() => (provider.available() ? true : undefined));
   const sims = (provider as unknown as { simulators: SimHandle[] }).simulators;
@@ -47,7 +50,11 @@ describe('delivery reports, inbox and USSD through the simulator', () => {
     expect(v.report).toMatchObject({ modem: 'sim', status: 0, parts: [{ outcome: 'delivered', status: 0 }] });
     expect(v.delivered).toBeGreaterThanOrEqual(v.sent - 60);
     await h.core.deps.dispatcher.delivery.drain();
-    expect(h.core.deps.dispatcher.delivery.counters).toMatchObject({ requested: 1, delivered: 1, reports: expect.objectContaining({ unmatched: 0 }) });
+    expect(h.core.deps.dispatcher.delivery.counters).toMatchObject({
+      requested: 1,
+      delivered: 1,
+      reports: expect.objectContaining({ unmatched: 0 }),
+    });
   });
 
   it('a two-part message is delivered once both parts are reported', async () => {

@@ -350,7 +350,16 @@ describe('delivery reports', () => {
     const r = await rig();
     const m = await r.send();
     const before = JSON.stringify(r.store.data);
-    const base = { providerId: 'pool', modemId: 'm1', reference: 0, recipient: X, outcome: 'delivered', status: 0, dischargeTime: Date.now(), receivedAt: Date.now() };
+    const base = {
+      providerId: 'pool',
+      modemId: 'm1',
+      reference: 0,
+      recipient: X,
+      outcome: 'delivered',
+      status: 0,
+      dischargeTime: Date.now(),
+      receivedAt: Date.now(),
+    };
     const bad: unknown[] = [
       null,
       'delivered',

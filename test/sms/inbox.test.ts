@@ -30,7 +30,14 @@ async function open(max = 1000, d = tempDir()): Promise<Inbox> {
   return new Inbox({ store, clock, logger: silentLogger, audit, encrypt: (s) => secrets.encrypt(s), decrypt: (s) => secrets.decrypt(s), max });
 }
 
-const sms = (text: string, over: Partial<IncomingSms> = {}): IncomingSms => ({ providerId: 'pool', modemId: 'm1', from: '+491771234567', text, t: clock.now(), ...over });
+const sms = (text: string, over: Partial<IncomingSms> = {}): IncomingSms => ({
+  providerId: 'pool',
+  modemId: 'm1',
+  from: '+491771234567',
+  text,
+  t: clock.now(),
+  ...over,
+});
 
 describe('inbox', () => {
   it('keeps the newest sms.inboxMax messages, newest first, across a restart', async () => {
@@ -67,8 +74,13 @@ describe('inbox', () => {
     for (const f of readdirSync(dir)) {
       if (f.startsWith('state')) expect(readFileSync(path.join(dir, f), 'utf8')).not.toContain('credit');
     }
-    const lines = readFileSync(path.join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([expect.objectContaining({ action: 'sms.received', message: r.id, provider: 'pool', modem: 'm1', reason: 'from +49********67, 43 characters' })]);
+    const lines = readFileSync(path.join(dir, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ action: 'sms.received', message: r.id, provider: 'pool', modem: 'm1', reason: 'from +49********67, 43 characters' }),
+    ]);
     expect(JSON.stringify(lines)).not.toContain('credit');
   });
 

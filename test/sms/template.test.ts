@@ -5,7 +5,13 @@ describe('SMS text template', () => {
   const now = new Date(2026, 10, 24, 9, 5, 7).getTime();
   it('expands privacyIDEA tags; {user} is the given name; unknown tags vanish', () => {
     const t = renderSmsText('{otp} for {username} ({user} {surname}@{userrealm}) {serial} {date} {time} {nope}<otp>', {
-      otp: '123456', serial: 'PISM1', username: 'alice', givenname: 'Alice', surname: 'Smith', userrealm: 'default', now,
+      otp: '123456',
+      serial: 'PISM1',
+      username: 'alice',
+      givenname: 'Alice',
+      surname: 'Smith',
+      userrealm: 'default',
+      now,
     });
     expect(t).toBe('123456 for alice (Alice Smith@default) PISM1 2026-11-24 09:05:07 123456');
   });

@@ -15,7 +15,9 @@ beforeAll(() => {
   const src = path.join(root, 'src/store/store.ts');
   if (!existsSync(built) || statSync(built).mtimeMs < statSync(src).mtimeMs) {
     // tsc emits even when some other module has type errors; what matters here is the store's output.
-    spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+    spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+    });
   }
   if (!existsSync(built)) throw new Error(`${built} was not built`);
 }, 120_000);

@@ -46,7 +46,7 @@ function smallDisk(kib: number): { dir: string; cleanup(): void } | null {
   return {
     dir,
     cleanup() {
-      spawnSync("umount", ["-l", dir]);
+      spawnSync('umount', ['-l', dir]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

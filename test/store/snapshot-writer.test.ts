@@ -17,7 +17,11 @@ function applyOp(data: Record<string, Record<string, unknown>>, view: FrozenView
 
 describe('sliced snapshot (FrozenView)', () => {
   const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h');
-  const op = fc.record({ c: fc.constantFrom<'tokens' | 'users'>('tokens', 'users'), k: key, v: fc.option(fc.record({ n: fc.integer() }), { nil: null }) });
+  const op = fc.record({
+    c: fc.constantFrom<'tokens' | 'users'>('tokens', 'users'),
+    k: key,
+    v: fc.option(fc.record({ n: fc.integer() }), { nil: null }),
+  });
 
   it('writes exactly what JSON.stringify would have written at the instant it was frozen, whatever changes meanwhile', async () => {
     await fc.assert(

@@ -12,8 +12,14 @@ describe('store', () => {
   it('keeps committed changes across a restart, deletes included', async () => {
     const dir = tempDir();
     const a = await openStore({ dataDir: dir });
-    await a.commit([{ c: 'tokens', k: 'A', v: tok('A', 1) }, { c: 'tokens', k: 'B', v: tok('B') }]);
-    await a.commit([{ c: 'tokens', k: 'B', v: null }, { c: 'meta', k: 'x', v: { y: 1 } as never }]);
+    await a.commit([
+      { c: 'tokens', k: 'A', v: tok('A', 1) },
+      { c: 'tokens', k: 'B', v: tok('B') },
+    ]);
+    await a.commit([
+      { c: 'tokens', k: 'B', v: null },
+      { c: 'meta', k: 'x', v: { y: 1 } as never },
+    ]);
     await a.close();
     const b = await openStore({ dataDir: dir });
     expect(b.data.tokens).toEqual({ A: { serial: 'A', counter: 1 } });
@@ -64,7 +70,12 @@ describe('store', () => {
   it('rejects a bad batch whole and changes nothing', async () => {
     const s = await openStore({ dataDir: tempDir() });
     const before = JSON.stringify(s.data);
-    await expect(s.commit([{ c: 'tokens', k: 'A', v: tok('A') }, { c: 'nope' as never, k: 'x', v: null }])).rejects.toThrow(/unknown collection/);
+    await expect(
+      s.commit([
+        { c: 'tokens', k: 'A', v: tok('A') },
+        { c: 'nope' as never, k: 'x', v: null },
+      ]),
+    ).rejects.toThrow(/unknown collection/);
     await expect(s.commit([{ c: 'tokens', k: '', v: tok('A') }])).rejects.toThrow(/invalid key/);
     await expect(s.commit([{ c: 'tokens', k: 'x'.repeat(257), v: tok('A') }])).rejects.toThrow(/invalid key/);
     expect(JSON.stringify(s.data)).toBe(before);
@@ -93,7 +104,10 @@ describe('store', () => {
     const dir2 = tempDir();
     const c = await openStore({ dataDir: dir2 });
     await c.commit([{ c: 'tokens', k: 'A', v: tok('A', 1) }]);
-    const j2 = path.join(dir2, readdirSync(dir2).find((f) => f.startsWith('state.journal.'))!);
+    const j2 = path.join(
+      dir2,
+      readdirSync(dir2).find((f) => f.startsWith('state.journal.'))!,
+    );
     const good = readFileSync(j2, 'utf8');
     writeFileSync(j2, `garbage\n${good.replace('"s":1', '"s":1')}`);
     await expect(openStore({ dataDir: dir2 })).rejects.toThrow(/corrupt at line 1/);

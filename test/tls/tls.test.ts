@@ -23,14 +23,30 @@ function pkcs8Pem(der: ArrayBuffer) {
 async function caAndLeaf(cn = 'smsotpd.test') {
   const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=Test CA', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), keys: caKeys, signingAlgorithm: alg,
+    serialNumber: '01',
+    name: 'CN=Test CA',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys: caKeys,
+    signingAlgorithm: alg,
     extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
   });
   const leafKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const leaf = await x509.X509CertificateGenerator.create({
-    serialNumber: '02', subject: `CN=${cn}`, issuer: ca.subject, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000),
-    signingKey: caKeys.privateKey, publicKey: leafKeys.publicKey, signingAlgorithm: alg,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: cn }])],
+    serialNumber: '02',
+    subject: `CN=${cn}`,
+    issuer: ca.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    signingKey: caKeys.privateKey,
+    publicKey: leafKeys.publicKey,
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'dns', value: cn },
+      ]),
+    ],
   });
   return { ca: ca.toString('pem'), leaf: leaf.toString('pem'), key: pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey)) };
 }
@@ -44,7 +60,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Connects, returns the served certificate (and its chain) or the handshake error. */
-function handshake(port: number, opts: Record<string, unknown> = {}): Promise<{ cert: PeerCertificate & { issuerCertificate?: PeerCertificate }; protocol: string | null } | { error: string }> {
+function handshake(
+  port: number,
+  opts: Record<string, unknown> = {},
+): Promise<{ cert: PeerCertificate & { issuerCertificate?: PeerCertificate }; protocol: string | null } | { error: string }> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts }, () => {
       const out = { cert: s.getPeerCertificate(true), protocol: s.getProtocol() };
@@ -65,7 +84,8 @@ describe('auto certificate', () => {
     expect(statSync(p.key).mode & 0o777).toBe(0o600);
     expect(statSync(p.dir).mode & 0o777).toBe(0o700);
     const m = readTlsMaterial('auto', dir);
-    for (const san of ['DNS:localhost', `DNS:${hostname().toLowerCase()}`, 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1']) expect(m.subjectAltNames).toContain(san);
+    for (const san of ['DNS:localhost', `DNS:${hostname().toLowerCase()}`, 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1'])
+      expect(m.subjectAltNames).toContain(san);
     expect(m.subjectAltNames.some((s) => /^IP Address:fe80/i.test(s))).toBe(false);
     const self = new X509Certificate(m.cert);
     expect(self.verify(self.publicKey)).toBe(true);
@@ -114,7 +134,9 @@ describe('certificate files', () => {
       expect(fp(r.cert)).toBe(m.fingerprint);
       expect(fp(r.cert.issuerCertificate!)).toBe(fingerprintOf(ca));
       const res = await new Promise<string>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, ca, servername: 'smsotpd.test' }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        const s = connect({ host: '127.0.0.1', port, ca, servername: 'smsotpd.test' }, () =>
+          s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        );
         let text = '';
         s.on('data', (d) => (text += d));
         s.on('end', () => resolve(text));
@@ -126,14 +148,16 @@ describe('certificate files', () => {
     }
   });
 
-  it('a key that is not the certificate\'s, a missing file or no PEM is a clear error', async () => {
+  it("a key that is not the certificate's, a missing file or no PEM is a clear error", async () => {
     const dir = tempDir();
     const a = await caAndLeaf();
     const b = await caAndLeaf();
     writeFileSync(path.join(dir, 'cert.pem'), a.leaf);
     writeFileSync(path.join(dir, 'other.pem'), b.key);
     writeFileSync(path.join(dir, 'empty.pem'), 'hello');
-    expect(() => readTlsMaterial({ cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'other.pem') }, dir)).toThrow(/is not the key of the certificate/);
+    expect(() => readTlsMaterial({ cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'other.pem') }, dir)).toThrow(
+      /is not the key of the certificate/,
+    );
     expect(() => readTlsMaterial({ cert: path.join(dir, 'nope.pem'), key: path.join(dir, 'other.pem') }, dir)).toThrow(TlsError);
     expect(() => readTlsMaterial({ cert: path.join(dir, 'nope.pem'), key: path.join(dir, 'other.pem') }, dir)).toThrow(/no such file/);
     expect(() => readTlsMaterial({ cert: path.join(dir, 'empty.pem'), key: path.join(dir, 'other.pem') }, dir)).toThrow(/holds no PEM certificate/);
@@ -156,7 +180,10 @@ describe('protocol versions', () => {
       const r13 = await handshake(port);
       expect('protocol' in r13 && r13.protocol).toBe('TLSv1.3');
       // Plain HTTP on the TLS port gets no HTTP answer.
-      const plain = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, (e) => String(e));
+      const plain = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.status,
+        (e) => String(e),
+      );
       expect(plain).not.toBe(200);
     } finally {
       l.server.close();
@@ -187,7 +214,14 @@ describe('the daemon with listen.tls', () => {
     writeFileSync(keyFile, a.key, { mode: 0o600 });
     const port = await freePort();
     const cfg = path.join(dir, 'config.json');
-    writeFileSync(cfg, JSON.stringify({ listen: { host: '127.0.0.1', port, tls: { cert: certFile, key: keyFile } }, dataDir: path.join(dir, 'var'), log: { level: 'info' } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        listen: { host: '127.0.0.1', port, tls: { cert: certFile, key: keyFile } },
+        dataDir: path.join(dir, 'var'),
+        log: { level: 'info' },
+      }),
+    );
     let out = '';
     daemon = spawn(process.execPath, [main, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout!.on('data', (d) => (out += d));

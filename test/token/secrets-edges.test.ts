@@ -57,7 +57,9 @@ describe('secrets: edges', () => {
     expect(() => s.decrypt(`v2:${e.slice(3)}`)).toThrow('unknown secret envelope version');
     expect(() => s.decrypt(e.slice(1))).toThrow('unknown secret envelope version');
     expect(() => s.decrypt(`v1:${Buffer.alloc(27).toString('base64')}`)).toThrow('secret envelope too short');
-    expect(() => s.decrypt(`v1:${Buffer.alloc(28).toString('base64')}`)).toThrow('secret envelope does not authenticate: wrong key file or damaged state');
+    expect(() => s.decrypt(`v1:${Buffer.alloc(28).toString('base64')}`)).toThrow(
+      'secret envelope does not authenticate: wrong key file or damaged state',
+    );
     const raw = Buffer.from(e.slice(3), 'base64');
     raw[0]! ^= 1;
     expect(() => s.decrypt(`v1:${raw.toString('base64')}`)).toThrow(SecretError);
@@ -79,7 +81,14 @@ describe('secrets: edges', () => {
     expect(await s.verify('1234', with_(0, 'bcrypt'))).toBe(false);
     expect(await s.verify('1234', `${h}$extra`)).toBe(false);
     expect(await s.verify('1234', parts.slice(0, 5).join('$'))).toBe(false);
-    for (const [i, bad] of [[1, '1'], [1, String(1 << 17)], [2, '0'], [2, '33'], [3, '0'], [3, '5']] as const) {
+    for (const [i, bad] of [
+      [1, '1'],
+      [1, String(1 << 17)],
+      [2, '0'],
+      [2, '33'],
+      [3, '0'],
+      [3, '5'],
+    ] as const) {
       expect(await s.verify('1234', with_(i, bad)), `${i}=${bad}`).toBe(false);
     }
     expect(await s.verify('1234', with_(5, Buffer.alloc(31).toString('base64')))).toBe(false);
@@ -87,7 +96,14 @@ describe('secrets: edges', () => {
     // N=2^16 with r=32 would need 256 MiB: refused, not thrown (it was a 500 on /auth before).
     expect(await s.verify('1234', with_(1, String(1 << 16)).replace(`$${KDF.r}$`, '$32$'))).toBe(false);
     expect(await s.verify('1234', with_(1, '3000'))).toBe(false);
-    for (const [i, edge] of [[1, '2'], [1, String(1 << 16)], [2, '1'], [2, '32'], [3, '2'], [3, '4']] as const) {
+    for (const [i, edge] of [
+      [1, '2'],
+      [1, String(1 << 16)],
+      [2, '1'],
+      [2, '32'],
+      [3, '2'],
+      [3, '4'],
+    ] as const) {
       expect(await s.verify('1234', with_(i, edge)), `${i}=${edge}`).toBe(false);
     }
     // A hash made with other (sane) parameters verifies with them.

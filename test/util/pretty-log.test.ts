@@ -18,7 +18,9 @@ describe('readable log lines', () => {
     log.child({ part: 'store' }).info({ dataDir: '/var/lib/smsotpd', seq: 0, pin: '4711', note: 'two words' }, 'store opened');
     await new Promise((r) => setImmediate(r));
     const line = out.text().trim();
-    expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO {2}store: store opened dataDir=\/var\/lib\/smsotpd seq=0 pin=\[redacted\] note="two words"$/);
+    expect(line).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO {2}store: store opened dataDir=\/var\/lib\/smsotpd seq=0 pin=\[redacted\] note="two words"$/,
+    );
     expect(line).not.toContain('4711');
   });
 

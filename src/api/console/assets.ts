@@ -75,6 +75,7 @@ function asset(name: string, ext: string, body: string, type: string) {
 
 export const STYLE = asset('console', 'css', CSS, 'text/css; charset=utf-8');
 export const LIVE = asset('live', 'js', LIVE_JS, 'text/javascript; charset=utf-8');
-const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2330"/><path d="M4 5h8v5H7l-3 2z" fill="#6ea0ff"/></svg>';
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2330"/><path d="M4 5h8v5H7l-3 2z" fill="#6ea0ff"/></svg>';
 export const ICON = asset('icon', 'svg', ICON_SVG, 'image/svg+xml');
 export const ASSETS = [STYLE, LIVE, ICON];

@@ -40,7 +40,12 @@ function matches(e: AuditRow, q: AuditQuery): boolean {
  * Searches the audit log (audit.log, then its rotated generations), newest entry first, up to
  * `limit` matches. `truncated` says when older entries were not read.
  */
-export async function searchAudit(dataDir: string, keep: number, q: AuditQuery, limit: number): Promise<{ rows: AuditRow[]; truncated: boolean; more: boolean }> {
+export async function searchAudit(
+  dataDir: string,
+  keep: number,
+  q: AuditQuery,
+  limit: number,
+): Promise<{ rows: AuditRow[]; truncated: boolean; more: boolean }> {
   const rows: AuditRow[] = [];
   let bytes = 0;
   for (let gen = 0; gen <= keep; gen++) {
@@ -71,7 +76,20 @@ export async function searchAudit(dataDir: string, keep: number, q: AuditQuery, 
   return { rows, truncated: false, more: false };
 }
 
-export const AUDIT_COLUMNS = ['time', 'action', 'result', 'administrator', 'user', 'realm', 'serial', 'client', 'authentication', 'provider', 'reason', 'message'];
+export const AUDIT_COLUMNS = [
+  'time',
+  'action',
+  'result',
+  'administrator',
+  'user',
+  'realm',
+  'serial',
+  'client',
+  'authentication',
+  'provider',
+  'reason',
+  'message',
+];
 
 /** One CSV line; a leading = + - @ is quoted with a ' so a spreadsheet never runs it as a formula. */
 export function csvLine(values: unknown[]): string {

@@ -43,7 +43,11 @@ export function errorText(err: unknown): string {
 }
 
 /** Form fields as strings (files are read separately), each bounded. */
-export type Fields = { str(name: string, max?: number): string; opt(name: string, max?: number): string | undefined; file(name: string): File | undefined };
+export type Fields = {
+  str(name: string, max?: number): string;
+  opt(name: string, max?: number): string | undefined;
+  file(name: string): File | undefined;
+};
 
 export async function fields(c: Ctx): Promise<Fields> {
   const body = (await c.req.parseBody({ all: false })) as Record<string, string | File>;

@@ -89,7 +89,11 @@ function LoginPage(p: { csrf: string; error?: string; notice?: string; next?: st
       <section class="card login">
         <h1>smsotpd administrator</h1>
         {p.notice ? <p role="status">{p.notice}</p> : null}
-        {p.error ? <p class="flash bad" role="alert">{p.error}</p> : null}
+        {p.error ? (
+          <p class="flash bad" role="alert">
+            {p.error}
+          </p>
+        ) : null}
         <form class="stack" method="post" action="/console/login">
           <input type="hidden" name="_csrf" value={p.csrf} />
           {p.next ? <input type="hidden" name="next" value={p.next} /> : null}
@@ -125,7 +129,12 @@ export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle;
   const cfg = deps.config.console;
   const sessions = new SessionStore(deps.clock, cfg.idleMinutes * 60_000, cfg.maxHours * 3_600_000, cfg.maxSessions);
   const a = deps.config.auth;
-  const throttle = opts.throttle ?? new FailureThrottle({ ...DEFAULT_THROTTLE, freeFailures: a.freeFailures, blockAfter: a.blockAfterFailures, windowMs: a.failureWindow * 1000 }, () => deps.clock.now());
+  const throttle =
+    opts.throttle ??
+    new FailureThrottle(
+      { ...DEFAULT_THROTTLE, freeFailures: a.freeFailures, blockAfter: a.blockAfterFailures, windowMs: a.failureWindow * 1000 },
+      () => deps.clock.now(),
+    );
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   for (const a of ASSETS) {
@@ -178,7 +187,12 @@ export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle;
     }
     if (!ok) {
       auditConsole(c, deps, `refused ${c.req.path}`, false, { reason: why ?? 'missing or wrong CSRF token' });
-      return refused(c, why ? `Refused: ${why}` : 'Refused: the form carried no valid CSRF token (it is older than your session, or came from another site). Reload the page and try again');
+      return refused(
+        c,
+        why
+          ? `Refused: ${why}`
+          : 'Refused: the form carried no valid CSRF token (it is older than your session, or came from another site). Reload the page and try again',
+      );
     }
     await next();
   };
@@ -207,7 +221,13 @@ export function consoleRoutes(deps: AppDeps, opts: { throttle?: FailureThrottle;
     const v = throttle.verdict(keys);
     if (v.blockedMs > 0) {
       const s = Math.ceil(v.blockedMs / 1000);
-      deps.audit.write({ action: 'console: login', administrator: username, client, result: false, reason: `throttled: ${v.failures} authentication failures; retry in ${s} s` });
+      deps.audit.write({
+        action: 'console: login',
+        administrator: username,
+        client,
+        result: false,
+        reason: `throttled: ${v.failures} authentication failures; retry in ${s} s`,
+      });
       c.header('Retry-After', String(s));
       return showLogin(c, { error: `Too many failed logins: try again in ${s} s.`, status: 429, user: username });
     }

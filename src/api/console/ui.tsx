@@ -25,15 +25,21 @@ export function Layout(p: { title: string; session: Session | null; active?: Pag
         {p.session ? <script src={LIVE.path} defer></script> : null}
       </head>
       <body>
-        <a class="skip" href="#main">Skip to content</a>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
         {p.session ? (
           <header class="top">
-            <a class="brand" href="/">smsotpd</a>
+            <a class="brand" href="/">
+              smsotpd
+            </a>
             <nav class="main" aria-label="Console">
               <ul>
                 {PAGES.map((x) => (
                   <li>
-                    <a href={x.path} aria-current={p.active === x.name ? 'page' : undefined}>{x.name}</a>
+                    <a href={x.path} aria-current={p.active === x.name ? 'page' : undefined}>
+                      {x.name}
+                    </a>
                   </li>
                 ))}
               </ul>
@@ -48,7 +54,11 @@ export function Layout(p: { title: string; session: Session | null; active?: Pag
           </header>
         ) : null}
         <main id="main">
-          {p.flash ? <p class={`flash ${p.flash.kind}`} role={p.flash.kind === 'bad' ? 'alert' : 'status'}>{p.flash.text}</p> : null}
+          {p.flash ? (
+            <p class={`flash ${p.flash.kind}`} role={p.flash.kind === 'bad' ? 'alert' : 'status'}>
+              {p.flash.text}
+            </p>
+          ) : null}
           {p.children}
         </main>
       </body>
@@ -59,18 +69,42 @@ export function Layout(p: { title: string; session: Session | null; active?: Pag
 export const Csrf = (p: { session: Session }) => <input type="hidden" name="_csrf" value={p.session.csrf} />;
 
 /** A one-button form posting to `action` with hidden fields: how every row action works without JavaScript. */
-export function Action(p: { action: string; session: Session; fields?: Record<string, string>; label: string; name?: string; kind?: 'danger' | 'secondary' }) {
+export function Action(p: {
+  action: string;
+  session: Session;
+  fields?: Record<string, string>;
+  label: string;
+  name?: string;
+  kind?: 'danger' | 'secondary';
+}) {
   return (
     <form method="post" action={p.action}>
       <Csrf session={p.session} />
-      {Object.entries(p.fields ?? {}).map(([k, v]) => <input type="hidden" name={k} value={v} />)}
-      <button type="submit" class={p.kind} aria-label={p.name ? `${p.label} ${p.name}` : undefined}>{p.label}</button>
+      {Object.entries(p.fields ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
+      <button type="submit" class={p.kind} aria-label={p.name ? `${p.label} ${p.name}` : undefined}>
+        {p.label}
+      </button>
     </form>
   );
 }
 
 const GOOD = new Set(['ready', 'sent', 'delivered', 'closed', 'ok', 'active', 'registered', 'success', 'home', 'new']);
-const BAD = new Set(['down', 'failed', 'open', 'expired', 'undelivered', 'sim-locked', 'disabled', 'locked', 'failure', 'offline', 'denied', 'error']);
+const BAD = new Set([
+  'down',
+  'failed',
+  'open',
+  'expired',
+  'undelivered',
+  'sim-locked',
+  'disabled',
+  'locked',
+  'failure',
+  'offline',
+  'denied',
+  'error',
+]);
 
 /** A state shown as text in a coloured pill; states not known here (new ones) get the neutral colour. */
 export function Pill(p: { state: string }) {

@@ -17,7 +17,11 @@ export function clientAddressOf(c: Context, h: ClientAddressHooks): string {
   if (h.isLocal(c)) return 'local';
   const peer = h.peer(c) ?? 'unknown';
   if (h.trustedProxies.includes(peer)) {
-    const fwd = c.req.header('X-Forwarded-For')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const fwd = c.req
+      .header('X-Forwarded-For')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (fwd?.length) return fwd[fwd.length - 1]!.slice(0, 64);
   }
   return peer;

@@ -21,7 +21,13 @@ export function directoryRoutes(deps: AppDeps) {
     ok(c, {
       defaultRealm: deps.directory.defaultRealm,
       resolvers: deps.directory.health(),
-      realms: deps.directory.configuredRealms().map((r) => ({ name: r.name, resolvers: r.resolvers, otppin: r.otppin, autoEnroll: r.autoEnroll ?? null, lastSync: deps.autoEnroll.last.get(r.name) ?? null })),
+      realms: deps.directory.configuredRealms().map((r) => ({
+        name: r.name,
+        resolvers: r.resolvers,
+        otppin: r.otppin,
+        autoEnroll: r.autoEnroll ?? null,
+        lastSync: deps.autoEnroll.last.get(r.name) ?? null,
+      })),
     }),
   );
 
@@ -39,7 +45,15 @@ export function directoryRoutes(deps: AppDeps) {
       const start = performance.now();
       try {
         const { uri } = await r.probe();
-        resolvers.push({ resolver: name, type: 'ldap', ok: true, uri, base: r.o.base, bindDn: r.o.bindDn || '(anonymous)', ms: Math.round(performance.now() - start) });
+        resolvers.push({
+          resolver: name,
+          type: 'ldap',
+          ok: true,
+          uri,
+          base: r.o.base,
+          bindDn: r.o.bindDn || '(anonymous)',
+          ms: Math.round(performance.now() - start),
+        });
       } catch (err) {
         resolvers.push({ resolver: name, type: 'ldap', ok: false, error: (err as Error).message, uris: r.o.uris });
       }
@@ -48,10 +62,22 @@ export function directoryRoutes(deps: AppDeps) {
     if (login) {
       for (const r of deps.directory.ldapResolvers()) r.clearCache();
       const found = await deps.directory.find(login, realm.name);
-      const filters = deps.directory.ldapResolvers().filter((r) => realm.resolvers.includes(r.name)).map((r) => ({ resolver: r.name, filter: r.describeLoginFilter(login) }));
+      const filters = deps.directory
+        .ldapResolvers()
+        .filter((r) => realm.resolvers.includes(r.name))
+        .map((r) => ({ resolver: r.name, filter: r.describeLoginFilter(login) }));
       const ldap = found ? deps.directory.ldapResolvers().find((r) => r.name === found.resolver) : undefined;
       user = found
-        ? { found: true, resolver: found.resolver, uid: found.uid, login: found.login, mobile: found.mobile, disabled: found.disabled, attributes: attributesView(found, ldap?.o.userInfo), filters }
+        ? {
+            found: true,
+            resolver: found.resolver,
+            uid: found.uid,
+            login: found.login,
+            mobile: found.mobile,
+            disabled: found.disabled,
+            attributes: attributesView(found, ldap?.o.userInfo),
+            filters,
+          }
         : { found: false, filters };
     }
     return ok(c, { realm: realm.name, otppin: realm.otppin, resolvers, user });
@@ -63,7 +89,14 @@ export function directoryRoutes(deps: AppDeps) {
     const dryRun = flag(p, 'dry_run') || flag(p, 'dryrun');
     if (!deps.directory.realm(realm).autoEnroll) throw parameterError(`ERR905: Realm "${realm}" has no autoEnroll.`);
     const report = await deps.autoEnroll.sync(realm, { dryRun });
-    deps.audit.write({ action: 'POST /directory/sync', administrator: c.get('identity').username, client: c.get('client'), realm: report.realm, result: true, reason: `${dryRun ? 'dry run: ' : ''}${report.actions.filter((a) => a.action !== 'skip').length} changes` });
+    deps.audit.write({
+      action: 'POST /directory/sync',
+      administrator: c.get('identity').username,
+      client: c.get('client'),
+      realm: report.realm,
+      result: true,
+      reason: `${dryRun ? 'dry run: ' : ''}${report.actions.filter((a) => a.action !== 'skip').length} changes`,
+    });
     return ok(c, report);
   });
 

@@ -33,7 +33,13 @@ export function modemRoutes(deps: AppDeps) {
     // Below the CLI's 30 s socket timeout, so the CLI gets this answer, not its own.
     const timeoutMs = int(p, 'timeout', USSD_TIMEOUT_DEFAULT_MS / 1000, 1, 25) * 1000;
     // A top-up code can carry a voucher number: the audit log keeps only its shape.
-    const audit = { administrator: c.get('identity').username, action: 'POST /modem/<id>/ussd', client: c.get('client'), modem: modem.slice(0, 64), reason: `code ${scrubDigits(code.slice(0, 40))}` };
+    const audit = {
+      administrator: c.get('identity').username,
+      action: 'POST /modem/<id>/ussd',
+      client: c.get('client'),
+      modem: modem.slice(0, 64),
+      reason: `code ${scrubDigits(code.slice(0, 40))}`,
+    };
     try {
       const r = await deps.ussd.run(modem, code, { timeoutMs, signal: c.req.raw.signal });
       deps.audit.write({ ...audit, result: true });

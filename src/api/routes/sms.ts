@@ -23,7 +23,9 @@ export function smsRoutes(deps: AppDeps) {
     // Limited by what goes on the air: 1,530 GSM-7 characters are 10 parts, UCS-2 ones 23.
     const { parts, encoding } = countSmsParts(text);
     if (parts > MAX_SMS_PARTS) {
-      throw parameterError(`Parameter 'text' needs ${parts} SMS parts in ${encoding === 'gsm7' ? 'GSM-7' : 'UCS-2'} (at most ${MAX_SMS_PARTS}: ${encoding === 'gsm7' ? '1,530' : '670'} characters).`);
+      throw parameterError(
+        `Parameter 'text' needs ${parts} SMS parts in ${encoding === 'gsm7' ? 'GSM-7' : 'UCS-2'} (at most ${MAX_SMS_PARTS}: ${encoding === 'gsm7' ? '1,530' : '670'} characters).`,
+      );
     }
     // Validity defaults to the OTP validity: a gateway message is usually an OTP from privacyIDEA.
     const validity = int(p, 'validity', deps.config.token.challengeValidity, 10, 7 * 86_400);
@@ -31,7 +33,14 @@ export function smsRoutes(deps: AppDeps) {
     const [record] = await deps.enqueue([{ to, text, expiresAt: deps.clock.now() + validity * 1000, origin: 'api' }]);
     if (!record) throw new Error('enqueue returned no record');
     const id = c.get('identity');
-    deps.audit.write({ administrator: id.username, action: 'POST /sms/send', client: c.get('client'), message: record.id, result: true, reason: `to ${maskPhone(to)}` });
+    deps.audit.write({
+      administrator: id.username,
+      action: 'POST /sms/send',
+      client: c.get('client'),
+      message: record.id,
+      result: true,
+      reason: `to ${maskPhone(to)}`,
+    });
     return ok(c, { id: record.id, state: record.state }, { detail: { message: 'SMS queued' } });
   });
 

@@ -21,17 +21,17 @@ function clockView(deps: AppDeps) {
 /** The newest outbox records for the status page: masked numbers, never texts. */
 function recentMessages(deps: AppDeps, n: number) {
   return deps.recentMessages(n).map((r) => ({
-      id: r.id,
-      to: maskPhone(r.to),
-      state: r.state,
-      provider: r.provider,
-      attempts: r.attempts,
-      duplicates: r.duplicates,
-      created: r.createdAt / 1000,
-      sent: r.sentAt === null ? null : r.sentAt / 1000,
-      error: r.lastError,
-      origin: r.origin,
-    }));
+    id: r.id,
+    to: maskPhone(r.to),
+    state: r.state,
+    provider: r.provider,
+    attempts: r.attempts,
+    duplicates: r.duplicates,
+    created: r.createdAt / 1000,
+    sent: r.sentAt === null ? null : r.sentAt / 1000,
+    error: r.lastError,
+    origin: r.origin,
+  }));
 }
 
 export function authRoutes(deps: AppDeps) {
@@ -61,9 +61,7 @@ export function authRoutes(deps: AppDeps) {
 export function systemRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
 
-  app.get('/healthz', (c) =>
-    deps.ready() ? c.json({ status: 'ok' }, 200) : c.json({ status: 'starting' }, 503),
-  );
+  app.get('/healthz', (c) => (deps.ready() ? c.json({ status: 'ok' }, 200) : c.json({ status: 'starting' }, 503)));
 
   app.get('/status', requireAdmin(deps), (c) => {
     const d = deps.dispatcher.status();
@@ -95,7 +93,14 @@ export function systemRoutes(deps: AppDeps) {
   app.post('/admin', requireAdmin(deps), async (c) => {
     const p = await readParams(c);
     const r = await deps.accounts.addAdmin(req(p, 'username'), req(p, 'password'));
-    deps.audit.write({ action: 'POST /admin/', administrator: c.get('identity').username, client: c.get('client'), user: req(p, 'username'), result: true, reason: r.created ? 'created' : 'password changed' });
+    deps.audit.write({
+      action: 'POST /admin/',
+      administrator: c.get('identity').username,
+      client: c.get('client'),
+      user: req(p, 'username'),
+      result: true,
+      reason: r.created ? 'created' : 'password changed',
+    });
     return ok(c, r.created);
   });
   app.get('/admin', requireAdmin(deps), (c) => ok(c, deps.accounts.listAdmins()));
@@ -109,7 +114,13 @@ export function systemRoutes(deps: AppDeps) {
     const p = await readParams(c);
     const name = req(p, 'name');
     const secret = await deps.accounts.addApiKey(name);
-    deps.audit.write({ action: 'POST /apikey/', administrator: c.get('identity').username, client: c.get('client'), reason: `api key ${name} created`, result: true });
+    deps.audit.write({
+      action: 'POST /apikey/',
+      administrator: c.get('identity').username,
+      client: c.get('client'),
+      reason: `api key ${name} created`,
+      result: true,
+    });
     return ok(c, { name, key: `${name}:${secret}` }, { detail: { message: 'Store this key now: it cannot be shown again.' } });
   });
   app.get('/apikey', requireAdmin(deps), (c) => ok(c, deps.accounts.listApiKeys()));

@@ -36,7 +36,14 @@ export function userRoutes(deps: AppDeps) {
     }
     localTableRealm(deps, input.realm);
     const u = await deps.users.upsert(input);
-    deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/', client: c.get('client'), user: u.login, realm: u.realm, result: true });
+    deps.audit.write({
+      administrator: c.get('identity').username,
+      action: 'POST /user/',
+      client: c.get('client'),
+      user: u.login,
+      realm: u.realm,
+      result: true,
+    });
     return ok(c, true);
   });
 
@@ -56,7 +63,8 @@ export function userRoutes(deps: AppDeps) {
     const body = parseJsonBody(text);
     const list = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { users?: unknown }).users : undefined;
     if (!Array.isArray(list)) throw parameterError('Expected {"users": [...]}.');
-    if (list.length > IMPORT_MAX_USERS) throw parameterError(`At most ${IMPORT_MAX_USERS} users per import (this one has ${list.length}): split the file.`);
+    if (list.length > IMPORT_MAX_USERS)
+      throw parameterError(`At most ${IMPORT_MAX_USERS} users per import (this one has ${list.length}): split the file.`);
     const inputs: UserInput[] = list.map((raw, i) => {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw parameterError(`users[${i}] must be an object.`);
       const r = raw as Record<string, unknown>;
@@ -77,7 +85,13 @@ export function userRoutes(deps: AppDeps) {
     });
     for (const i of inputs) localTableRealm(deps, i.realm);
     const n = await deps.users.upsertMany(inputs);
-    deps.audit.write({ administrator: c.get('identity').username, action: 'POST /user/import', client: c.get('client'), result: true, reason: `${n} users` });
+    deps.audit.write({
+      administrator: c.get('identity').username,
+      action: 'POST /user/import',
+      client: c.get('client'),
+      result: true,
+      reason: `${n} users`,
+    });
     return ok(c, n);
   });
 
@@ -101,7 +115,14 @@ export function userRoutes(deps: AppDeps) {
     // A user's tokens cannot outlive the user: they would be unusable and unlisted by owner.
     for (const t of deps.tokenAdmin.ofUser(login, realm)) await deps.tokenAdmin.remove(t.serial);
     const removed = await deps.users.remove(login, realm);
-    deps.audit.write({ administrator: c.get('identity').username, action: 'DELETE /user/', client: c.get('client'), user: login, realm, result: removed });
+    deps.audit.write({
+      administrator: c.get('identity').username,
+      action: 'DELETE /user/',
+      client: c.get('client'),
+      user: login,
+      realm,
+      result: removed,
+    });
     return ok(c, removed);
   });
 
@@ -141,6 +162,8 @@ async function directoryUsers(deps: AppDeps, realm: string, login: string | unde
 function localTableRealm(deps: AppDeps, realm: string | undefined): void {
   const r = deps.directory.realm(realm || deps.users.defaultRealm);
   if (!r.resolvers.includes('local')) {
-    throw parameterError(`ERR905: Realm "${r.name}" takes its users from the directory (resolvers: ${r.resolvers.join(', ')}); add "local" to its resolvers to keep local users there too.`);
+    throw parameterError(
+      `ERR905: Realm "${r.name}" takes its users from the directory (resolvers: ${r.resolvers.join(', ')}); add "local" to its resolvers to keep local users there too.`,
+    );
   }
 }

@@ -85,7 +85,16 @@ export function validateRoutes(deps: AppDeps) {
       exception: flag(p, 'exception'),
       challenge: opt(p, 'challenge'),
     });
-    deps.audit.write({ administrator: c.get('identity').username, action: 'POST /validate/triggerchallenge', client: c.get('client'), user: out.audit.user, realm: out.audit.realm, serial: out.audit.serials.join(','), result: out.count > 0, reason: out.audit.reason });
+    deps.audit.write({
+      administrator: c.get('identity').username,
+      action: 'POST /validate/triggerchallenge',
+      client: c.get('client'),
+      user: out.audit.user,
+      realm: out.audit.realm,
+      serial: out.audit.serials.join(','),
+      result: out.count > 0,
+      reason: out.audit.reason,
+    });
     return ok(c, out.count, { id: 2, authentication: out.authentication, detail: out.detail });
   });
 

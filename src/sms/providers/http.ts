@@ -70,7 +70,8 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
       const phone = rewrite(msg.to);
       const params = parameters(phone, msg.text);
       const headers: Record<string, string> = { ...(cfg.headers ?? {}) };
-      if (username !== undefined && password !== undefined) headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+      if (username !== undefined && password !== undefined)
+        headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
       const target = new URL(url);
       let body: string | undefined;
       if (cfg.HTTP_METHOD === 'GET') {
@@ -86,7 +87,15 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
       try {
         // undici's connect timeout means nothing reached the gateway; its headers and body
         // timeouts start once the request is written, so those outcomes are unknown.
-        const res = await request(target, { method: cfg.HTTP_METHOD, headers, body, dispatcher, signal: ctx.signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        const res = await request(target, {
+          method: cfg.HTTP_METHOD,
+          headers,
+          body,
+          dispatcher,
+          signal: ctx.signal,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
         const text = await readTextLimited(res.body);
         counters.latency(clock.now() - t0);
         const status = res.statusCode;
@@ -97,7 +106,13 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
         }
         if (cfg.RETURN_SUCCESS !== undefined) {
           if (!text.includes(cfg.RETURN_SUCCESS)) {
-            throw counters.fail(new SendFailure('permanent', `We received a none success reply from the SMS Gateway: ${scrubDigits(text.slice(0, 200))}`, 'RETURN_SUCCESS'));
+            throw counters.fail(
+              new SendFailure(
+                'permanent',
+                `We received a none success reply from the SMS Gateway: ${scrubDigits(text.slice(0, 200))}`,
+                'RETURN_SUCCESS',
+              ),
+            );
           }
         } else if (cfg.RETURN_FAIL !== undefined && text.includes(cfg.RETURN_FAIL)) {
           throw counters.fail(new SendFailure('permanent', 'We received the predefined error from the SMS Gateway.', 'RETURN_FAIL'));
@@ -110,9 +125,12 @@ export function createHttpProvider(cfg: HttpProviderConfig, deps: { logger: Logg
         const e = err as Error & { code?: string };
         if (ctx.signal.aborted) throw counters.fail(new SendFailure('ambiguous', 'cancelled while the request was open', 'aborted'));
         if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) {
-          throw counters.fail(new SendFailure('ambiguous', `no answer from ${url.host} within ${cfg.TIMEOUT} s: it may have sent the SMS`, 'timeout'));
+          throw counters.fail(
+            new SendFailure('ambiguous', `no answer from ${url.host} within ${cfg.TIMEOUT} s: it may have sent the SMS`, 'timeout'),
+          );
         }
-        if (e instanceof errors.ConnectTimeoutError) throw counters.fail(new SendFailure('unavailable', `cannot connect to ${url.host} within ${cfg.TIMEOUT} s`, 'connect timeout'));
+        if (e instanceof errors.ConnectTimeoutError)
+          throw counters.fail(new SendFailure('unavailable', `cannot connect to ${url.host} within ${cfg.TIMEOUT} s`, 'connect timeout'));
         throw counters.fail(new SendFailure('unavailable', `cannot reach ${url.host}: ${e.code ?? e.message}`, e.code ?? 'connect'));
       }
     },

@@ -32,7 +32,12 @@ export interface ModemProviderDeps {
 /** Time a pool waits for its first modem before answering "unavailable". */
 const STARTUP_GRACE_MS = 60_000;
 
-const KIND: Record<ModemSendError['kind'], FailureKind> = { temporary: 'temporary', permanent: 'permanent', 'not-sent': 'unavailable', ambiguous: 'ambiguous' };
+const KIND: Record<ModemSendError['kind'], FailureKind> = {
+  temporary: 'temporary',
+  permanent: 'permanent',
+  'not-sent': 'unavailable',
+  ambiguous: 'ambiguous',
+};
 
 /** The modem layer's outcomes in the dispatcher's terms. */
 export function toSendFailure(err: unknown): SendFailure {
@@ -105,7 +110,13 @@ export class ModemProvider implements SmsProvider {
         signal: ctx.signal,
         checkpoint: (p) => ctx.checkpoint({ ...p }),
       });
-      return { ok: true, ref: r.references.map((mr) => `${r.modemId}:${mr}`).join(','), references: r.references, modemId: r.modemId, reportRequested: r.reportRequested };
+      return {
+        ok: true,
+        ref: r.references.map((mr) => `${r.modemId}:${mr}`).join(','),
+        references: r.references,
+        modemId: r.modemId,
+        reportRequested: r.reportRequested,
+      };
     } catch (err) {
       throw toSendFailure(err);
     }
@@ -125,7 +136,17 @@ export class ModemProvider implements SmsProvider {
 
   onDeliveryReport(listener: (report: DeliveryReport) => void): void {
     this.pool.on('report', (r: ModemStatusReport) =>
-      listener({ providerId: this.id, modemId: r.modemId, reference: r.reference, recipient: r.recipient, outcome: r.outcome, status: r.status, dischargeTime: r.dischargeTime, receivedAt: r.receivedAt, submitTime: r.serviceCentreTime }),
+      listener({
+        providerId: this.id,
+        modemId: r.modemId,
+        reference: r.reference,
+        recipient: r.recipient,
+        outcome: r.outcome,
+        status: r.status,
+        dischargeTime: r.dischargeTime,
+        receivedAt: r.receivedAt,
+        submitTime: r.serviceCentreTime,
+      }),
     );
   }
 
@@ -158,12 +179,21 @@ export class ModemProvider implements SmsProvider {
   status(): ProviderStatus {
     const now = this.clock.now();
     const pool = this.pool.status();
-    const balance = new Map(this.balances.map((b) => [b.modemId, { code: b.code, answer: b.answer, error: b.error, at: b.at, ageSeconds: b.at === null ? null : Math.round((now - b.at) / 1000) }]));
+    const balance = new Map(
+      this.balances.map((b) => [
+        b.modemId,
+        { code: b.code, answer: b.answer, error: b.error, at: b.at, ageSeconds: b.at === null ? null : Math.round((now - b.at) / 1000) },
+      ]),
+    );
     return {
       id: this.id,
       type: this.type,
       health: this.pool.health() === 'starting' && !this.pool.inStartup() && !this.pool.coming() ? 'down' : this.pool.health(),
-      detail: { ...pool, statusReports: this.statusReports, modems: pool.modems.map((m) => ({ ...m, ...(balance.has(m.id) ? { balance: balance.get(m.id) } : {}) })) },
+      detail: {
+        ...pool,
+        statusReports: this.statusReports,
+        modems: pool.modems.map((m) => ({ ...m, ...(balance.has(m.id) ? { balance: balance.get(m.id) } : {}) })),
+      },
     };
   }
 }
@@ -174,7 +204,17 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
   const modems: Modem[] = [];
   const balances: Array<{ modemId: string; code: string; every: number }> = [];
   if (cfg.type === 'modem') {
-    const list = cfg.modems ?? [{ id: cfg.id, device: cfg.device!, profile: cfg.profile, baudRate: cfg.baudRate, simPin: cfg.simPin, balanceCode: undefined, balanceEvery: undefined }];
+    const list = cfg.modems ?? [
+      {
+        id: cfg.id,
+        device: cfg.device!,
+        profile: cfg.profile,
+        baudRate: cfg.baudRate,
+        simPin: cfg.simPin,
+        balanceCode: undefined,
+        balanceEvery: undefined,
+      },
+    ];
     for (const m of list) {
       const profile = loadProfile(m.profile ?? cfg.profile, dir);
       const code = m.balanceCode ?? cfg.balanceCode;
@@ -229,8 +269,24 @@ export function createModemProvider(cfg: ModemProviderConfig | SimulatorProvider
       sim.attach(modemSide);
       return driverSide;
     });
-    modems.push(new Modem({ id, profile, transport, logger: deps.logger, clock, simPin: cfg.simPin, healthPollMs: cfg.healthPollSeconds * 1000, retryFailedMs: 5000 }));
+    modems.push(
+      new Modem({
+        id,
+        profile,
+        transport,
+        logger: deps.logger,
+        clock,
+        simPin: cfg.simPin,
+        healthPollMs: cfg.healthPollSeconds * 1000,
+        retryFailedMs: 5000,
+      }),
+    );
   }
-  const pool = new ModemPool(cfg.id, modems, { logger: deps.logger, clock, startupGraceMs: STARTUP_GRACE_MS, submitFloorMs: Math.max(1000, cfg.submitMs + 500) });
+  const pool = new ModemPool(cfg.id, modems, {
+    logger: deps.logger,
+    clock,
+    startupGraceMs: STARTUP_GRACE_MS,
+    submitFloorMs: Math.max(1000, cfg.submitMs + 500),
+  });
   return new ModemProvider(cfg.id, 'simulator', pool, cfg.statusReports, clock, balances, sims);
 }

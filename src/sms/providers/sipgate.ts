@@ -19,7 +19,8 @@ export function sessionInitiateXml(remoteUri: string, text: string): string {
 
 /** The parts of an XML-RPC answer we act on: a fault, or the struct's StatusCode/StatusString. */
 export function readXmlRpcAnswer(xml: string): { fault?: { code: number; message: string }; statusCode?: number; statusString?: string } {
-  const member = (name: string) => new RegExp(`<name>\\s*${name}\\s*</name>\\s*<value>\\s*(?:<(?:int|i4|string)>)?([^<]*)`, 's').exec(xml)?.[1]?.trim();
+  const member = (name: string) =>
+    new RegExp(`<name>\\s*${name}\\s*</name>\\s*<value>\\s*(?:<(?:int|i4|string)>)?([^<]*)`, 's').exec(xml)?.[1]?.trim();
   if (/<fault>/.test(xml)) {
     return { fault: { code: Number(member('faultCode') ?? NaN), message: member('faultString') ?? 'XML-RPC fault' } };
   }
@@ -37,7 +38,9 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
   const rewrite = compilePhoneRewrite(cfg.REGEXP);
   const url = new URL(cfg.URL);
   const timeoutMs = cfg.TIMEOUT * 1000;
-  const dispatcher: Dispatcher = cfg.PROXY ? new ProxyAgent({ uri: cfg.PROXY, connect: { timeout: timeoutMs } }) : new Agent({ connect: { timeout: timeoutMs } });
+  const dispatcher: Dispatcher = cfg.PROXY
+    ? new ProxyAgent({ uri: cfg.PROXY, connect: { timeout: timeoutMs } })
+    : new Agent({ connect: { timeout: timeoutMs } });
   const auth = `Basic ${Buffer.from(`${cfg.USERNAME}:${cfg.PASSWORD}`).toString('base64')}`;
   const counters = new ProviderCounters();
   const badCredentials = () => new SendFailure('permanent', 'sipgate rejected the credentials (USERNAME/PASSWORD)', 'auth');
@@ -74,7 +77,10 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
       }
       counters.latency(clock.now() - t0);
       if (status === 401 || status === 403) throw counters.fail(badCredentials());
-      if (status !== 200) throw counters.fail(new SendFailure(status >= 500 || status === 429 ? 'temporary' : 'permanent', `sipgate answered HTTP ${status}`, `HTTP ${status}`));
+      if (status !== 200)
+        throw counters.fail(
+          new SendFailure(status >= 500 || status === 429 ? 'temporary' : 'permanent', `sipgate answered HTTP ${status}`, `HTTP ${status}`),
+        );
       const answer = readXmlRpcAnswer(text);
       if (answer.fault) {
         const { code, message } = answer.fault;
@@ -83,7 +89,13 @@ export function createSipgateProvider(cfg: SipgateProviderConfig, deps: { logger
       }
       if (answer.statusCode !== 200) {
         if (answer.statusCode === 401 || answer.statusCode === 403) throw counters.fail(badCredentials());
-        throw counters.fail(new SendFailure('permanent', `sipgate StatusCode ${answer.statusCode ?? 'missing'}${answer.statusString ? `: ${answer.statusString}` : ''}`, `status ${answer.statusCode}`));
+        throw counters.fail(
+          new SendFailure(
+            'permanent',
+            `sipgate StatusCode ${answer.statusCode ?? 'missing'}${answer.statusString ? `: ${answer.statusString}` : ''}`,
+            `status ${answer.statusCode}`,
+          ),
+        );
       }
       counters.ok();
       return { ok: true, ref: 'sipgate 200' };

@@ -60,13 +60,28 @@ export function createSmtpProvider(cfg: SmtpProviderConfig, deps: { logger: Logg
         if (e.code === 'EAUTH') throw counters.fail(new SendFailure('permanent', 'SMTP authentication failed: check MAILUSER/MAILPASSWORD', 'EAUTH'));
         // The reply code decides: 5xx refused for good, 4xx deferred (try again later).
         if (e.responseCode && e.responseCode >= 500) {
-          throw counters.fail(new SendFailure('permanent', `the SMTP server refused the mail: ${e.responseCode} ${firstLine(e.message)}`, `SMTP ${e.responseCode}`));
+          throw counters.fail(
+            new SendFailure('permanent', `the SMTP server refused the mail: ${e.responseCode} ${firstLine(e.message)}`, `SMTP ${e.responseCode}`),
+          );
         }
-        if (e.responseCode && e.responseCode >= 400) throw counters.fail(new SendFailure('temporary', `the SMTP server deferred the mail: ${e.responseCode} ${firstLine(e.message)}`, `SMTP ${e.responseCode}`));
-        if (e.code === 'EENVELOPE') throw counters.fail(new SendFailure('permanent', `the SMTP server refused the envelope: ${firstLine(e.message)}`, 'EENVELOPE'));
-        if (e.code === 'ETLS') throw counters.fail(new SendFailure('permanent', `TLS with ${cfg.MAILSERVER} failed: ${firstLine(e.message)} (CHECK_SSL no accepts self-signed certificates)`, 'ETLS'));
+        if (e.responseCode && e.responseCode >= 400)
+          throw counters.fail(
+            new SendFailure('temporary', `the SMTP server deferred the mail: ${e.responseCode} ${firstLine(e.message)}`, `SMTP ${e.responseCode}`),
+          );
+        if (e.code === 'EENVELOPE')
+          throw counters.fail(new SendFailure('permanent', `the SMTP server refused the envelope: ${firstLine(e.message)}`, 'EENVELOPE'));
+        if (e.code === 'ETLS')
+          throw counters.fail(
+            new SendFailure(
+              'permanent',
+              `TLS with ${cfg.MAILSERVER} failed: ${firstLine(e.message)} (CHECK_SSL no accepts self-signed certificates)`,
+              'ETLS',
+            ),
+          );
         // Connection trouble before DATA was accepted: nothing was delivered.
-        throw counters.fail(new SendFailure('unavailable', `cannot reach ${cfg.MAILSERVER}: ${e.code ?? ''} ${firstLine(e.message)}`, e.code ?? 'connect'));
+        throw counters.fail(
+          new SendFailure('unavailable', `cannot reach ${cfg.MAILSERVER}: ${e.code ?? ''} ${firstLine(e.message)}`, e.code ?? 'connect'),
+        );
       }
     },
   });

@@ -11,8 +11,7 @@ export interface FailState {
 }
 
 export type FailCheck =
-  | { usable: true; /** The state to store when the clear timeout just cleared it, else null. */ cleared: FailState | null }
-  | { usable: false };
+  { usable: true; /** The state to store when the clear timeout just cleared it, else null. */ cleared: FailState | null } | { usable: false };
 
 /**
  * Whether a token may be used now. A token at maxFail is locked; with a clear timeout

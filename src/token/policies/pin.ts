@@ -29,7 +29,7 @@ export interface PinRequest {
  */
 export function choosePin(r: PinRequest): { pin: string | null } | { error: string } {
   const given = r.pin !== undefined && r.pin !== '';
-  if (r.noPin && given) return { error: "Give either a PIN or nopin=1, not both." };
+  if (r.noPin && given) return { error: 'Give either a PIN or nopin=1, not both.' };
   if (r.noPin) return { pin: null };
   if (!given) return { error: "Missing parameter: 'pin' (a token without a PIN needs nopin=1)." };
   return { pin: r.pin! };

@@ -21,7 +21,11 @@ export class ConsoleClient {
       h['content-type'] = 'application/x-www-form-urlencoded';
       payload = new URLSearchParams(body).toString();
     }
-    const res = await this.h.core.app.request(`${this.origin}${path}`, { method, headers: h, body: payload }, { incoming: { socket: { remoteAddress: '127.0.0.1' } } });
+    const res = await this.h.core.app.request(
+      `${this.origin}${path}`,
+      { method, headers: h, body: payload },
+      { incoming: { socket: { remoteAddress: '127.0.0.1' } } },
+    );
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const i = pair!.indexOf('=');

@@ -63,7 +63,11 @@ describe('console: login, cookies and headers', () => {
     const viaProxy = { 'x-forwarded-proto': 'https' };
     const page = await c.request('GET', '/', undefined, viaProxy);
     expect(page.setCookies.some((x) => x.startsWith('__Host-smsotpd_login=') && x.includes('Secure'))).toBe(true);
-    const r = await c.post('/console/login', { username: 'admin', password: 'correct horse battery', _csrf: ConsoleClient.csrfOf(page.text) }, { ...viaProxy, origin: 'https://localhost' });
+    const r = await c.post(
+      '/console/login',
+      { username: 'admin', password: 'correct horse battery', _csrf: ConsoleClient.csrfOf(page.text) },
+      { ...viaProxy, origin: 'https://localhost' },
+    );
     expect(r.status).toBe(303);
     expect(r.setCookies.find((x) => x.startsWith('__Host-smsotpd_session='))).toContain('Secure');
     // The same header from a client that is not a trusted proxy changes nothing.
@@ -171,7 +175,11 @@ describe('console: CSRF and cross-site posts', () => {
     const hh = await setup();
     const c = new ConsoleClient(hh);
     const page = await c.get('/');
-    const r = await c.post('/console/login', { username: 'admin', password: 'correct horse battery', _csrf: ConsoleClient.csrfOf(page.text) }, { origin: 'https://evil.example' });
+    const r = await c.post(
+      '/console/login',
+      { username: 'admin', password: 'correct horse battery', _csrf: ConsoleClient.csrfOf(page.text) },
+      { origin: 'https://evil.example' },
+    );
     expect(r.status).toBe(403);
     expect(c.cookies.has('smsotpd_session')).toBe(false);
   });
@@ -215,8 +223,16 @@ describe('console: pages and actions', () => {
     expect(hh.core.deps.tokenAdmin.ofUser('bob', 'default')).toHaveLength(1);
     await c.post('/console/tokens/delete', { serial, confirm: serial, _csrf: csrf });
     expect(hh.core.deps.tokenAdmin.ofUser('bob', 'default')).toHaveLength(0);
-    const actions = auditLines(hh).filter((e) => String(e.action).startsWith('console: token')).map((e) => `${e.action} ${e.administrator} ${e.result}`);
-    expect(actions).toEqual(['console: token enrol admin true', 'console: token disable admin true', 'console: token enable admin true', 'console: token reset failcounter admin true', 'console: token delete admin true']);
+    const actions = auditLines(hh)
+      .filter((e) => String(e.action).startsWith('console: token'))
+      .map((e) => `${e.action} ${e.administrator} ${e.result}`);
+    expect(actions).toEqual([
+      'console: token enrol admin true',
+      'console: token disable admin true',
+      'console: token enable admin true',
+      'console: token reset failcounter admin true',
+      'console: token delete admin true',
+    ]);
   });
 
   it('shows a domain error as a message and changes nothing (invalid number)', async () => {
@@ -300,7 +316,13 @@ describe('console: pages and actions', () => {
     const hh = await setup({
       sms: {
         providers: [
-          { id: 'gw', type: 'http', URL: 'https://user:hunter22@gw.example/send', PARAMETER: { password: 'p4ssw0rd-param', from: 'smsotpd' }, headers: { Authorization: 'Bearer s3cret-header' } },
+          {
+            id: 'gw',
+            type: 'http',
+            URL: 'https://user:hunter22@gw.example/send',
+            PARAMETER: { password: 'p4ssw0rd-param', from: 'smsotpd' },
+            headers: { Authorization: 'Bearer s3cret-header' },
+          },
           { id: 'mail', type: 'smtp', MAILTO: 'sms@gw.example', MAILSERVER: 'smtp.example', MAILSENDER: 'o@example', MAILPASSWORD: 'mail-secret-9' },
         ],
       },

@@ -8,11 +8,14 @@ type Env = { Bindings: { local?: boolean }; Variables: { identity: Identity } };
 
 function app(withKeys: boolean) {
   const a = new Hono<Env>();
-  a.use('*', authenticate({
-    isLocal: (c) => !!(c.env as Env['Bindings'] | undefined)?.local,
-    verifyJwt: async (t) => (t === 'good.jwt' ? 'alice' : null),
-    ...(withKeys ? { verifyApiKey: async (n: string, s: string) => n === 'pi' && s === 'secret' } : {}),
-  }));
+  a.use(
+    '*',
+    authenticate({
+      isLocal: (c) => !!(c.env as Env['Bindings'] | undefined)?.local,
+      verifyJwt: async (t) => (t === 'good.jwt' ? 'alice' : null),
+      ...(withKeys ? { verifyApiKey: async (n: string, s: string) => n === 'pi' && s === 'secret' } : {}),
+    }),
+  );
   a.get('/', (c) => c.json(c.get('identity')));
   a.onError((err, c) => c.json({ code: (err as PiError).code, message: err.message }, httpStatusOf(err as PiError) as 401));
   return a;
@@ -33,8 +36,14 @@ describe('auth middleware', () => {
 
   it('API keys only where allowed; the control socket is the local admin', async () => {
     const basic = `Basic ${Buffer.from('pi:secret').toString('base64')}`;
-    expect(((await (await app(false).request('/', { headers: { Authorization: basic } })).json()) as { message: string }).message).toMatch(/API keys are accepted on \/sms\/ only/);
-    expect(await (await app(true).request('/', { headers: { Authorization: basic } })).json()).toEqual({ role: 'gateway', username: 'pi', via: 'apikey' });
+    expect(((await (await app(false).request('/', { headers: { Authorization: basic } })).json()) as { message: string }).message).toMatch(
+      /API keys are accepted on \/sms\/ only/,
+    );
+    expect(await (await app(true).request('/', { headers: { Authorization: basic } })).json()).toEqual({
+      role: 'gateway',
+      username: 'pi',
+      via: 'apikey',
+    });
     expect((await app(true).request('/', { headers: { 'X-API-Key': 'pi:wrong' } })).status).toBe(401);
     expect((await app(true).request('/', { headers: { 'X-API-Key': 'no-colon' } })).status).toBe(401);
     expect(await (await app(false).request('/', {}, { local: true })).json()).toEqual({ role: 'admin', username: 'local', via: 'local' });

@@ -6,7 +6,10 @@ type Env = { Bindings: { peer?: string; local?: boolean }; Variables: { client: 
 
 function app(trustedProxies: string[]) {
   const a = new Hono<Env>();
-  a.use('*', clientAddress({ peer: (c) => (c.env as Env['Bindings']).peer ?? null, isLocal: (c) => !!(c.env as Env['Bindings']).local, trustedProxies }));
+  a.use(
+    '*',
+    clientAddress({ peer: (c) => (c.env as Env['Bindings']).peer ?? null, isLocal: (c) => !!(c.env as Env['Bindings']).local, trustedProxies }),
+  );
   a.get('/', (c) => c.text(c.get('client')));
   return a;
 }

@@ -11,7 +11,14 @@ describe('rate limit middleware', () => {
     const limiter = new RateLimiter(1, 2, () => t);
     const limited: number[] = [];
     const a = new Hono();
-    a.use('*', rateLimit({ take: (c) => limiter.take(c.req.header('x-who') ?? ''), who: (c) => c.req.header('x-who') ?? '', onLimited: (_c, s) => void limited.push(s) }));
+    a.use(
+      '*',
+      rateLimit({
+        take: (c) => limiter.take(c.req.header('x-who') ?? ''),
+        who: (c) => c.req.header('x-who') ?? '',
+        onLimited: (_c, s) => void limited.push(s),
+      }),
+    );
     a.get('/', (c) => c.text('ok'));
     a.onError((err, c) => c.text(err.message, httpStatusOf(err as PiError) as 429));
     const get = (who: string) => a.request('/', { headers: { 'x-who': who } });

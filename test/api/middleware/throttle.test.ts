@@ -12,15 +12,19 @@ function app(now: { t: number }) {
   const delays: number[] = [];
   const blocked: Array<{ key: string; retryAfterSeconds: number }> = [];
   const a = new Hono();
-  a.use('/login', throttle(state, {
-    keys: (c) => [`addr:${c.req.header('x-addr') ?? '?'}`, `name:${c.req.query('name') ?? '?'}`],
-    sleep: async (ms) => void delays.push(ms),
-    onBlocked: (_c, i) => void blocked.push(i),
-  }));
+  a.use(
+    '/login',
+    throttle(state, {
+      keys: (c) => [`addr:${c.req.header('x-addr') ?? '?'}`, `name:${c.req.query('name') ?? '?'}`],
+      sleep: async (ms) => void delays.push(ms),
+      onBlocked: (_c, i) => void blocked.push(i),
+    }),
+  );
   a.post('/login', (c) => (c.req.query('pw') === 'right' ? c.text('ok') : c.text('no', 401)));
   a.post('/bad', (c) => c.text('bad', 400));
   a.onError((err, c) => c.text(err.message, httpStatusOf(err as PiError) as 429));
-  const login = (pw: string, name = 'alice', addr = '1') => a.request(`/login?name=${name}&pw=${pw}`, { method: 'POST', headers: { 'x-addr': addr } });
+  const login = (pw: string, name = 'alice', addr = '1') =>
+    a.request(`/login?name=${name}&pw=${pw}`, { method: 'POST', headers: { 'x-addr': addr } });
   return { a, state, delays, blocked, login };
 }
 

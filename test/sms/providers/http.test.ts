@@ -21,7 +21,9 @@ afterEach(() => {
 });
 
 /** A gateway on loopback whose answer each test scripts. */
-async function gateway(answer: (req: Seen) => { status?: number; body?: string; delayMs?: number; hang?: boolean }): Promise<{ url: string; seen: Seen[] }> {
+async function gateway(
+  answer: (req: Seen) => { status?: number; body?: string; delayMs?: number; hang?: boolean },
+): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -41,14 +43,31 @@ async function gateway(answer: (req: Seen) => { status?: number; body?: string; 
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/send`, seen };
 }
 
-const msg = (extra: Partial<OutgoingSms> = {}): OutgoingSms => ({ id: 'x', to: '+4917612345678', text: 'Your code 123456 & more', expiresAt: Date.now() + 60_000, attempt: 1, resend: false, progress: {}, ...extra });
+const msg = (extra: Partial<OutgoingSms> = {}): OutgoingSms => ({
+  id: 'x',
+  to: '+4917612345678',
+  text: 'Your code 123456 & more',
+  expiresAt: Date.now() + 60_000,
+  attempt: 1,
+  resend: false,
+  progress: {},
+  ...extra,
+});
 const ctx = (signal = new AbortController().signal) => ({ signal, checkpoint: async () => {} });
-const make = (cfg: Record<string, unknown>) => createHttpProvider(httpProviderSchema.parse({ id: 'gw', type: 'http', ...cfg }), { logger: silentLogger });
+const make = (cfg: Record<string, unknown>) =>
+  createHttpProvider(httpProviderSchema.parse({ id: 'gw', type: 'http', ...cfg }), { logger: silentLogger });
 
 describe('HTTP provider (privacyIDEA HttpSMSProvider semantics)', () => {
-  it('GET with the legacy keys and fixed PARAMETERs, appended to the URL\'s own query', async () => {
+  it("GET with the legacy keys and fixed PARAMETERs, appended to the URL's own query", async () => {
     const g = await gateway(() => ({ body: '0: Accepted for delivery' }));
-    const p = make({ URL: `${g.url}?user=u`, HTTP_METHOD: 'GET', SMS_PHONENUMBER_KEY: 'to', SMS_TEXT_KEY: 'text', PARAMETER: { password: 'p' }, RETURN_SUCCESS: 'Accepted' });
+    const p = make({
+      URL: `${g.url}?user=u`,
+      HTTP_METHOD: 'GET',
+      SMS_PHONENUMBER_KEY: 'to',
+      SMS_TEXT_KEY: 'text',
+      PARAMETER: { password: 'p' },
+      RETURN_SUCCESS: 'Accepted',
+    });
     await p.send(msg(), ctx());
     const u = new URL(g.seen[0]!.url, 'http://x');
     expect(g.seen[0]!.method).toBe('GET');
@@ -97,7 +116,13 @@ describe('HTTP provider (privacyIDEA HttpSMSProvider semantics)', () => {
       if (body.includes('REJ')) return { body: 'REJECTED' };
       return { status: 202, body: 'queued' };
     });
-    const send = (text: string, cfg: Record<string, unknown> = {}) => make({ URL: g.url, ...cfg }).send(msg({ text }), ctx()).then(() => 'ok', (e: SendFailure) => `${e.kind} ${e.code}`);
+    const send = (text: string, cfg: Record<string, unknown> = {}) =>
+      make({ URL: g.url, ...cfg })
+        .send(msg({ text }), ctx())
+        .then(
+          () => 'ok',
+          (e: SendFailure) => `${e.kind} ${e.code}`,
+        );
     expect(await send('fine')).toBe('ok');
     expect(await send('500')).toBe('temporary HTTP 500');
     expect(await send('503')).toBe('temporary HTTP 503');
@@ -107,20 +132,26 @@ describe('HTTP provider (privacyIDEA HttpSMSProvider semantics)', () => {
     expect(await send('REJ', { RETURN_FAIL: 'REJECTED' })).toBe('permanent RETURN_FAIL');
     // RETURN_FAIL is consulted only without RETURN_SUCCESS (privacyIDEA).
     expect(await send('REJ', { RETURN_SUCCESS: 'REJ', RETURN_FAIL: 'REJECTED' })).toBe('ok');
-    const e = await make({ URL: g.url }).send(msg({ text: '401' }), ctx()).catch((x) => x);
+    const e = await make({ URL: g.url })
+      .send(msg({ text: '401' }), ctx())
+      .catch((x) => x);
     expect(e.message).toMatch(/rejected the credentials/);
   });
 
   it('a slow answer within TIMEOUT succeeds; a hung one is ambiguous; a closed port is unavailable', async () => {
     const g = await gateway((r) => (r.url.includes('hang') ? { hang: true } : { delayMs: 200 }));
     await make({ URL: g.url, TIMEOUT: 2 }).send(msg(), ctx());
-    const hung = await make({ URL: `${g.url}?hang=1`, TIMEOUT: 0.3 }).send(msg(), ctx()).catch((x) => x);
+    const hung = await make({ URL: `${g.url}?hang=1`, TIMEOUT: 0.3 })
+      .send(msg(), ctx())
+      .catch((x) => x);
     expect(hung).toMatchObject({ kind: 'ambiguous', code: 'timeout' });
     server!.closeAllConnections();
     const port = new URL(g.url).port;
     server!.close();
     server = null;
-    const refused = await make({ URL: `http://127.0.0.1:${port}/send` }).send(msg(), ctx()).catch((x) => x);
+    const refused = await make({ URL: `http://127.0.0.1:${port}/send` })
+      .send(msg(), ctx())
+      .catch((x) => x);
     expect(refused).toMatchObject({ kind: 'unavailable', code: 'ECONNREFUSED' });
   });
 

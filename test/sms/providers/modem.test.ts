@@ -8,7 +8,15 @@ import { silentLogger } from '../../../src/util/logger.js';
 import { tempDir } from '../../helpers/harness.js';
 
 const ctx = () => ({ signal: new AbortController().signal, checkpoint: async () => {} });
-const msg = (text: string) => ({ id: `x-${text}`, to: '+4917612345678', text, expiresAt: Date.now() + 60_000, attempt: 1, resend: false, progress: {} });
+const msg = (text: string) => ({
+  id: `x-${text}`,
+  to: '+4917612345678',
+  text,
+  expiresAt: Date.now() + 60_000,
+  attempt: 1,
+  resend: false,
+  progress: {},
+});
 
 async function until(fn: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -37,7 +45,10 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
   });
 
   it('sends with references, modem id and SRR; status reports and incoming SMS reach the listeners in the shared types', async () => {
-    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5, reportDelayMs: 50, balanceCode: '*100#' }), { logger: silentLogger, dataDir: tempDir() });
+    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5, reportDelayMs: 50, balanceCode: '*100#' }), {
+      logger: silentLogger,
+      dataDir: tempDir(),
+    });
     const reports: DeliveryReport[] = [];
     const incoming: IncomingSms[] = [];
     p.onDeliveryReport((r) => reports.push(r));
@@ -47,7 +58,14 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
     const ok = await p.send(msg('hello'), ctx());
     expect(ok).toMatchObject({ ok: true, modemId: 'hat', reportRequested: true, references: [0], ref: 'hat:0' });
     await until(() => reports.length === 1);
-    expect(reports[0]).toMatchObject({ providerId: 'hat', modemId: 'hat', reference: 0, recipient: '+4917612345678', outcome: 'delivered', status: 0 });
+    expect(reports[0]).toMatchObject({
+      providerId: 'hat',
+      modemId: 'hat',
+      reference: 0,
+      recipient: '+4917612345678',
+      outcome: 'delivered',
+      status: 0,
+    });
     p.simulators[0]!.deliver('+4915100000001', 'Credit low');
     await until(() => incoming.length === 1);
     expect(incoming[0]).toMatchObject({ providerId: 'hat', modemId: 'hat', from: '+4915100000001', text: 'Credit low' });
@@ -59,7 +77,10 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
   });
 
   it('statusReports: false sends without SRR', async () => {
-    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5, statusReports: false }), { logger: silentLogger, dataDir: tempDir() });
+    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5, statusReports: false }), {
+      logger: silentLogger,
+      dataDir: tempDir(),
+    });
     await p.start();
     await until(() => p!.available());
     expect(await p.send(msg('x'), ctx())).toMatchObject({ reportRequested: false });
@@ -67,7 +88,10 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
   });
 
   it('a missing device: down and unavailable at once', async () => {
-    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5 }), { logger: silentLogger, dataDir: tempDir() });
+    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5 }), {
+      logger: silentLogger,
+      dataDir: tempDir(),
+    });
     p.simulators[0]!.present = false;
     await p.start();
     await until(() => p!.modems[0]!.state === 'unavailable');

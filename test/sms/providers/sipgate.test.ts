@@ -12,9 +12,11 @@ afterEach(() => {
   server = null;
 });
 
-const okAnswer = '<?xml version="1.0"?><methodResponse><params><param><value><struct><member><name>StatusCode</name><value><int>200</int></value></member><member><name>StatusString</name><value><string>Method success</string></value></member><member><name>SessionID</name><value><string>abc</string></value></member></struct></value></param></params></methodResponse>';
+const okAnswer =
+  '<?xml version="1.0"?><methodResponse><params><param><value><struct><member><name>StatusCode</name><value><int>200</int></value></member><member><name>StatusString</name><value><string>Method success</string></value></member><member><name>SessionID</name><value><string>abc</string></value></member></struct></value></param></params></methodResponse>';
 const status = (code: number, text: string) => okAnswer.replace('<int>200</int>', `<int>${code}</int>`).replace('Method success', text);
-const fault = (code: number, text: string) => `<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>${code}</int></value></member><member><name>faultString</name><value><string>${text}</string></value></member></struct></value></fault></methodResponse>`;
+const fault = (code: number, text: string) =>
+  `<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>${code}</int></value></member><member><name>faultString</name><value><string>${text}</string></value></member></struct></value></fault></methodResponse>`;
 
 /** An XML-RPC endpoint on loopback that checks basic auth and answers as scripted. */
 async function rpc(answer: (body: string, headers: IncomingHttpHeaders) => { status?: number; body: string }) {
@@ -33,12 +35,23 @@ async function rpc(answer: (body: string, headers: IncomingHttpHeaders) => { sta
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/RPC2`, seen };
 }
 
-const msg = (text = 'Code 123456 <&> ]]> "q"'): OutgoingSms => ({ id: 'x', to: '+49 176 12345678', text, expiresAt: Date.now() + 60_000, attempt: 1, resend: false, progress: {} });
+const msg = (text = 'Code 123456 <&> ]]> "q"'): OutgoingSms => ({
+  id: 'x',
+  to: '+49 176 12345678',
+  text,
+  expiresAt: Date.now() + 60_000,
+  attempt: 1,
+  resend: false,
+  progress: {},
+});
 const ctx = { signal: new AbortController().signal, checkpoint: async () => {} };
-const make = (url: string, cfg: Record<string, unknown> = {}) => createSipgateProvider(sipgateProviderSchema.parse({ id: 'sg', type: 'sipgate', USERNAME: 'u', PASSWORD: 'p', URL: url, ...cfg }), { logger: silentLogger });
+const make = (url: string, cfg: Record<string, unknown> = {}) =>
+  createSipgateProvider(sipgateProviderSchema.parse({ id: 'sg', type: 'sipgate', USERNAME: 'u', PASSWORD: 'p', URL: url, ...cfg }), {
+    logger: silentLogger,
+  });
 
 describe('Sipgate provider (XML-RPC samurai.SessionInitiate)', () => {
-  it('sends privacyIDEA\'s request, with the text escaped, and basic auth', async () => {
+  it("sends privacyIDEA's request, with the text escaped, and basic auth", async () => {
     const g = await rpc(() => ({ body: okAnswer }));
     await make(g.url).send(msg(), ctx);
     const { body, headers } = g.seen[0]!;
@@ -50,7 +63,14 @@ describe('Sipgate provider (XML-RPC samurai.SessionInitiate)', () => {
     expect(body).toContain('<name>Content</name><value><string>Code 123456 &lt;&amp;&gt; ]]&gt; &quot;q&quot;</string>');
     // The escaped text reads back intact through an XML parser's rules.
     const content = /<name>Content<\/name><value><string>([^<]*)</.exec(body)![1]!;
-    expect(content.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')).toBe('Code 123456 <&> ]]> "q"');
+    expect(
+      content
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, '&'),
+    ).toBe('Code 123456 <&> ]]> "q"');
   });
 
   it('reads the answer: faults and StatusCodes other than 200 fail (privacyIDEA counts them as sent)', async () => {
@@ -67,9 +87,19 @@ describe('Sipgate provider (XML-RPC samurai.SessionInitiate)', () => {
   });
 
   it('HTTP 401 is bad credentials; HTTP 500 is temporary', async () => {
-    const g = await rpc((_b, h) => (h.authorization?.includes(Buffer.from('u:p').toString('base64')) ? { status: 500, body: 'oops' } : { status: 401, body: '' }));
-    expect(await make(g.url, { PASSWORD: 'wrong' }).send(msg(), ctx).catch((e) => `${e.kind}: ${e.message}`)).toBe('permanent: sipgate rejected the credentials (USERNAME/PASSWORD)');
-    expect(await make(g.url).send(msg(), ctx).catch((e) => `${e.kind} ${e.code}`)).toBe('temporary HTTP 500');
+    const g = await rpc((_b, h) =>
+      h.authorization?.includes(Buffer.from('u:p').toString('base64')) ? { status: 500, body: 'oops' } : { status: 401, body: '' },
+    );
+    expect(
+      await make(g.url, { PASSWORD: 'wrong' })
+        .send(msg(), ctx)
+        .catch((e) => `${e.kind}: ${e.message}`),
+    ).toBe('permanent: sipgate rejected the credentials (USERNAME/PASSWORD)');
+    expect(
+      await make(g.url)
+        .send(msg(), ctx)
+        .catch((e) => `${e.kind} ${e.code}`),
+    ).toBe('temporary HTTP 500');
   });
 
   it('parses XML-RPC answers', () => {

@@ -38,7 +38,12 @@ async function smtp(opts: Partial<SMTPServerOptions>): Promise<{ port: number; m
       let data = '';
       stream.on('data', (c) => (data += c));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data, user: session.user as string | undefined });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data,
+          user: session.user as string | undefined,
+        });
         cb();
       });
     },
@@ -51,10 +56,30 @@ async function smtp(opts: Partial<SMTPServerOptions>): Promise<{ port: number; m
   return { port: (server.server.address() as AddressInfo).port, mails };
 }
 
-const msg: OutgoingSms = { id: 'x', to: '+4917612345678', text: 'Your code 123456', expiresAt: Date.now() + 60_000, attempt: 1, resend: false, progress: {} };
+const msg: OutgoingSms = {
+  id: 'x',
+  to: '+4917612345678',
+  text: 'Your code 123456',
+  expiresAt: Date.now() + 60_000,
+  attempt: 1,
+  resend: false,
+  progress: {},
+};
 const ctx = { signal: new AbortController().signal, checkpoint: async () => {} };
 const make = (cfg: Record<string, unknown>) =>
-  createSmtpProvider(smtpProviderSchema.parse({ id: 'mail', type: 'smtp', MAILSERVER: '127.0.0.1', MAILSENDER: 'otp@example.org', MAILTO: '{phone}@sms.example.org', CHECK_SSL: 'no', TIMEOUT: 3, ...cfg }), { logger: silentLogger });
+  createSmtpProvider(
+    smtpProviderSchema.parse({
+      id: 'mail',
+      type: 'smtp',
+      MAILSERVER: '127.0.0.1',
+      MAILSENDER: 'otp@example.org',
+      MAILTO: '{phone}@sms.example.org',
+      CHECK_SSL: 'no',
+      TIMEOUT: 3,
+      ...cfg,
+    }),
+    { logger: silentLogger },
+  );
 
 describe('SMTP provider (privacyIDEA SmtpSMSProvider semantics)', () => {
   it('builds recipient, subject and body from the number and the text', async () => {
@@ -77,7 +102,9 @@ describe('SMTP provider (privacyIDEA SmtpSMSProvider semantics)', () => {
     });
     await make({ PORT: s.port, STARTTLS: true, MAILUSER: 'otp', MAILPASSWORD: 'pw' }).send(msg, ctx);
     expect(s.mails[0]!.user).toBe('otp');
-    const bad = await make({ PORT: s.port, STARTTLS: true, MAILUSER: 'otp', MAILPASSWORD: 'nope' }).send(msg, ctx).catch((e) => e);
+    const bad = await make({ PORT: s.port, STARTTLS: true, MAILUSER: 'otp', MAILPASSWORD: 'nope' })
+      .send(msg, ctx)
+      .catch((e) => e);
     expect(bad).toMatchObject({ kind: 'permanent', code: 'EAUTH' });
     expect(bad.message).toMatch(/authentication failed/);
   });
@@ -86,7 +113,9 @@ describe('SMTP provider (privacyIDEA SmtpSMSProvider semantics)', () => {
     const s = await smtp({ secure: true });
     await make({ PORT: s.port, TLS: true }).send(msg, ctx);
     expect(s.mails).toHaveLength(1);
-    const strict = await make({ PORT: s.port, TLS: true, CHECK_SSL: 'yes' }).send(msg, ctx).catch((e) => e);
+    const strict = await make({ PORT: s.port, TLS: true, CHECK_SSL: 'yes' })
+      .send(msg, ctx)
+      .catch((e) => e);
     expect(['permanent', 'unavailable']).toContain(strict.kind);
     expect(s.mails).toHaveLength(1);
   });
@@ -99,11 +128,17 @@ describe('SMTP provider (privacyIDEA SmtpSMSProvider semantics)', () => {
         cb();
       },
     });
-    const r1 = await make({ PORT: s.port }).send({ ...msg, to: '+49991234' }, ctx).catch((e) => e);
+    const r1 = await make({ PORT: s.port })
+      .send({ ...msg, to: '+49991234' }, ctx)
+      .catch((e) => e);
     expect(r1.kind).toBe('permanent');
-    const r2 = await make({ PORT: s.port }).send({ ...msg, to: '+49881234' }, ctx).catch((e) => e);
+    const r2 = await make({ PORT: s.port })
+      .send({ ...msg, to: '+49881234' }, ctx)
+      .catch((e) => e);
     expect(r2.kind).toBe('temporary');
-    const r3 = await make({ PORT: 1 }).send(msg, ctx).catch((e) => e);
+    const r3 = await make({ PORT: 1 })
+      .send(msg, ctx)
+      .catch((e) => e);
     expect(r3.kind).toBe('unavailable');
   });
 });

@@ -21,7 +21,14 @@ function queryOf(c: Ctx) {
     from: (c.req.query('from') ?? '').slice(0, 30),
     to: (c.req.query('to') ?? '').slice(0, 30),
   };
-  const q: AuditQuery = { user: raw.user, action: raw.action, result: raw.result, client: raw.client, from: parseTime(raw.from), to: parseTime(raw.to) };
+  const q: AuditQuery = {
+    user: raw.user,
+    action: raw.action,
+    result: raw.result,
+    client: raw.client,
+    from: parseTime(raw.from),
+    to: parseTime(raw.to),
+  };
   return { raw, q };
 }
 
@@ -37,27 +44,65 @@ export function auditPages(app: ConsoleApp, { deps }: Parts) {
         <section class="card" aria-labelledby="as-h">
           <h2 id="as-h">Search the audit log</h2>
           <form class="inline" method="get" action="/console/audit">
-            <label>User or admin<input name="user" value={raw.user} maxlength={100} /></label>
-            <label>Action<input name="action" value={raw.action} maxlength={100} placeholder="/validate/check" /></label>
+            <label>
+              User or admin
+              <input name="user" value={raw.user} maxlength={100} />
+            </label>
+            <label>
+              Action
+              <input name="action" value={raw.action} maxlength={100} placeholder="/validate/check" />
+            </label>
             <label>
               Result
               <select name="result">
                 <option value="">any</option>
-                <option value="ok" selected={raw.result === 'ok'}>success</option>
-                <option value="fail" selected={raw.result === 'fail'}>failure</option>
+                <option value="ok" selected={raw.result === 'ok'}>
+                  success
+                </option>
+                <option value="fail" selected={raw.result === 'fail'}>
+                  failure
+                </option>
               </select>
             </label>
-            <label>Client<input name="client" value={raw.client} maxlength={64} /></label>
-            <label>From (UTC)<input name="from" type="datetime-local" value={raw.from} /></label>
-            <label>To (UTC)<input name="to" type="datetime-local" value={raw.to} /></label>
-            <button type="submit" class="secondary">Search</button>
+            <label>
+              Client
+              <input name="client" value={raw.client} maxlength={64} />
+            </label>
+            <label>
+              From (UTC)
+              <input name="from" type="datetime-local" value={raw.from} />
+            </label>
+            <label>
+              To (UTC)
+              <input name="to" type="datetime-local" value={raw.to} />
+            </label>
+            <button type="submit" class="secondary">
+              Search
+            </button>
           </form>
-          <p><a href={`/console/audit.csv${qs(raw)}`}>Export these entries as CSV</a></p>
+          <p>
+            <a href={`/console/audit.csv${qs(raw)}`}>Export these entries as CSV</a>
+          </p>
           <div class="scroll">
             <table>
-              <thead><tr><th scope="col">time</th><th scope="col">action</th><th scope="col">result</th><th scope="col">admin</th><th scope="col">user</th><th scope="col">serial</th><th scope="col">client</th><th scope="col">reason</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">time</th>
+                  <th scope="col">action</th>
+                  <th scope="col">result</th>
+                  <th scope="col">admin</th>
+                  <th scope="col">user</th>
+                  <th scope="col">serial</th>
+                  <th scope="col">client</th>
+                  <th scope="col">reason</th>
+                </tr>
+              </thead>
               <tbody>
-                {r.rows.length === 0 ? <tr><td colspan={8}>no entries match</td></tr> : null}
+                {r.rows.length === 0 ? (
+                  <tr>
+                    <td colspan={8}>no entries match</td>
+                  </tr>
+                ) : null}
                 {r.rows.map((e) => (
                   <tr>
                     <td>{String(e.time).replace('T', ' ').slice(0, 19)}</td>

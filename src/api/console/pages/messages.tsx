@@ -67,30 +67,69 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
         <section class="card" aria-labelledby="ob-h">
           <h2 id="ob-h">Outbox</h2>
           <form class="inline" method="get" action="/console/messages">
-            <label>User<input name="user" value={q.user} maxlength={100} /></label>
-            <label>Number<input name="number" type="tel" value={q.number} maxlength={32} /></label>
+            <label>
+              User
+              <input name="user" value={q.user} maxlength={100} />
+            </label>
+            <label>
+              Number
+              <input name="number" type="tel" value={q.number} maxlength={32} />
+            </label>
             <label>
               State
               <select name="state">
                 <option value="">any</option>
-                {states.map((st) => <option value={st} selected={st === q.state}>{st}</option>)}
+                {states.map((st) => (
+                  <option value={st} selected={st === q.state}>
+                    {st}
+                  </option>
+                ))}
               </select>
             </label>
-            <label>From (UTC)<input name="from" type="datetime-local" value={q.from} /></label>
-            <label>To (UTC)<input name="to" type="datetime-local" value={q.to} /></label>
-            <button type="submit" class="secondary">Search</button>
+            <label>
+              From (UTC)
+              <input name="from" type="datetime-local" value={q.from} />
+            </label>
+            <label>
+              To (UTC)
+              <input name="to" type="datetime-local" value={q.to} />
+            </label>
+            <button type="submit" class="secondary">
+              Search
+            </button>
           </form>
           {note ? <p class="muted">{note}</p> : null}
           <div id="outbox-live" data-live class="scroll">
             <table>
-              <thead><tr><th scope="col">created</th><th scope="col">to</th><th scope="col">state</th><th scope="col">provider</th><th scope="col">attempts</th><th scope="col">duplicates</th><th scope="col">origin</th><th scope="col">error</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">created</th>
+                  <th scope="col">to</th>
+                  <th scope="col">state</th>
+                  <th scope="col">provider</th>
+                  <th scope="col">attempts</th>
+                  <th scope="col">duplicates</th>
+                  <th scope="col">origin</th>
+                  <th scope="col">error</th>
+                </tr>
+              </thead>
               <tbody>
-                {rows.length === 0 ? <tr><td colspan={8}>no messages{all.length ? ' match' : ' yet'}</td></tr> : null}
+                {rows.length === 0 ? (
+                  <tr>
+                    <td colspan={8}>no messages{all.length ? ' match' : ' yet'}</td>
+                  </tr>
+                ) : null}
                 {rows.slice(0, SHOWN).map((m) => (
                   <tr>
-                    <td><a href={`/console/messages/view${qs({ id: m.id })}`} aria-label={`message of ${time(m.createdAt)} to ${maskPhone(m.to)}`}>{time(m.createdAt)}</a></td>
+                    <td>
+                      <a href={`/console/messages/view${qs({ id: m.id })}`} aria-label={`message of ${time(m.createdAt)} to ${maskPhone(m.to)}`}>
+                        {time(m.createdAt)}
+                      </a>
+                    </td>
                     <td>{maskPhone(m.to)}</td>
-                    <td><Pill state={m.state} /></td>
+                    <td>
+                      <Pill state={m.state} />
+                    </td>
                     <td>{m.provider ?? ''}</td>
                     <td>{m.attempts}</td>
                     <td>{m.duplicates || ''}</td>
@@ -100,20 +139,43 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
                 ))}
               </tbody>
             </table>
-            <p class="muted">{rows.length > SHOWN ? `Showing the newest ${SHOWN} of ${rows.length}.` : `${rows.length} message${rows.length === 1 ? '' : 's'}.`} Final messages are kept {deps.config.sms.keepFinalHours} h (at most {deps.config.sms.keepFinalMax}).</p>
+            <p class="muted">
+              {rows.length > SHOWN ? `Showing the newest ${SHOWN} of ${rows.length}.` : `${rows.length} message${rows.length === 1 ? '' : 's'}.`}{' '}
+              Final messages are kept {deps.config.sms.keepFinalHours} h (at most {deps.config.sms.keepFinalMax}).
+            </p>
           </div>
         </section>
         <section class="card" aria-labelledby="in-h">
           <h2 id="in-h">Incoming SMS</h2>
           <div id="inbox-live" data-live class="scroll">
             <table>
-              <thead><tr><th scope="col">sent (service centre)</th><th scope="col">from</th><th scope="col">modem</th><th scope="col">text</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">sent (service centre)</th>
+                  <th scope="col">from</th>
+                  <th scope="col">modem</th>
+                  <th scope="col">text</th>
+                </tr>
+              </thead>
               <tbody>
-                {incoming.messages.length === 0 ? <tr><td colspan={4}>none received</td></tr> : null}
-                {incoming.messages.map((m) => <tr><td>{time(m.t)}</td><td>{/^\+?\d{6,}$/.test(m.from) ? maskPhone(m.from) : m.from}</td><td>{m.modem}</td><td>{m.text}</td></tr>)}
+                {incoming.messages.length === 0 ? (
+                  <tr>
+                    <td colspan={4}>none received</td>
+                  </tr>
+                ) : null}
+                {incoming.messages.map((m) => (
+                  <tr>
+                    <td>{time(m.t)}</td>
+                    <td>{/^\+?\d{6,}$/.test(m.from) ? maskPhone(m.from) : m.from}</td>
+                    <td>{m.modem}</td>
+                    <td>{m.text}</td>
+                  </tr>
+                ))}
               </tbody>
             </table>
-            {incoming.count > incoming.messages.length ? <p class="muted">{`The newest ${incoming.messages.length} of ${incoming.count}; all of them: smsotpd sms inbox.`}</p> : null}
+            {incoming.count > incoming.messages.length ? (
+              <p class="muted">{`The newest ${incoming.messages.length} of ${incoming.count}; all of them: smsotpd sms inbox.`}</p>
+            ) : null}
           </div>
         </section>
       </Layout>,
@@ -134,29 +196,74 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
         <section class="card">
           <table>
             <tbody>
-              <tr><th scope="row">to</th><td>{maskPhone(m.to)}</td></tr>
-              <tr><th scope="row">state</th><td><Pill state={m.state} /></td></tr>
-              <tr><th scope="row">created</th><td>{time(m.createdAt)}</td></tr>
-              <tr><th scope="row">expires</th><td>{time(m.expiresAt)}</td></tr>
-              <tr><th scope="row">sent</th><td>{time(m.sentAt)}</td></tr>
-              <tr><th scope="row">provider</th><td>{m.provider ?? ''}</td></tr>
-              <tr><th scope="row">attempts</th><td>{m.attempts}</td></tr>
-              <tr><th scope="row">duplicates</th><td>{m.duplicates}</td></tr>
-              <tr><th scope="row">last error</th><td>{m.lastError ?? ''}</td></tr>
+              <tr>
+                <th scope="row">to</th>
+                <td>{maskPhone(m.to)}</td>
+              </tr>
+              <tr>
+                <th scope="row">state</th>
+                <td>
+                  <Pill state={m.state} />
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">created</th>
+                <td>{time(m.createdAt)}</td>
+              </tr>
+              <tr>
+                <th scope="row">expires</th>
+                <td>{time(m.expiresAt)}</td>
+              </tr>
+              <tr>
+                <th scope="row">sent</th>
+                <td>{time(m.sentAt)}</td>
+              </tr>
+              <tr>
+                <th scope="row">provider</th>
+                <td>{m.provider ?? ''}</td>
+              </tr>
+              <tr>
+                <th scope="row">attempts</th>
+                <td>{m.attempts}</td>
+              </tr>
+              <tr>
+                <th scope="row">duplicates</th>
+                <td>{m.duplicates}</td>
+              </tr>
+              <tr>
+                <th scope="row">last error</th>
+                <td>{m.lastError ?? ''}</td>
+              </tr>
             </tbody>
           </table>
         </section>
         <section class="card" aria-labelledby="hops-h">
           <h2 id="hops-h">What happened</h2>
           <table>
-            <thead><tr><th scope="col">time</th><th scope="col">provider</th><th scope="col">event</th><th scope="col">detail</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">time</th>
+                <th scope="col">provider</th>
+                <th scope="col">event</th>
+                <th scope="col">detail</th>
+              </tr>
+            </thead>
             <tbody>
-              {m.hops.map((h) => <tr><td>{time(h.t)}</td><td>{h.provider}</td><td>{h.event}</td><td>{h.detail ?? ''}</td></tr>)}
+              {m.hops.map((h) => (
+                <tr>
+                  <td>{time(h.t)}</td>
+                  <td>{h.provider}</td>
+                  <td>{h.event}</td>
+                  <td>{h.detail ?? ''}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
           <p class="muted">The text is not shown: a login code is a secret until it expires.</p>
         </section>
-        <p><a href="/console/messages">Back to messages</a></p>
+        <p>
+          <a href="/console/messages">Back to messages</a>
+        </p>
       </Layout>,
     );
   });

@@ -25,22 +25,52 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
       c,
       <Layout title="Modems" session={s} active="Modems" flash={takeFlash(c)}>
         <h1>Modems</h1>
-        {modems.length === 0 ? <section class="card"><p>No modem providers are configured (sms.providers with type modem or simulator).</p></section> : null}
+        {modems.length === 0 ? (
+          <section class="card">
+            <p>No modem providers are configured (sms.providers with type modem or simulator).</p>
+          </section>
+        ) : null}
         {modems.map((m, i) => {
           const p = providerOf(m.provider);
           return (
             <section class="card" aria-labelledby={`mh-${i}`}>
-              <h2 id={`mh-${i}`}>Modem {m.id}{m.provider !== m.id ? ` (pool ${m.provider})` : ''}</h2>
+              <h2 id={`mh-${i}`}>
+                Modem {m.id}
+                {m.provider !== m.id ? ` (pool ${m.provider})` : ''}
+              </h2>
               <div id={`modem-live-${i}`} data-live class="grid">
                 <table>
                   <tbody>
-                    <tr><th scope="row">state</th><td><Pill state={m.state} /></td></tr>
-                    <tr><th scope="row">signal</th><td>{m.signalDbm === null ? 'unknown' : `${m.signalDbm} dBm`}</td></tr>
-                    <tr><th scope="row">operator</th><td>{m.operator ?? ''}</td></tr>
-                    <tr><th scope="row">registration</th><td>{m.registration ?? ''}</td></tr>
-                    <tr><th scope="row">device</th><td class="mono">{m.device}</td></tr>
-                    <tr><th scope="row">profile</th><td>{m.profile}</td></tr>
-                    <tr><th scope="row">last error</th><td>{m.lastError ?? ''}</td></tr>
+                    <tr>
+                      <th scope="row">state</th>
+                      <td>
+                        <Pill state={m.state} />
+                      </td>
+                    </tr>
+                    <tr>
+                      <th scope="row">signal</th>
+                      <td>{m.signalDbm === null ? 'unknown' : `${m.signalDbm} dBm`}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">operator</th>
+                      <td>{m.operator ?? ''}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">registration</th>
+                      <td>{m.registration ?? ''}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">device</th>
+                      <td class="mono">{m.device}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">profile</th>
+                      <td>{m.profile}</td>
+                    </tr>
+                    <tr>
+                      <th scope="row">last error</th>
+                      <td>{m.lastError ?? ''}</td>
+                    </tr>
                   </tbody>
                 </table>
                 <div>
@@ -48,7 +78,12 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                   <Spark points={history[m.id] ?? []} />
                   <table>
                     <tbody>
-                      {Object.entries(m.counters).map(([k, v]) => <tr><th scope="row">{k}</th><td>{v}</td></tr>)}
+                      {Object.entries(m.counters).map(([k, v]) => (
+                        <tr>
+                          <th scope="row">{k}</th>
+                          <td>{v}</td>
+                        </tr>
+                      ))}
                     </tbody>
                   </table>
                 </div>
@@ -58,7 +93,11 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                   <Csrf session={s} />
                   <input type="hidden" name="provider" value={m.provider} />
                   <input type="hidden" name="modem" value={m.id} />
-                  <div><button type="submit" class="secondary" aria-label={`Probe ${m.id}`}>Probe</button></div>
+                  <div>
+                    <button type="submit" class="secondary" aria-label={`Probe ${m.id}`}>
+                      Probe
+                    </button>
+                  </div>
                 </form>
                 <form class="stack" method="post" action="/console/modems/ussd">
                   <Csrf session={s} />
@@ -68,7 +107,11 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                     Balance code (USSD)
                     <input name="code" value="*100#" maxlength={32} pattern="[0-9*#+]{1,32}" disabled={!p?.ussd} />
                   </label>
-                  <div><button type="submit" class="secondary" disabled={!p?.ussd} aria-label={`Check balance of ${m.id}`}>Check balance</button></div>
+                  <div>
+                    <button type="submit" class="secondary" disabled={!p?.ussd} aria-label={`Check balance of ${m.id}`}>
+                      Check balance
+                    </button>
+                  </div>
                   {!p?.ussd ? <p class="muted">This provider cannot run USSD codes.</p> : null}
                 </form>
                 <form class="stack" method="post" action="/console/modems/test">
@@ -82,7 +125,11 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                     Text
                     <input name="text" maxlength={160} value="smsotpd test message" />
                   </label>
-                  <div><button type="submit" aria-label={`Send test SMS via ${m.provider}`}>Send test SMS</button></div>
+                  <div>
+                    <button type="submit" aria-label={`Send test SMS via ${m.provider}`}>
+                      Send test SMS
+                    </button>
+                  </div>
                 </form>
               </div>
             </section>
@@ -103,7 +150,14 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
       const m = modemsOf(deps).find((x) => x.id === modem);
       auditConsole(c, deps, 'modem probe', true, { provider: p.id, reason: modem });
       const how = p.probe ? 'probed now' : 'as of its last health poll';
-      return done(c, '/console/modems', m ? `Modem ${modem} (${how}): ${m.state}, signal ${m.signalDbm ?? 'unknown'} dBm, ${m.registration ?? 'registration unknown'}${m.operator ? `, ${m.operator}` : ''}.` : `No modem ${modem}.`, m ? 'ok' : 'bad');
+      return done(
+        c,
+        '/console/modems',
+        m
+          ? `Modem ${modem} (${how}): ${m.state}, signal ${m.signalDbm ?? 'unknown'} dBm, ${m.registration ?? 'registration unknown'}${m.operator ? `, ${m.operator}` : ''}.`
+          : `No modem ${modem}.`,
+        m ? 'ok' : 'bad',
+      );
     } catch (err) {
       auditConsole(c, deps, 'modem probe', false, { provider: p.id, reason: errorText(err) });
       return done(c, '/console/modems', `Probe of ${modem} failed: ${errorText(err)}`, 'bad');

@@ -16,7 +16,8 @@ export function redactConfig(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, key));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = Object.create(null);
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY_RE.test(k) && (typeof v === 'string' || typeof v === 'number') ? '(redacted)' : redactConfig(v, k);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEY_RE.test(k) && (typeof v === 'string' || typeof v === 'number') ? '(redacted)' : redactConfig(v, k);
     return out;
   }
   return value;
@@ -37,7 +38,9 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
         {newKey ? (
           <section class="card" aria-labelledby="nk-h" role="status">
             <h2 id="nk-h">API key {newKey.name} created</h2>
-            <p>Store it now: it is not stored here and cannot be shown again. Send it as the <code>X-API-Key</code> header, or as HTTP basic auth.</p>
+            <p>
+              Store it now: it is not stored here and cannot be shown again. Send it as the <code>X-API-Key</code> header, or as HTTP basic auth.
+            </p>
             <code class="secret">{newKey.key}</code>
           </section>
         ) : null}
@@ -45,12 +48,35 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
           <h2 id="pr-h">Providers and circuits</h2>
           <div id="providers-live" data-live class="scroll">
             <table>
-              <thead><tr><th scope="col">provider</th><th scope="col">type</th><th scope="col">health</th><th scope="col">circuit</th><th scope="col">failures in a row</th><th scope="col">in flight</th><th scope="col">sent</th><th scope="col">failures (temporary / permanent / unavailable / ambiguous)</th><th scope="col">last error</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">provider</th>
+                  <th scope="col">type</th>
+                  <th scope="col">health</th>
+                  <th scope="col">circuit</th>
+                  <th scope="col">failures in a row</th>
+                  <th scope="col">in flight</th>
+                  <th scope="col">sent</th>
+                  <th scope="col">failures (temporary / permanent / unavailable / ambiguous)</th>
+                  <th scope="col">last error</th>
+                </tr>
+              </thead>
               <tbody>
                 {st.providers.map((p) => (
                   <tr>
-                    <td>{p.id}</td><td>{p.type}</td><td><Pill state={p.health} /></td><td><Pill state={p.breaker.state} /></td><td>{p.breaker.consecutiveFailures}</td><td>{p.inFlight}</td><td>{p.sent}</td>
-                    <td>{`${p.failures.temporary} / ${p.failures.permanent} / ${p.failures.unavailable} / ${p.failures.ambiguous}`}</td><td>{p.lastError ?? ''}</td>
+                    <td>{p.id}</td>
+                    <td>{p.type}</td>
+                    <td>
+                      <Pill state={p.health} />
+                    </td>
+                    <td>
+                      <Pill state={p.breaker.state} />
+                    </td>
+                    <td>{p.breaker.consecutiveFailures}</td>
+                    <td>{p.inFlight}</td>
+                    <td>{p.sent}</td>
+                    <td>{`${p.failures.temporary} / ${p.failures.permanent} / ${p.failures.unavailable} / ${p.failures.ambiguous}`}</td>
+                    <td>{p.lastError ?? ''}</td>
                   </tr>
                 ))}
               </tbody>
@@ -61,9 +87,31 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
           <section class="card" aria-labelledby="dir-h">
             <h2 id="dir-h">Directory</h2>
             <table>
-              <thead><tr><th scope="col">realm</th><th scope="col">resolvers</th><th scope="col">health</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">realm</th>
+                  <th scope="col">resolvers</th>
+                  <th scope="col">health</th>
+                </tr>
+              </thead>
               <tbody>
-                {realms.map((r) => <tr><td>{r.name}</td><td>{r.resolvers.join(', ')}</td><td>{r.kind === 'local' ? <Pill state="ok" /> : r.health ? <><Pill state={r.health.ok ? 'ok' : 'down'} /> {r.health.detail}</> : 'unknown'}</td></tr>)}
+                {realms.map((r) => (
+                  <tr>
+                    <td>{r.name}</td>
+                    <td>{r.resolvers.join(', ')}</td>
+                    <td>
+                      {r.kind === 'local' ? (
+                        <Pill state="ok" />
+                      ) : r.health ? (
+                        <>
+                          <Pill state={r.health.ok ? 'ok' : 'down'} /> {r.health.detail}
+                        </>
+                      ) : (
+                        'unknown'
+                      )}
+                    </td>
+                  </tr>
+                ))}
               </tbody>
             </table>
             {deps.realms ? null : <p class="muted">No directory (LDAP/AD) realms: users come from the local table.</p>}
@@ -73,11 +121,30 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
             {tls ? (
               <table>
                 <tbody>
-                  <tr><th scope="row">SHA-256 fingerprint</th><td class="mono">{tls.fingerprint}</td></tr>
-                  <tr><th scope="row">subject</th><td>{tls.subject}</td></tr>
-                  <tr><th scope="row">names</th><td>{tls.subjectAltNames.join(', ')}</td></tr>
-                  <tr><th scope="row">valid until</th><td>{tls.validTo}</td></tr>
-                  <tr><th scope="row">source</th><td>{tls.source === 'auto' ? 'self-signed (listen.tls "auto")' : `files${tls.chainLength ? `, ${tls.chainLength} chain certificate(s)` : ''}`}</td></tr>
+                  <tr>
+                    <th scope="row">SHA-256 fingerprint</th>
+                    <td class="mono">{tls.fingerprint}</td>
+                  </tr>
+                  <tr>
+                    <th scope="row">subject</th>
+                    <td>{tls.subject}</td>
+                  </tr>
+                  <tr>
+                    <th scope="row">names</th>
+                    <td>{tls.subjectAltNames.join(', ')}</td>
+                  </tr>
+                  <tr>
+                    <th scope="row">valid until</th>
+                    <td>{tls.validTo}</td>
+                  </tr>
+                  <tr>
+                    <th scope="row">source</th>
+                    <td>
+                      {tls.source === 'auto'
+                        ? 'self-signed (listen.tls "auto")'
+                        : `files${tls.chainLength ? `, ${tls.chainLength} chain certificate(s)` : ''}`}
+                    </td>
+                  </tr>
                 </tbody>
               </table>
             ) : (
@@ -88,12 +155,39 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
         <div class="grid">
           <section class="card" aria-labelledby="ak-h">
             <h2 id="ak-h">API keys</h2>
-            <p class="muted">For the SMS gateway role (<code>POST /sms/send</code>), e.g. privacyIDEA's HTTP SMS provider.</p>
+            <p class="muted">
+              For the SMS gateway role (<code>POST /sms/send</code>), e.g. privacyIDEA's HTTP SMS provider.
+            </p>
             <table>
-              <thead><tr><th scope="col">name</th><th scope="col">created</th><th scope="col">action</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">name</th>
+                  <th scope="col">created</th>
+                  <th scope="col">action</th>
+                </tr>
+              </thead>
               <tbody>
-                {keys.length === 0 ? <tr><td colspan={3}>no API keys</td></tr> : null}
-                {keys.map((k) => <tr><td>{k.name}</td><td>{k.created.replace('T', ' ').slice(0, 19)}</td><td><Action action="/console/system/apikey/revoke" session={s} fields={{ name: k.name }} label="Revoke" name={k.name} kind="danger" /></td></tr>)}
+                {keys.length === 0 ? (
+                  <tr>
+                    <td colspan={3}>no API keys</td>
+                  </tr>
+                ) : null}
+                {keys.map((k) => (
+                  <tr>
+                    <td>{k.name}</td>
+                    <td>{k.created.replace('T', ' ').slice(0, 19)}</td>
+                    <td>
+                      <Action
+                        action="/console/system/apikey/revoke"
+                        session={s}
+                        fields={{ name: k.name }}
+                        label="Revoke"
+                        name={k.name}
+                        kind="danger"
+                      />
+                    </td>
+                  </tr>
+                ))}
               </tbody>
             </table>
             <form class="inline" method="post" action="/console/system/apikey">
@@ -107,7 +201,10 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
           </section>
           <section class="card" aria-labelledby="bk-h">
             <h2 id="bk-h">Backup</h2>
-            <p class="muted">A consistent snapshot of tokens, users, outbox and the secret key, sealed with your passphrase (AES-256-GCM, scrypt). Restore: <code>smsotpd restore FILE</code> with the daemon stopped.</p>
+            <p class="muted">
+              A consistent snapshot of tokens, users, outbox and the secret key, sealed with your passphrase (AES-256-GCM, scrypt). Restore:{' '}
+              <code>smsotpd restore FILE</code> with the daemon stopped.
+            </p>
             <form class="stack" method="post" action="/console/system/backup">
               <Csrf session={s} />
               <label>
@@ -118,14 +215,18 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
                 Passphrase again
                 <input name="again" type="password" required minlength={PASSPHRASE_MIN} maxlength={256} autocomplete="new-password" />
               </label>
-              <div><button type="submit">Download backup</button></div>
+              <div>
+                <button type="submit">Download backup</button>
+              </div>
             </form>
           </section>
         </div>
         <section class="card" aria-labelledby="cf-h">
           <h2 id="cf-h">Configuration</h2>
           <p class="muted">{`${(deps.config as { source?: string }).source ?? 'config'}, secrets redacted. Console sessions: ${sessions.size} open, idle timeout ${deps.config.console.idleMinutes} min, at most ${deps.config.console.maxHours} h. Started ${time(deps.startedAt)}.`}</p>
-          <pre class="config" tabindex={0} aria-label="configuration">{cfg}</pre>
+          <pre class="config" tabindex={0} aria-label="configuration">
+            {cfg}
+          </pre>
         </section>
       </Layout>,
     );
@@ -153,7 +254,12 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
     const name = f.str('name', 64);
     const removed = await deps.accounts.removeApiKey(name);
     auditConsole(c, deps, 'apikey revoke', removed, { reason: `api key ${name}` });
-    return done(c, '/console/system', removed ? `API key ${name} revoked: requests with it are refused from now on.` : `No API key ${name}.`, removed ? 'ok' : 'bad');
+    return done(
+      c,
+      '/console/system',
+      removed ? `API key ${name} revoked: requests with it are refused from now on.` : `No API key ${name}.`,
+      removed ? 'ok' : 'bad',
+    );
   });
 
   app.post('/console/system/backup', async (c) => {
@@ -164,7 +270,10 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
       const sealed = await sealBackup(JSON.stringify(deps.backup()), pass);
       auditConsole(c, deps, 'backup download', true);
       c.header('Content-Type', 'application/json');
-      c.header('Content-Disposition', `attachment; filename="smsotpd-backup-${new Date(deps.clock.now()).toISOString().slice(0, 19).replace(/:/g, '')}.json"`);
+      c.header(
+        'Content-Disposition',
+        `attachment; filename="smsotpd-backup-${new Date(deps.clock.now()).toISOString().slice(0, 19).replace(/:/g, '')}.json"`,
+      );
       return c.body(JSON.stringify(sealed));
     } catch (err) {
       auditConsole(c, deps, 'backup download', false, { reason: errorText(err) });

@@ -55,27 +55,78 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
               Filter by realm
               <input name="realm" value={realm} maxlength={64} />
             </label>
-            <button type="submit" class="secondary">Filter</button>
+            <button type="submit" class="secondary">
+              Filter
+            </button>
           </form>
-          {error ? <p class="flash bad" role="alert">{error}</p> : null}
+          {error ? (
+            <p class="flash bad" role="alert">
+              {error}
+            </p>
+          ) : null}
           <div class="scroll">
             <table>
-              <thead><tr><th scope="col">serial</th><th scope="col">user</th><th scope="col">number</th><th scope="col">state</th><th scope="col">failcounter</th><th scope="col">description</th><th scope="col">actions</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">serial</th>
+                  <th scope="col">user</th>
+                  <th scope="col">number</th>
+                  <th scope="col">state</th>
+                  <th scope="col">failcounter</th>
+                  <th scope="col">description</th>
+                  <th scope="col">actions</th>
+                </tr>
+              </thead>
               <tbody>
-                {list && list.tokens.length === 0 ? <tr><td colspan={7}>no tokens</td></tr> : null}
+                {list && list.tokens.length === 0 ? (
+                  <tr>
+                    <td colspan={7}>no tokens</td>
+                  </tr>
+                ) : null}
                 {list?.tokens.map((t) => (
                   <tr>
-                    <td><a href={`/console/tokens/view${qs({ serial: t.serial })}`}>{t.serial}</a></td>
+                    <td>
+                      <a href={`/console/tokens/view${qs({ serial: t.serial })}`}>{t.serial}</a>
+                    </td>
                     <td>{t.username ? `${t.username}@${t.user_realm}` : ''}</td>
                     <td>{t.info.dynamic_phone ? "user's mobile" : maskPhone(t.info.phone)}</td>
-                    <td><Pill state={tokenState(t)} /></td>
-                    <td>{t.failcount} / {t.maxfail}</td>
+                    <td>
+                      <Pill state={tokenState(t)} />
+                    </td>
+                    <td>
+                      {t.failcount} / {t.maxfail}
+                    </td>
                     <td>{t.description}</td>
                     <td>
-                      {t.active
-                        ? <Action action="/console/tokens/disable" session={s} fields={{ serial: t.serial, back: 'list' }} label="Disable" name={t.serial} kind="secondary" />
-                        : <Action action="/console/tokens/enable" session={s} fields={{ serial: t.serial, back: 'list' }} label="Enable" name={t.serial} kind="secondary" />}
-                      {t.failcount > 0 ? <Action action="/console/tokens/reset" session={s} fields={{ serial: t.serial, back: 'list' }} label="Reset failcounter" name={t.serial} kind="secondary" /> : null}
+                      {t.active ? (
+                        <Action
+                          action="/console/tokens/disable"
+                          session={s}
+                          fields={{ serial: t.serial, back: 'list' }}
+                          label="Disable"
+                          name={t.serial}
+                          kind="secondary"
+                        />
+                      ) : (
+                        <Action
+                          action="/console/tokens/enable"
+                          session={s}
+                          fields={{ serial: t.serial, back: 'list' }}
+                          label="Enable"
+                          name={t.serial}
+                          kind="secondary"
+                        />
+                      )}
+                      {t.failcount > 0 ? (
+                        <Action
+                          action="/console/tokens/reset"
+                          session={s}
+                          fields={{ serial: t.serial, back: 'list' }}
+                          label="Reset failcounter"
+                          name={t.serial}
+                          kind="secondary"
+                        />
+                      ) : null}
                     </td>
                   </tr>
                 ))}
@@ -85,7 +136,8 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
           {list && (list.prev || list.next) ? (
             <p>
               {list.prev ? <a href={`/console/tokens${qs({ user, realm, page: String(list.prev) })}`}>Previous page</a> : null}{' '}
-              {list.next ? <a href={`/console/tokens${qs({ user, realm, page: String(list.next) })}`}>Next page</a> : null} <span class="muted">({list.count} tokens)</span>
+              {list.next ? <a href={`/console/tokens${qs({ user, realm, page: String(list.next) })}`}>Next page</a> : null}{' '}
+              <span class="muted">({list.count} tokens)</span>
             </p>
           ) : null}
         </section>
@@ -103,8 +155,12 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
             </label>
             <fieldset>
               <legend>Number the SMS goes to</legend>
-              <label><input type="radio" name="numbermode" value="dynamic" checked /> The user's mobile number (follows changes)</label>
-              <label><input type="radio" name="numbermode" value="fixed" /> A fixed number (below)</label>
+              <label>
+                <input type="radio" name="numbermode" value="dynamic" checked /> The user's mobile number (follows changes)
+              </label>
+              <label>
+                <input type="radio" name="numbermode" value="fixed" /> A fixed number (below)
+              </label>
             </fieldset>
             <label>
               Fixed number
@@ -117,15 +173,21 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
             <label>
               Code length
               <select name="otplen">
-                <option value="6" selected={deps.config.token.otpLength === 6}>6 digits</option>
-                <option value="8" selected={deps.config.token.otpLength === 8}>8 digits</option>
+                <option value="6" selected={deps.config.token.otpLength === 6}>
+                  6 digits
+                </option>
+                <option value="8" selected={deps.config.token.otpLength === 8}>
+                  8 digits
+                </option>
               </select>
             </label>
             <label>
               Description
               <input name="description" maxlength={80} autocomplete="off" />
             </label>
-            <div><button type="submit">Enrol token</button></div>
+            <div>
+              <button type="submit">Enrol token</button>
+            </div>
           </form>
         </section>
       </Layout>,
@@ -151,13 +213,41 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
           <h2 id="td-h">Details</h2>
           <table>
             <tbody>
-              <tr><th scope="row">user</th><td>{t.username ? `${t.username}@${t.user_realm}` : '(none)'}</td></tr>
-              <tr><th scope="row">number</th><td>{t.info.dynamic_phone ? "the user's mobile" : maskPhone(t.info.phone)}</td></tr>
-              <tr><th scope="row">state</th><td><Pill state={tokenState(t)} /></td></tr>
-              <tr><th scope="row">failcounter</th><td>{t.failcount} of {t.maxfail}{t.info.failcounter_exceeded ? `, locked since ${t.info.failcounter_exceeded}` : ''}</td></tr>
-              <tr><th scope="row">logins</th><td>{t.info.count_auth_success} successful of {t.info.count_auth}</td></tr>
-              <tr><th scope="row">code length</th><td>{t.otplen}</td></tr>
-              <tr><th scope="row">description</th><td>{t.description}</td></tr>
+              <tr>
+                <th scope="row">user</th>
+                <td>{t.username ? `${t.username}@${t.user_realm}` : '(none)'}</td>
+              </tr>
+              <tr>
+                <th scope="row">number</th>
+                <td>{t.info.dynamic_phone ? "the user's mobile" : maskPhone(t.info.phone)}</td>
+              </tr>
+              <tr>
+                <th scope="row">state</th>
+                <td>
+                  <Pill state={tokenState(t)} />
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">failcounter</th>
+                <td>
+                  {t.failcount} of {t.maxfail}
+                  {t.info.failcounter_exceeded ? `, locked since ${t.info.failcounter_exceeded}` : ''}
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">logins</th>
+                <td>
+                  {t.info.count_auth_success} successful of {t.info.count_auth}
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">code length</th>
+                <td>{t.otplen}</td>
+              </tr>
+              <tr>
+                <th scope="row">description</th>
+                <td>{t.description}</td>
+              </tr>
             </tbody>
           </table>
         </section>
@@ -165,9 +255,11 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
           <section class="card" aria-labelledby="ta-h">
             <h2 id="ta-h">Actions</h2>
             <p>
-              {t.active
-                ? <Action action="/console/tokens/disable" session={s} fields={fields2} label="Disable" kind="secondary" />
-                : <Action action="/console/tokens/enable" session={s} fields={fields2} label="Enable" kind="secondary" />}
+              {t.active ? (
+                <Action action="/console/tokens/disable" session={s} fields={fields2} label="Disable" kind="secondary" />
+              ) : (
+                <Action action="/console/tokens/enable" session={s} fields={fields2} label="Enable" kind="secondary" />
+              )}
               <Action action="/console/tokens/reset" session={s} fields={fields2} label="Reset failcounter" kind="secondary" />
               <Action action="/console/tokens/test" session={s} fields={fields2} label="Send a test login SMS" kind="secondary" />
             </p>
@@ -182,7 +274,9 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
                 New PIN (empty: no PIN)
                 <input name="pin" type="password" maxlength={64} autocomplete="new-password" />
               </label>
-              <div><button type="submit">Set PIN</button></div>
+              <div>
+                <button type="submit">Set PIN</button>
+              </div>
             </form>
           </section>
           <section class="card" aria-labelledby="tx-h">
@@ -194,11 +288,17 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
                 Type the serial to confirm
                 <input name="confirm" required maxlength={40} autocomplete="off" />
               </label>
-              <div><button type="submit" class="danger">Delete token</button></div>
+              <div>
+                <button type="submit" class="danger">
+                  Delete token
+                </button>
+              </div>
             </form>
           </section>
         </div>
-        <p><a href="/console/tokens">Back to tokens</a></p>
+        <p>
+          <a href="/console/tokens">Back to tokens</a>
+        </p>
       </Layout>,
     );
   });
@@ -226,23 +326,40 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
     }
   });
 
-  app.post('/console/tokens/enable', (c) => act(c, 'enable', async (serial) => ((await deps.tokenAdmin.setActive(serial, true)) ? `Token ${serial} enabled.` : `Token ${serial} was enabled already.`)));
-  app.post('/console/tokens/disable', (c) => act(c, 'disable', async (serial) => ((await deps.tokenAdmin.setActive(serial, false)) ? `Token ${serial} disabled: logins with it are refused.` : `Token ${serial} was disabled already.`)));
-  app.post('/console/tokens/reset', (c) => act(c, 'reset failcounter', async (serial) => (await deps.tokenAdmin.resetFailcount(serial), `Failcounter of ${serial} reset.`)));
-  app.post('/console/tokens/setpin', (c) => act(c, 'set PIN', async (serial, f) => {
-    const pin = f.str('pin', 64);
-    await deps.tokenAdmin.setPin(serial, pin);
-    return pin ? `PIN of ${serial} set.` : `PIN of ${serial} removed.`;
-  }));
-  app.post('/console/tokens/test', (c) => act(c, 'test SMS', async (serial) => {
-    const out = await deps.validator.trigger({ serial });
-    if (out.count === 0) throw new Error(String(out.detail.message ?? out.audit.reason));
-    return `Test login SMS for ${serial} queued: see Messages.`;
-  }));
+  app.post('/console/tokens/enable', (c) =>
+    act(c, 'enable', async (serial) =>
+      (await deps.tokenAdmin.setActive(serial, true)) ? `Token ${serial} enabled.` : `Token ${serial} was enabled already.`,
+    ),
+  );
+  app.post('/console/tokens/disable', (c) =>
+    act(c, 'disable', async (serial) =>
+      (await deps.tokenAdmin.setActive(serial, false))
+        ? `Token ${serial} disabled: logins with it are refused.`
+        : `Token ${serial} was disabled already.`,
+    ),
+  );
+  app.post('/console/tokens/reset', (c) =>
+    act(c, 'reset failcounter', async (serial) => (await deps.tokenAdmin.resetFailcount(serial), `Failcounter of ${serial} reset.`)),
+  );
+  app.post('/console/tokens/setpin', (c) =>
+    act(c, 'set PIN', async (serial, f) => {
+      const pin = f.str('pin', 64);
+      await deps.tokenAdmin.setPin(serial, pin);
+      return pin ? `PIN of ${serial} set.` : `PIN of ${serial} removed.`;
+    }),
+  );
+  app.post('/console/tokens/test', (c) =>
+    act(c, 'test SMS', async (serial) => {
+      const out = await deps.validator.trigger({ serial });
+      if (out.count === 0) throw new Error(String(out.detail.message ?? out.audit.reason));
+      return `Test login SMS for ${serial} queued: see Messages.`;
+    }),
+  );
   app.post('/console/tokens/delete', async (c) => {
     const f = await fields(c);
     const serial = f.str('serial', 40);
-    if (f.str('confirm', 40) !== serial) return done(c, `/console/tokens/view${qs({ serial })}`, 'Not deleted: type the serial exactly to confirm.', 'bad');
+    if (f.str('confirm', 40) !== serial)
+      return done(c, `/console/tokens/view${qs({ serial })}`, 'Not deleted: type the serial exactly to confirm.', 'bad');
     try {
       await deps.tokenAdmin.remove(serial);
       auditConsole(c, deps, 'token delete', true, { serial });

@@ -13,11 +13,19 @@ export function realmsOf(deps: Parts['deps']): RealmInfo[] {
   for (const u of deps.users.list()) local.add(u.realm);
   const extra = deps.realms?.list() ?? [];
   const directory = new Set(extra.filter((r) => r.kind === 'directory').map((r) => r.name));
-  const out: RealmInfo[] = [...local].filter((r) => !directory.has(r)).sort().map((name) => ({ name, resolvers: ['local'], kind: 'local' as const }));
+  const out: RealmInfo[] = [...local]
+    .filter((r) => !directory.has(r))
+    .sort()
+    .map((name) => ({ name, resolvers: ['local'], kind: 'local' as const }));
   return [...out, ...extra.filter((r) => r.kind === 'directory')];
 }
 
-function UserForm(p: { session: Ctx['var']['session']; realms: RealmInfo[]; user?: { login: string; realm: string; mobile: string | null; givenname: string; surname: string }; defaultRealm: string }) {
+function UserForm(p: {
+  session: Ctx['var']['session'];
+  realms: RealmInfo[];
+  user?: { login: string; realm: string; mobile: string | null; givenname: string; surname: string };
+  defaultRealm: string;
+}) {
   const editing = !!p.user;
   return (
     <form class="stack" method="post" action="/console/users/save">
@@ -35,7 +43,13 @@ function UserForm(p: { session: Ctx['var']['session']; realms: RealmInfo[]; user
           <input name="realm" maxlength={64} value={p.defaultRealm} list="local-realms" autocomplete="off" />
         )}
       </label>
-      <datalist id="local-realms">{p.realms.filter((r) => r.kind === 'local').map((r) => <option value={r.name} />)}</datalist>
+      <datalist id="local-realms">
+        {p.realms
+          .filter((r) => r.kind === 'local')
+          .map((r) => (
+            <option value={r.name} />
+          ))}
+      </datalist>
       <label>
         Mobile number
         <input name="mobile" type="tel" maxlength={32} value={p.user?.mobile ?? ''} placeholder="+491701234567" autocomplete="off" />
@@ -77,7 +91,9 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
         }
       }
     } else {
-      const all = deps.users.list({ realm }).filter((u) => !q || u.login.toLowerCase().includes(q) || `${u.givenname} ${u.surname}`.toLowerCase().includes(q));
+      const all = deps.users
+        .list({ realm })
+        .filter((u) => !q || u.login.toLowerCase().includes(q) || `${u.givenname} ${u.surname}`.toLowerCase().includes(q));
       total = all.length;
       rows = all.slice(0, LIST_MAX);
     }
@@ -92,31 +108,61 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
             <label>
               Realm
               <select name="realm">
-                {realms.map((r) => <option value={r.name} selected={r.name === realm}>{`${r.name} (${r.kind === 'local' ? 'local' : `directory: ${r.resolvers.join(', ')}`})`}</option>)}
+                {realms.map((r) => (
+                  <option
+                    value={r.name}
+                    selected={r.name === realm}
+                  >{`${r.name} (${r.kind === 'local' ? 'local' : `directory: ${r.resolvers.join(', ')}`})`}</option>
+                ))}
               </select>
             </label>
             <label>
               Search
               <input name="q" type="search" value={q} maxlength={100} />
             </label>
-            <button type="submit" class="secondary">Show</button>
+            <button type="submit" class="secondary">
+              Show
+            </button>
           </form>
           {note ? <p class="muted">{note}</p> : null}
           <div class="scroll">
             <table>
-              <thead><tr><th scope="col">user</th><th scope="col">name</th><th scope="col">mobile</th><th scope="col">tokens</th>{local ? <th scope="col">actions</th> : null}</tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">user</th>
+                  <th scope="col">name</th>
+                  <th scope="col">mobile</th>
+                  <th scope="col">tokens</th>
+                  {local ? <th scope="col">actions</th> : null}
+                </tr>
+              </thead>
               <tbody>
-                {rows.length === 0 && !note ? <tr><td colspan={5}>no users{q ? ' match' : ' yet'}</td></tr> : null}
+                {rows.length === 0 && !note ? (
+                  <tr>
+                    <td colspan={5}>no users{q ? ' match' : ' yet'}</td>
+                  </tr>
+                ) : null}
                 {rows.map((u) => (
                   <tr>
                     <td>{u.login}</td>
                     <td>{`${u.givenname} ${u.surname}`.trim()}</td>
                     <td>{maskPhone(u.mobile)}</td>
-                    <td>{((n) => <a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>{`${n} token${n === 1 ? '' : 's'}`}<span class="vh">{` of ${u.login}`}</span></a>)(deps.tokenAdmin.ofUser(u.login, u.realm).length)}</td>
+                    <td>
+                      {((n) => (
+                        <a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>
+                          {`${n} token${n === 1 ? '' : 's'}`}
+                          <span class="vh">{` of ${u.login}`}</span>
+                        </a>
+                      ))(deps.tokenAdmin.ofUser(u.login, u.realm).length)}
+                    </td>
                     {local ? (
                       <td>
-                        <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>Edit</a>{' '}
-                        <a href={`/console/users/delete${qs({ realm: u.realm, login: u.login })}`} aria-label={`Delete ${u.login}`}>Delete</a>
+                        <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>
+                          Edit
+                        </a>{' '}
+                        <a href={`/console/users/delete${qs({ realm: u.realm, login: u.login })}`} aria-label={`Delete ${u.login}`}>
+                          Delete
+                        </a>
                       </td>
                     ) : null}
                   </tr>
@@ -124,7 +170,11 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
               </tbody>
             </table>
           </div>
-          {total > rows.length ? <p class="muted">Showing {rows.length} of {total}: search to narrow the list.</p> : null}
+          {total > rows.length ? (
+            <p class="muted">
+              Showing {rows.length} of {total}: search to narrow the list.
+            </p>
+          ) : null}
         </section>
         <div class="grid">
           <section class="card" aria-labelledby="add-h">
@@ -133,7 +183,10 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
           </section>
           <section class="card" aria-labelledby="imp-h">
             <h2 id="imp-h">Import users from CSV</h2>
-            <p class="muted">Header row with <code>user</code> and any of <code>realm, mobile, givenname, surname</code>. You see every row checked before anything is saved.</p>
+            <p class="muted">
+              Header row with <code>user</code> and any of <code>realm, mobile, givenname, surname</code>. You see every row checked before anything
+              is saved.
+            </p>
             <form class="stack" method="post" action="/console/users/import" enctype="multipart/form-data">
               <Csrf session={s} />
               <label>
@@ -144,17 +197,36 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
                 or paste CSV
                 <textarea name="csv" maxlength={IMPORT_MAX_BYTES}></textarea>
               </label>
-              <div><button type="submit">Preview import</button></div>
+              <div>
+                <button type="submit">Preview import</button>
+              </div>
             </form>
           </section>
         </div>
         <section class="card" aria-labelledby="realms-h">
           <h2 id="realms-h">Realms</h2>
           <table>
-            <thead><tr><th scope="col">realm</th><th scope="col">kind</th><th scope="col">resolvers</th><th scope="col">health</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">realm</th>
+                <th scope="col">kind</th>
+                <th scope="col">resolvers</th>
+                <th scope="col">health</th>
+              </tr>
+            </thead>
             <tbody>
               {realms.map((r) => (
-                <tr><td>{r.name}{r.name === deps.users.defaultRealm ? ' (default)' : ''}</td><td>{r.kind}</td><td>{r.resolvers.join(', ')}</td><td>{r.health ? <Pill state={r.health.ok ? 'ok' : 'down'} /> : ''} {r.health?.detail ?? ''}</td></tr>
+                <tr>
+                  <td>
+                    {r.name}
+                    {r.name === deps.users.defaultRealm ? ' (default)' : ''}
+                  </td>
+                  <td>{r.kind}</td>
+                  <td>{r.resolvers.join(', ')}</td>
+                  <td>
+                    {r.health ? <Pill state={r.health.ok ? 'ok' : 'down'} /> : ''} {r.health?.detail ?? ''}
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -170,11 +242,15 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
     return render(
       c,
       <Layout title={`User ${u.login}`} session={s} active="Users">
-        <h1>User {u.login}@{u.realm}</h1>
+        <h1>
+          User {u.login}@{u.realm}
+        </h1>
         <section class="card">
           <UserForm session={s} realms={realmsOf(deps)} user={u} defaultRealm={deps.users.defaultRealm} />
         </section>
-        <p><a href="/console/users">Back to users</a></p>
+        <p>
+          <a href="/console/users">Back to users</a>
+        </p>
       </Layout>,
     );
   });
@@ -209,14 +285,22 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
     return render(
       c,
       <Layout title="Delete user" session={s} active="Users">
-        <h1>Delete user {u.login}@{u.realm}?</h1>
+        <h1>
+          Delete user {u.login}@{u.realm}?
+        </h1>
         <section class="card">
-          <p>{n ? `Its ${n} token${n > 1 ? 's are' : ' is'} deleted with it: the user can no longer log in with an SMS code.` : 'The user has no tokens.'}</p>
+          <p>
+            {n
+              ? `Its ${n} token${n > 1 ? 's are' : ' is'} deleted with it: the user can no longer log in with an SMS code.`
+              : 'The user has no tokens.'}
+          </p>
           <form class="inline" method="post" action="/console/users/delete">
             <Csrf session={s} />
             <input type="hidden" name="login" value={u.login} />
             <input type="hidden" name="realm" value={u.realm} />
-            <button type="submit" class="danger">Delete user</button>
+            <button type="submit" class="danger">
+              Delete user
+            </button>
             <a href="/console/users">Cancel</a>
           </form>
         </section>
@@ -250,14 +334,33 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
       c,
       <Layout title="Import preview" session={s} active="Users">
         <h1>Import preview</h1>
-        {p.fileError ? <p class="flash bad" role="alert">{p.fileError} Nothing was imported.</p> : null}
+        {p.fileError ? (
+          <p class="flash bad" role="alert">
+            {p.fileError} Nothing was imported.
+          </p>
+        ) : null}
         {!p.fileError ? (
           <section class="card" aria-labelledby="pv-h">
-            <h2 id="pv-h">{p.valid} row{p.valid === 1 ? '' : 's'} ready, {p.invalid} with errors</h2>
-            {p.invalid ? <p role="alert">Rows with errors are left out; fix them in the file and import it again (rows already imported are updated, not doubled).</p> : null}
+            <h2 id="pv-h">
+              {p.valid} row{p.valid === 1 ? '' : 's'} ready, {p.invalid} with errors
+            </h2>
+            {p.invalid ? (
+              <p role="alert">
+                Rows with errors are left out; fix them in the file and import it again (rows already imported are updated, not doubled).
+              </p>
+            ) : null}
             <div class="scroll">
               <table>
-                <thead><tr><th scope="col">line</th><th scope="col">user</th><th scope="col">realm</th><th scope="col">mobile</th><th scope="col">name</th><th scope="col">result</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th scope="col">line</th>
+                    <th scope="col">user</th>
+                    <th scope="col">realm</th>
+                    <th scope="col">mobile</th>
+                    <th scope="col">name</th>
+                    <th scope="col">result</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {p.rows.map((r) => (
                     <tr>
@@ -266,7 +369,15 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
                       <td>{r.input?.realm ?? deps.users.defaultRealm}</td>
                       <td>{r.error ? (r.input?.mobile ?? '') : maskPhone(r.input?.mobile)}</td>
                       <td>{`${r.input?.givenname ?? ''} ${r.input?.surname ?? ''}`.trim()}</td>
-                      <td>{r.error ? <><Pill state="error" /> {r.error}</> : <Pill state={r.action === 'create' ? 'new' : 'update'} />}</td>
+                      <td>
+                        {r.error ? (
+                          <>
+                            <Pill state="error" /> {r.error}
+                          </>
+                        ) : (
+                          <Pill state={r.action === 'create' ? 'new' : 'update'} />
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -275,16 +386,22 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
             {p.valid ? (
               <form class="inline" method="post" action="/console/users/import/commit">
                 <Csrf session={s} />
-                <textarea name="csv" hidden aria-hidden="true" tabindex={-1}>{text}</textarea>
+                <textarea name="csv" hidden aria-hidden="true" tabindex={-1}>
+                  {text}
+                </textarea>
                 <button type="submit">{`Import ${p.valid} user${p.valid === 1 ? '' : 's'}`}</button>
                 <a href="/console/users">Cancel</a>
               </form>
             ) : (
-              <p><a href="/console/users">Back to users</a></p>
+              <p>
+                <a href="/console/users">Back to users</a>
+              </p>
             )}
           </section>
         ) : (
-          <p><a href="/console/users">Back to users</a></p>
+          <p>
+            <a href="/console/users">Back to users</a>
+          </p>
         )}
       </Layout>,
     );
@@ -298,6 +415,11 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
     // All good rows in one commit: the import is all-or-nothing for the rows it takes.
     const n = good.length ? await deps.users.upsertMany(good) : 0;
     auditConsole(c, deps, 'user import', true, { reason: `${n} users imported, ${p.invalid} rows refused` });
-    return done(c, '/console/users', `${n} user${n === 1 ? '' : 's'} imported${p.invalid ? `; ${p.invalid} row${p.invalid === 1 ? '' : 's'} with errors left out` : ''}.`, p.invalid ? 'bad' : 'ok');
+    return done(
+      c,
+      '/console/users',
+      `${n} user${n === 1 ? '' : 's'} imported${p.invalid ? `; ${p.invalid} row${p.invalid === 1 ? '' : 's'} with errors left out` : ''}.`,
+      p.invalid ? 'bad' : 'ok',
+    );
   });
 }
