@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BOOT_SEQUENCE_MS,
   initialLifecycle,
@@ -8,7 +8,7 @@ import {
   type LifecycleEvent,
   type LifecycleState,
 } from '../../src/modem/lifecycle.js';
-import { profileFor, simRig, stopRig, until, advance, message, deliver, type SimRig } from './rig.js';
+import { profileFor, simRig, until, advance, message, deliver, type SimRig, inFakeTime } from './rig.js';
 
 const base = initialLifecycle({ smsReadyUrc: true, rungs: 3 });
 
@@ -292,11 +292,10 @@ describe('lifecycle transition edges', () => {
 
 describe('lifecycle on the wire, fake time (rows of issue 12)', () => {
   let rig: SimRig | null = null;
-  beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));
-  afterEach(async () => {
-    if (rig) await stopRig(rig);
+  inFakeTime(() => {
+    const r = rig;
     rig = null;
-    vi.useRealTimers();
+    return r;
   });
 
   it('starts: off → booting → registering → ready, with +CREG URCs enabled', async () => {

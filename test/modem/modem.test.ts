@@ -1,15 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModemIncoming, ModemStatusReport } from '../../src/modem/modem.js';
 import { csqToDbm } from '../../src/modem/modem.js';
-import { advance, message, profileFor, settle, simRig, stopRig, until, type SimRig } from './rig.js';
+import { advance, message, profileFor, settle, simRig, stopRig, until, type SimRig, inFakeTime } from './rig.js';
 
 describe('modem driver: reports, incoming SMS, USSD on the wire (fake time)', () => {
   let rig: SimRig | null = null;
-  beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));
-  afterEach(async () => {
-    if (rig) await stopRig(rig);
+  inFakeTime(() => {
+    const r = rig;
     rig = null;
-    vi.useRealTimers();
+    return r;
   });
 
   async function readyRig(o: Parameters<typeof simRig>[0]) {

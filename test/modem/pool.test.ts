@@ -1,14 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PoolUnavailable } from '../../src/modem/pool.js';
-import { advance, deliver, message, settle, simRig, stopRig, until, type SimRig } from './rig.js';
+import { advance, deliver, message, settle, simRig, until, type SimRig, inFakeTime } from './rig.js';
 
 describe('modem pool on the wire, fake time', () => {
   let rig: SimRig | null = null;
-  beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));
-  afterEach(async () => {
-    if (rig) await stopRig(rig);
+  inFakeTime(() => {
+    const r = rig;
     rig = null;
-    vi.useRealTimers();
+    return r;
   });
 
   it('row "4 modems ready a few ms apart, 40 logins at once": every ready modem takes work, 4× one modem\'s rate', async () => {

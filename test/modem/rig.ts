@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { Modem } from '../../src/modem/modem.js';
 import { ModemPool, type PoolMessage } from '../../src/modem/pool.js';
 import { loadProfile, modemProfileSchema, type ModemProfile } from '../../src/modem/profile.js';
@@ -146,4 +146,17 @@ export async function deliver(pool: ModemPool, msg: PoolMessage): Promise<{ atte
 export async function stopRig(r: SimRig): Promise<void> {
   await r.pool.stop();
   for (const s of r.sims) s.shutdown();
+}
+
+/**
+ * Each test of the calling describe block runs in fake time from a fixed date; afterwards the rig
+ * that `take` hands back (and clears) is stopped, and real time returns.
+ */
+export function inFakeTime(take: () => SimRig | null): void {
+  beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));
+  afterEach(async () => {
+    const r = take();
+    if (r) await stopRig(r);
+    vi.useRealTimers();
+  });
 }

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModemSendError, SubmitTimer, submitMessage } from '../../src/modem/submit.js';
-import { advance, deliver, message, settle, simRig, stopRig, until, type SimRig } from './rig.js';
+import { advance, deliver, message, settle, simRig, until, type SimRig, inFakeTime } from './rig.js';
 
 describe('submit timeout learned from observed submit times', () => {
   it('before five samples: a third of the ceiling, at least the floor', () => {
@@ -35,11 +35,10 @@ describe('submit timeout learned from observed submit times', () => {
 
 describe('submit policy on the wire, fake time', () => {
   let rig: SimRig | null = null;
-  beforeEach(() => vi.useFakeTimers({ now: Date.UTC(2026, 11, 4) }));
-  afterEach(async () => {
-    if (rig) await stopRig(rig);
+  inFakeTime(() => {
+    const r = rig;
     rig = null;
-    vi.useRealTimers();
+    return r;
   });
 
   async function readyRig(o: Parameters<typeof simRig>[0] = {}) {
