@@ -12,12 +12,34 @@ export interface NameRule {
   readonly rule: string;
 }
 
+// `.` and `..` are refused everywhere: a URL path resolves them away, so /admin/.. could never
+// address (or delete) the record they named.
 export const NAME_RULES = {
-  admin: { what: 'admin name', pattern: /^[A-Za-z0-9._@-]{1,64}$/, rule: '1-64 of A-Z a-z 0-9 . _ @ -' },
-  apikey: { what: 'API key name', pattern: /^[A-Za-z0-9._@-]{1,64}$/, rule: '1-64 of A-Z a-z 0-9 . _ @ -' },
-  user: { what: 'user name', pattern: /^[A-Za-z0-9._@+-]{1,100}$/, rule: '1-100 of A-Z a-z 0-9 . _ @ + -' },
-  realm: { what: 'realm', pattern: /^[A-Za-z0-9_.-]{1,64}$/, rule: '1-64 of A-Z a-z 0-9 _ . -' },
-  serial: { what: 'serial number', pattern: /^[A-Za-z0-9_.:-]{1,40}$/, rule: '1-40 of A-Z a-z 0-9 _ . : -' },
+  admin: {
+    what: 'admin name',
+    pattern: /^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$/,
+    rule: '1-64 of A-Z a-z 0-9 . _ @ -, not . or .. (a URL path cannot carry them)',
+  },
+  apikey: {
+    what: 'API key name',
+    pattern: /^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$/,
+    rule: '1-64 of A-Z a-z 0-9 . _ @ -, not . or .. (a URL path cannot carry them)',
+  },
+  user: {
+    what: 'user name',
+    pattern: /^(?!\.\.?$)[A-Za-z0-9._@+-]{1,100}$/,
+    rule: '1-100 of A-Z a-z 0-9 . _ @ + -, not . or .. (a URL path cannot carry them)',
+  },
+  realm: {
+    what: 'realm',
+    pattern: /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/,
+    rule: '1-64 of A-Z a-z 0-9 _ . -, not . or .. (a URL path cannot carry them)',
+  },
+  serial: {
+    what: 'serial number',
+    pattern: /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,40}$/,
+    rule: '1-40 of A-Z a-z 0-9 _ . : -, not . or .. (a URL path cannot carry them)',
+  },
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;
