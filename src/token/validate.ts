@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Change, TokenRecord, UserRecord } from '../store/types.js';
+import type { ActiveChallenge, Change, TokenRecord, UserRecord } from '../store/types.js';
 import { renderSmsText } from '../sms/template.js';
 import type { Enqueue, NewMessage } from '../sms/outbox.js';
 import { internalError, parameterError } from './errors.js';
@@ -20,9 +20,6 @@ export const NO_ACTIVE_TOKEN = 'No active challenge response token found';
 export const FAILCOUNTER_EXCEEDED = 'Failcounter exceeded';
 export const PREVIOUS_OTP = 'wrong otp value. previous otp used again';
 
-/** The keys privacyIDEA sends with every answer that could have been a challenge, empty when none was made. */
-const NO_CHALLENGE = () => ({ messages: [] as string[], multi_challenge: [] as unknown[], transaction_ids: [] as string[] });
-
 export interface CheckParams {
   user?: string | undefined;
   realm?: string | undefined;
@@ -37,10 +34,38 @@ export interface CheckParams {
 
 export type Authentication = 'ACCEPT' | 'REJECT' | 'CHALLENGE';
 
+/** A token and the challenge it was sent (a TokenRecord is one: nothing is copied per login). */
+export interface ChallengedToken {
+  readonly serial: string;
+  readonly challenge: Readonly<Pick<ActiveChallenge, 'transactionId' | 'expiresAt'>> | null;
+}
+
+/**
+ * What a login step came to, in the token's own terms; api/views/validate.ts renders
+ * privacyIDEA's detail from it. `message` is the sentence the user is shown.
+ */
+export type Verdict =
+  /** No token to check: an unknown serial, or a user without tokens. */
+  | { kind: 'noToken'; message: string }
+  /** Refused before a token is named: a wrong PIN, an unknown transaction. */
+  | { kind: 'rejected'; message: string }
+  /** The PIN was right, but no challenge was made: the tokens are disabled or locked, or an SMS limit is reached. */
+  | { kind: 'noChallenge'; message: string }
+  /** The PIN was right, but no provider can deliver the SMS in time. */
+  | { kind: 'notSent'; message: string }
+  /** A challenge per token (new, or inside the blocking window the outstanding one); the last one is the newest. */
+  | { kind: 'challenged'; message: string; tokens: readonly ChallengedToken[] }
+  /** Step 2, the right OTP for the challenge. */
+  | { kind: 'challengeAnswered'; message: string; serial: string }
+  /** Step 2, a wrong or late OTP. */
+  | { kind: 'challengeFailed'; message: string; serial: string }
+  /** PIN and OTP in one pass, right or wrong. */
+  | { kind: 'pinOtp'; message: string; serial: string; otpLength: number };
+
 export interface CheckOutcome {
   value: boolean;
   authentication: Authentication;
-  detail: Record<string, unknown>;
+  verdict: Verdict;
   /** For the audit log: which user and tokens the request concerned. */
   audit: { user?: string; realm?: string; serials: string[]; reason: string };
 }
@@ -65,23 +90,16 @@ export function newTransactionId(): string {
   return s;
 }
 
-/** privacyIDEA's `valid_until`: naive server-local time with microseconds. */
-function validUntil(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)}`;
-}
-
 type Eligibility = { ok: true; token: TokenRecord } | { ok: false; reason: string; token: TokenRecord };
 type Answer = Omit<CheckOutcome, 'audit'> & { audit: { reason: string } };
 
-/** privacyIDEA's answer for tokens that cannot be used: the reason only, no token details. */
+/** Tokens that cannot be used: the reason only, no token details (privacyIDEA names no serial or type to an unauthenticated caller). */
 function ineligibleAnswer(checks: Eligibility[]): Answer {
   const reasons = checks.map((c) => (c.ok ? '' : c.reason));
   const message = reasons.every((r) => r === 'Token is disabled')
     ? NO_ACTIVE_TOKEN
     : [...new Set(reasons.filter((r) => r !== 'Token is disabled'))].join(', ');
-  return { value: false, authentication: 'REJECT', detail: { message, ...NO_CHALLENGE() }, audit: { reason: message } };
+  return { value: false, authentication: 'REJECT', verdict: { kind: 'noChallenge', message }, audit: { reason: message } };
 }
 
 export class Validator {
@@ -106,7 +124,7 @@ export class Validator {
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
-      return { value: false, authentication: 'REJECT', detail: { message }, audit: { ...auditBase, reason: message } };
+      return { value: false, authentication: 'REJECT', verdict: { kind: 'noToken', message }, audit: { ...auditBase, reason: message } };
     }
     return this.d.mutex.run(
       tokens.map((t) => t.serial),
@@ -131,15 +149,14 @@ export class Validator {
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
-      // privacyIDEA's triggerchallenge answers with the empty lists, and no message, when nothing was triggered.
-      return { value: false, authentication: 'REJECT', count: 0, detail: NO_CHALLENGE(), audit: { ...auditBase, reason: message } };
+      return { value: false, authentication: 'REJECT', count: 0, verdict: { kind: 'noToken', message }, audit: { ...auditBase, reason: message } };
     }
     return this.d.mutex.run(
       tokens.map((t) => t.serial),
       async () => {
         const fresh = tokens.map((t) => this.d.tokens.get(t.serial)).filter((t): t is TokenRecord => !!t);
         const out = await this.createChallenges(fresh, owner, p);
-        const count = Array.isArray(out.detail.transaction_ids) ? out.detail.transaction_ids.length : 0;
+        const count = out.verdict.kind === 'challenged' ? out.verdict.tokens.length : 0;
         return { ...out, count, audit: { ...auditBase, ...out.audit } };
       },
     );
@@ -218,7 +235,12 @@ export class Validator {
     if (withTx.length === 0) {
       // privacyIDEA: an unknown (or purged) transaction lands the tokens in the invalid list.
       if (this.d.config.token.incFailCountOnFalsePin) await this.commitTokens(tokens.map((t) => this.failed(t, now)));
-      return { value: false, authentication: 'REJECT', detail: { message: 'wrong otp pin' }, audit: { reason: 'unknown transaction_id' } };
+      return {
+        value: false,
+        authentication: 'REJECT',
+        verdict: { kind: 'rejected', message: 'wrong otp pin' },
+        audit: { reason: 'unknown transaction_id' },
+      };
     }
     const checks = withTx.map((t) => this.eligible(t, now));
     const usable = checks.filter((c): c is { ok: true; token: TokenRecord } => c.ok).map((c) => c.token);
@@ -230,7 +252,7 @@ export class Validator {
       return {
         value: true,
         authentication: 'ACCEPT',
-        detail: { message: 'Found matching challenge', serial: winner.serial },
+        verdict: { kind: 'challengeAnswered', message: 'Found matching challenge', serial: winner.serial },
         audit: { reason: 'challenge answered' },
       };
     }
@@ -242,7 +264,7 @@ export class Validator {
       return {
         value: false,
         authentication: 'REJECT',
-        detail: { message: 'The challenge has expired.', serial: usable[0]!.serial, type: 'sms' },
+        verdict: { kind: 'challengeFailed', message: 'The challenge has expired.', serial: usable[0]!.serial },
         audit: { reason: 'challenge expired' },
       };
     }
@@ -250,7 +272,12 @@ export class Validator {
       usable.map((t) => ({ ...this.failed(t, now), challenge: t.challenge && { ...t.challenge, receivedCount: t.challenge.receivedCount + 1 } })),
     );
     const message = usable.length === 1 ? 'Response did not match the challenge.' : `Response did not match for ${usable.length} tokens.`;
-    return { value: false, authentication: 'REJECT', detail: { message, serial: usable[0]!.serial, type: 'sms' }, audit: { reason: 'wrong otp' } };
+    return {
+      value: false,
+      authentication: 'REJECT',
+      verdict: { kind: 'challengeFailed', message, serial: usable[0]!.serial },
+      audit: { reason: 'wrong otp' },
+    };
   }
 
   private async pinMatches(t: TokenRecord, pin: string): Promise<boolean> {
@@ -288,7 +315,7 @@ export class Validator {
     const pinOtp = tokens.map((t, i) => ({ t, otp: split[i] })).filter((x): x is { t: TokenRecord; otp: string } => x.otp !== null);
     if (pinOtp.length === 0) {
       if (tokenCfg.incFailCountOnFalsePin) await this.commitTokens(tokens.map((t) => this.failed(t, now)));
-      return { value: false, authentication: 'REJECT', detail: { message: 'wrong otp pin' }, audit: { reason: 'wrong pin' } };
+      return { value: false, authentication: 'REJECT', verdict: { kind: 'rejected', message: 'wrong otp pin' }, audit: { reason: 'wrong pin' } };
     }
     const checks = pinOtp.map(({ t, otp }) => ({ e: this.eligible(t, now), otp }));
     const usable = checks.filter((c) => c.e.ok).map((c) => ({ t: c.e.token, otp: c.otp }));
@@ -301,7 +328,7 @@ export class Validator {
       return {
         value: true,
         authentication: 'ACCEPT',
-        detail: { message: 'matching 1 tokens', serial: winner.t.serial, type: 'sms', otplen: winner.t.otpLength },
+        verdict: { kind: 'pinOtp', message: 'matching 1 tokens', serial: winner.t.serial, otpLength: winner.t.otpLength },
         audit: { reason: 'pin+otp' },
       };
     }
@@ -312,7 +339,7 @@ export class Validator {
     return {
       value: false,
       authentication: 'REJECT',
-      detail: { message: replay ? PREVIOUS_OTP : 'wrong otp value', serial: first.serial, type: 'sms', otplen: first.otpLength },
+      verdict: { kind: 'pinOtp', message: replay ? PREVIOUS_OTP : 'wrong otp value', serial: first.serial, otpLength: first.otpLength },
       audit: { reason: replay ? 'previous otp used again' : 'wrong otp' },
     };
   }
@@ -380,13 +407,13 @@ export class Validator {
 
     if (issuedOrPlanned.length === 0) {
       if (limited && !unsendable) {
-        return { value: false, authentication: 'REJECT', detail: { message: limited, ...NO_CHALLENGE() }, audit: { reason: 'sms rate limit' } };
+        return { value: false, authentication: 'REJECT', verdict: { kind: 'noChallenge', message: limited }, audit: { reason: 'sms rate limit' } };
       }
       if (p.exception) throw internalError(SMS_SEND_FAILED);
       return {
         value: false,
         authentication: 'REJECT',
-        detail: { message: SMS_SEND_FAILED, messages: [SMS_SEND_FAILED], multi_challenge: [], transaction_ids: [] },
+        verdict: { kind: 'notSent', message: SMS_SEND_FAILED },
         audit: { reason: 'no provider can deliver' },
       };
     }
@@ -409,32 +436,10 @@ export class Validator {
     );
     for (const phone of sentTo) this.phones.add(phone, now);
     const issued = issuedOrPlanned.map((x) => (typeof x === 'number' ? changed[x]! : x));
-
-    const text = cfg.token.challengeText;
-    const multi = issued.map((t) => ({
-      transaction_id: t.challenge!.transactionId,
-      serial: t.serial,
-      type: 'sms',
-      client_mode: 'interactive',
-      message: text,
-      attributes: { state: t.challenge!.transactionId, valid_until: validUntil(t.challenge!.expiresAt) },
-    }));
-    const last = multi[multi.length - 1]!;
     return {
       value: false,
       authentication: 'CHALLENGE',
-      detail: {
-        message: text,
-        messages: multi.map((m) => m.message),
-        multi_challenge: multi,
-        transaction_id: last.transaction_id,
-        transaction_ids: multi.map((m) => m.transaction_id),
-        serial: last.serial,
-        type: 'sms',
-        client_mode: 'interactive',
-        attributes: last.attributes,
-        preferred_client_mode: 'interactive',
-      },
+      verdict: { kind: 'challenged', message: cfg.token.challengeText, tokens: issued },
       audit: { reason: plans.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
     };
   }

@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { flag, opt, readParams, type Params } from '../params.js';
 import type { CheckOutcome } from '../../token/validate.js';
+import { checkDetail, triggerDetail } from '../views/validate.js';
 
 /** `state` is the FreeRADIUS plugin's name for `transaction_id`; both at once must agree. */
 function transactionId(p: Params): string | undefined {
@@ -52,7 +53,7 @@ export function validateRoutes(deps: AppDeps) {
 
   app.on(['GET', 'POST'], '/check', async (c) => {
     const out = await check(c, `${c.req.method} /validate/check`);
-    return ok(c, out.value, { id: 2, authentication: out.authentication, detail: out.detail });
+    return ok(c, out.value, { id: 2, authentication: out.authentication, detail: checkDetail(out.verdict) });
   });
 
   app.on(['GET', 'POST'], '/radiuscheck', async (c) => {
@@ -95,7 +96,7 @@ export function validateRoutes(deps: AppDeps) {
       result: out.count > 0,
       reason: out.audit.reason,
     });
-    return ok(c, out.count, { id: 2, authentication: out.authentication, detail: out.detail });
+    return ok(c, out.count, { id: 2, authentication: out.authentication, detail: triggerDetail(out.verdict) });
   });
 
   return app;

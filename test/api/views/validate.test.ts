@@ -4,12 +4,21 @@
  * by accident: FreeRADIUS's plugin, privacyIDEA's own clients and PAM modules parse them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkDetail, triggerDetail, validUntil } from '../../../src/api/views/validate.js';
+import type { Verdict } from '../../../src/token/validate.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { enroll, lastOtp, makeHarness, type Harness } from '../../helpers/harness.js';
 
 let h: Harness;
+const open: Harness[] = [];
+/** A harness closed after the test (the view tests below start none). */
+async function start(...args: Parameters<typeof makeHarness>): Promise<Harness> {
+  h = await makeHarness(...args);
+  open.push(h);
+  return h;
+}
 afterEach(async () => {
-  await h?.close();
+  for (const x of open.splice(0)) await x.close();
 });
 
 const A = 'PISM0001AAAA';
@@ -45,7 +54,7 @@ const challenged = (...serials: string[]) =>
 
 describe('/validate/check on the wire', () => {
   it('the whole envelope of a challenge', async () => {
-    h = await makeHarness();
+    await start();
     await enroll(h, 'alice', '1234', '+4917612345678', { serial: A });
     const r = await check({ user: 'alice', pass: '1234' });
     const text = JSON.stringify(r.body)
@@ -60,7 +69,7 @@ describe('/validate/check on the wire', () => {
 
   it('one token: step 1, step 2, PIN+OTP, and every way they fail', async () => {
     const clock = new ManualClock(Date.now());
-    h = await makeHarness({}, { clock });
+    await start({}, { clock });
     await enroll(h, 'alice', '1234', '+4917612345678', { serial: A });
 
     expect(wire(await check({ serial: 'PISM9999ZZZZ', pass: '1234' }))).toBe(
@@ -106,7 +115,7 @@ describe('/validate/check on the wire', () => {
   });
 
   it('two tokens: one transaction, both challenges listed, the last one on top', async () => {
-    h = await makeHarness();
+    await start();
     await enroll(h, 'alice', '1234', '+4917612345678', { serial: A });
     await admin('/token/init', { type: 'sms', user: 'alice', pin: '1234', phone: '+491709999999', serial: B });
     const c = await check({ user: 'alice', pass: '1234' });
@@ -117,7 +126,7 @@ describe('/validate/check on the wire', () => {
   });
 
   it('no challenge: SMS limits, no provider, a locked or disabled token, no token at all', async () => {
-    h = await makeHarness({ limits: { smsPerWindow: 1, smsWindow: 600 }, token: { blockingWindow: 0, maxFail: 2 } });
+    await start({ limits: { smsPerWindow: 1, smsWindow: 600 }, token: { blockingWindow: 0, maxFail: 2 } });
     await enroll(h, 'alice', '1234', '+4917612345678', { serial: A });
     await check({ user: 'alice', pass: '1234' });
     expect(wire(await check({ user: 'alice', pass: '1234' }))).toBe(
@@ -148,7 +157,7 @@ describe('/validate/check on the wire', () => {
 
 describe('/validate/triggerchallenge on the wire', () => {
   it('the number of challenges as value, the same detail as a login; the empty lists when nothing was triggered', async () => {
-    h = await makeHarness();
+    await start();
     await enroll(h, 'alice', '1234', '+4917612345678', { serial: A });
     await admin('/token/init', { type: 'sms', user: 'alice', pin: '1234', phone: '+491709999999', serial: B });
     expect(wire(await trigger({ user: 'alice' }))).toBe(`200 {"status":true,"value":2,"authentication":"CHALLENGE"} ${challenged(A, B)}`);
@@ -159,5 +168,57 @@ describe('/validate/triggerchallenge on the wire', () => {
     );
     await admin('/user/', { user: 'bob', mobile: '+4917612345679' });
     expect(wire(await trigger({ user: 'bob' }))).toBe(`200 {"status":true,"value":0,"authentication":"REJECT"} {${EMPTY_LISTS},"threadid":0}`);
+  });
+});
+
+describe('the views', () => {
+  it('valid_until is naive local time with microseconds', () => {
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = 'UTC';
+      expect(validUntil(Date.UTC(2026, 0, 2, 3, 4, 5, 678))).toBe('2026-01-02 03:04:05.678000');
+      expect(validUntil(Date.UTC(2026, 11, 31, 23, 59, 59, 7))).toBe('2026-12-31 23:59:59.007000');
+      process.env.TZ = 'Europe/Berlin';
+      expect(validUntil(Date.UTC(2026, 0, 2, 3, 4, 5, 678))).toBe('2026-01-02 04:04:05.678000');
+    } finally {
+      process.env.TZ = tz;
+    }
+  });
+
+  it('one detail per verdict, keys in privacyIDEA order', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'UTC';
+    try {
+      const at = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+      const json = (v: Verdict) => JSON.stringify(checkDetail(v));
+      expect(json({ kind: 'noToken', message: 'm' })).toBe('{"message":"m"}');
+      expect(json({ kind: 'rejected', message: 'wrong otp pin' })).toBe('{"message":"wrong otp pin"}');
+      expect(json({ kind: 'noChallenge', message: 'm' })).toBe(`{"message":"m",${EMPTY_LISTS}}`);
+      expect(json({ kind: 'notSent', message: 'm' })).toBe('{"message":"m","messages":["m"],"multi_challenge":[],"transaction_ids":[]}');
+      expect(json({ kind: 'challengeAnswered', message: 'm', serial: A })).toBe(`{"message":"m","serial":"${A}"}`);
+      expect(json({ kind: 'challengeFailed', message: 'm', serial: A })).toBe(`{"message":"m","serial":"${A}","type":"sms"}`);
+      expect(json({ kind: 'pinOtp', message: 'm', serial: A, otpLength: 8 })).toBe(`{"message":"m","serial":"${A}","type":"sms","otplen":8}`);
+      const tokens = [
+        { serial: A, challenge: { transactionId: '11111111111111111111', expiresAt: at } },
+        { serial: B, challenge: { transactionId: '22222222222222222222', expiresAt: at + 1 } },
+      ];
+      const a =
+        '{"transaction_id":"11111111111111111111","serial":"PISM0001AAAA","type":"sms","client_mode":"interactive","message":"m","attributes":{"state":"11111111111111111111","valid_until":"2026-01-02 03:04:05.678000"}}';
+      const bAttrs = '{"state":"22222222222222222222","valid_until":"2026-01-02 03:04:05.679000"}';
+      const b = `{"transaction_id":"22222222222222222222","serial":"PISM0002BBBB","type":"sms","client_mode":"interactive","message":"m","attributes":${bAttrs}}`;
+      expect(json({ kind: 'challenged', message: 'm', tokens })).toBe(
+        `{"message":"m","messages":["m","m"],"multi_challenge":[${a},${b}],"transaction_id":"22222222222222222222",` +
+          `"transaction_ids":["11111111111111111111","22222222222222222222"],"serial":"${B}","type":"sms","client_mode":"interactive",` +
+          `"attributes":${bAttrs},"preferred_client_mode":"interactive"}`,
+      );
+    } finally {
+      process.env.TZ = tz;
+    }
+  });
+
+  it('triggerchallenge: the empty lists without a message when there was no token; otherwise as /validate/check', () => {
+    expect(JSON.stringify(triggerDetail({ kind: 'noToken', message: 'The user has no tokens assigned' }))).toBe(`{${EMPTY_LISTS}}`);
+    const v: Verdict = { kind: 'noChallenge', message: 'Failcounter exceeded' };
+    expect(triggerDetail(v)).toEqual(checkDetail(v));
   });
 });
