@@ -54,48 +54,21 @@ export function checkPin(pin: string): string {
 
 export const checkSerial = (serial: string): string => checkName('serial', serial);
 
-/** privacyIDEA's token dict, as GET /token/ lists it. */
-export function tokenView(t: TokenRecord) {
-  const info: Record<string, string> = {
-    hashlib: t.hashlib,
-    tokenkind: 'software',
-    count_auth: String(t.countAuth),
-    count_auth_success: String(t.countAuthSuccess),
-  };
-  if (t.dynamicPhone) info.dynamic_phone = 'True';
-  else if (t.phone) info.phone = t.phone;
-  if (t.failExceededAt) info.failcounter_exceeded = new Date(t.failExceededAt).toISOString();
-  return {
-    id: 0,
-    serial: t.serial,
-    tokentype: 'sms',
-    description: t.description,
-    info,
-    resolver: t.user ? 'local' : '',
-    user_id: t.user ?? '',
-    username: t.user ?? '',
-    user_realm: t.realm ?? '',
-    user_editable: false,
-    otplen: t.otpLength,
-    maxfail: t.maxFail,
-    active: t.active,
-    revoked: false,
-    locked: false,
-    failcount: t.failCount,
-    count: t.counter,
-    count_window: 10,
-    sync_window: 1000,
-    rollout_state: '',
-    realms: t.realm ? [t.realm] : [],
-    tokengroup: [],
-    container_serial: '',
-  };
+/** A token as a list shows it: for a directory user's token, the owner's current login and resolver. */
+export interface ListedToken {
+  token: TokenRecord;
+  owner?: { login: string; resolver: string } | undefined;
 }
 
-/** A directory user's token shows the login and resolver (user_id stays the stable id it is bound to). */
-function ownerNamed<V extends { username: string; resolver: string }>(v: V, owner: { login: string; resolver: string } | undefined): V {
-  return owner ? { ...v, username: owner.login, resolver: owner.resolver } : v;
+/** One page of a token list (`page` counts from 1; `pages` is at least 1). */
+export interface TokenPage {
+  tokens: ListedToken[];
+  count: number;
+  page: number;
+  pages: number;
 }
+
+export type { TokenRecord };
 
 export class TokenAdmin {
   constructor(private readonly d: TokenAdminDeps) {}
@@ -190,7 +163,7 @@ export class TokenAdmin {
     });
   }
 
-  async list(p: ListParams) {
+  async list(p: ListParams): Promise<TokenPage> {
     let rows = this.d.tokens.all();
     if (p.user && this.d.directory) {
       const o = await this.d.directory.requireOwner(p.user, p.realm).catch((err) => {
@@ -210,19 +183,13 @@ export class TokenAdmin {
     const count = rows.length;
     const pages = Math.max(1, Math.ceil(count / p.pagesize));
     const start = (p.page - 1) * p.pagesize;
-    return {
-      tokens: await this.views(rows.slice(start, start + p.pagesize)),
-      count,
-      current: p.page,
-      prev: p.page > 1 ? p.page - 1 : null,
-      next: p.page < pages ? p.page + 1 : null,
-    };
+    return { tokens: await this.withOwners(rows.slice(start, start + p.pagesize)), count, page: p.page, pages };
   }
 
   /** One owner look-up at a time: a page of 1,000 directory tokens must not flood the directory's pool. */
-  private async views(rows: TokenRecord[]) {
-    const out = [];
-    for (const t of rows) out.push(ownerNamed(tokenView(t), t.user && t.realm ? await this.d.directory?.ownerName(t.user, t.realm) : undefined));
+  private async withOwners(rows: TokenRecord[]): Promise<ListedToken[]> {
+    const out: ListedToken[] = [];
+    for (const t of rows) out.push({ token: t, owner: t.user && t.realm ? await this.d.directory?.ownerName(t.user, t.realm) : undefined });
     return out;
   }
 

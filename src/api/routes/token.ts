@@ -3,6 +3,7 @@ import { parameterError } from '../../token/errors.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { flag, int, opt, readParams, type Params } from '../params.js';
+import { initDetail, tokenPageView } from '../views/token.js';
 
 export function tokenRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>({ strict: false });
@@ -28,14 +29,13 @@ export function tokenRoutes(deps: AppDeps) {
       otpkey: opt(p, 'otpkey'),
     });
     audit(c, 'POST /token/init', t.serial, true, { user: t.user ?? undefined, realm: t.realm ?? undefined });
-    // Seeds never leave the appliance: no otpkey, googleurl or oathurl in the answer.
-    return ok(c, true, { detail: { serial: t.serial, rollout_state: '' } });
+    return ok(c, true, { detail: initDetail(t) });
   });
 
   app.get('/', async (c) => {
     const p = await readParams(c);
     const active = opt(p, 'active');
-    const value = await deps.tokenAdmin.list({
+    const page = await deps.tokenAdmin.list({
       serial: opt(p, 'serial'),
       user: opt(p, 'user'),
       realm: opt(p, 'realm') || undefined,
@@ -44,7 +44,7 @@ export function tokenRoutes(deps: AppDeps) {
       page: int(p, 'page', 1, 1, 1_000_000),
       pagesize: int(p, 'pagesize', 15, 1, 1000),
     });
-    return ok(c, value);
+    return ok(c, tokenPageView(page));
   });
 
   app.delete('/:serial', async (c) => {

@@ -189,7 +189,7 @@ describe('console: CSRF and cross-site posts', () => {
     await enroll(hh);
     const c = new ConsoleClient(hh);
     await c.login();
-    const serial = (await hh.core.deps.tokenAdmin.list({ page: 1, pagesize: 1 })).tokens[0]!.serial;
+    const serial = (await hh.core.deps.tokenAdmin.list({ page: 1, pagesize: 1 })).tokens[0]!.token.serial;
     for (const p of ['/', ...PAGES.map((x) => `/console/${x.toLowerCase()}`), `/console/tokens/view?serial=${serial}`]) {
       const html = (await c.get(p)).text;
       const forms = html.match(/<form[^>]*method="post"[^>]*>[\s\S]*?<\/form>/g) ?? [];

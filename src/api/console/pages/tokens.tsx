@@ -2,6 +2,7 @@ import { maskPhone } from '../../../util/logger.js';
 import { auditConsole, done, errorText, fields, qs, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { Action, Csrf, Layout, Pill } from '../ui.js';
+import { tokenPageView } from '../../views/token.js';
 
 const PAGE = 100;
 
@@ -12,7 +13,8 @@ function tokenState(t: { active: boolean; failcount: number; maxfail: number }) 
 }
 
 export function tokenPages(app: ConsoleApp, { deps }: Parts) {
-  const view = async (serial: string) => (await deps.tokenAdmin.list({ serial, page: 1, pagesize: 1 })).tokens[0];
+  // The console shows the same token dict GET /token/ sends.
+  const view = async (serial: string) => tokenPageView(await deps.tokenAdmin.list({ serial, page: 1, pagesize: 1 })).tokens[0];
   /** Runs one token action; the result (or the domain's error) comes back as the flash message. */
   const act = async (c: Ctx, action: string, run: (serial: string, f: Awaited<ReturnType<typeof fields>>) => Promise<string>) => {
     const f = await fields(c);
@@ -33,10 +35,10 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
     const user = (c.req.query('user') ?? '').slice(0, 100);
     const realm = (c.req.query('realm') ?? '').slice(0, 64);
     const page = Math.max(1, Math.min(100_000, Number(c.req.query('page')) || 1));
-    let list: Awaited<ReturnType<typeof deps.tokenAdmin.list>> | null = null;
+    let list: ReturnType<typeof tokenPageView> | null = null;
     let error: string | null = null;
     try {
-      list = await deps.tokenAdmin.list({ user: user || undefined, realm: realm || undefined, page, pagesize: PAGE });
+      list = tokenPageView(await deps.tokenAdmin.list({ user: user || undefined, realm: realm || undefined, page, pagesize: PAGE }));
     } catch (err) {
       error = errorText(err);
     }
