@@ -39,9 +39,6 @@ export const units = {
 export const exceptions = [
   // The provider face builds the built-in simulated modem for type "simulator" (DESIGN.md layout).
   { from: 'src/sms/providers/modem.ts', to: 'src/sim/', why: 'the simulator provider type wires src/sim/ to the driver' },
-  // issue 13 item 9 (harden helper): routes stop reading the store; api/ knows only token/ and sms/.
-  { from: 'src/api/context.ts', to: 'src/store/', why: 'issue 13: the app context hands out the Store' },
-  { from: 'src/api/metrics.ts', to: 'src/store/', why: 'issue 13: metrics read the Store' },
 ];
 
 export default tseslint.config(

@@ -64,7 +64,7 @@ for (let i = 0; i < N; i++) {
   const { record, change } = buildQueuedMessage(
     { to: to(i), text: `Your login code is ${100000 + i}`, expiresAt: now + 600_000, origin: 'api' },
     now,
-    (s) => core.deps.secrets.encrypt(s),
+    (s) => core.secrets.encrypt(s),
   );
   await store.commit([change]);
   dispatcher.enqueued(record.id);
@@ -102,7 +102,7 @@ await until(() => ids.every((id) => store.get('outbox', id)?.state === 'sent'), 
   for (let i = 0; i < 200; i++) {
     const now = Date.now();
     const { record, change } = buildQueuedMessage({ to: to(i), text: 'x', expiresAt: now + 600_000, origin: 'api' }, now, (s) =>
-      core.deps.secrets.encrypt(s),
+      core.secrets.encrypt(s),
     );
     await store.commit([change]);
     dispatcher.enqueued(record.id);

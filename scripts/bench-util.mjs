@@ -34,7 +34,7 @@ export async function benchCore(providersConfig, extra = {}) {
   await core.start();
   const queue = async (text, validityMs = 3_600_000, to = '+4917612345678') => {
     const now = Date.now();
-    const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + validityMs, origin: 'api' }, now, (s) => core.deps.secrets.encrypt(s));
+    const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + validityMs, origin: 'api' }, now, (s) => core.secrets.encrypt(s));
     await store.commit([change]);
     core.deps.dispatcher.enqueued(record.id);
     return record.id;

@@ -1,5 +1,6 @@
 import type { Config } from './config/schema.js';
 import type { Store } from './store/types.js';
+import { observeCommits } from './store/observed.js';
 import { createApp } from './api/app.js';
 import type { AppDeps } from './api/context.js';
 import { RateLimiter } from './api/rate-limit.js';
@@ -17,7 +18,7 @@ import { registerDirectoryMetrics } from './directory/metrics.js';
 import { consoleRealms } from './directory/realm-source.js';
 import { Validator } from './token/validate.js';
 import { Dispatcher } from './sms/dispatcher.js';
-import { createEnqueue, newestMessages } from './sms/outbox.js';
+import { createEnqueue, outboxReader } from './sms/outbox.js';
 import { makeBackup } from './token/backup.js';
 import { Inbox } from './sms/inbox.js';
 import { Ussd } from './sms/ussd.js';
@@ -47,6 +48,8 @@ export interface CoreOptions {
 export interface Core {
   app: ReturnType<typeof createApp>;
   deps: AppDeps;
+  /** The key file's keys (tests and benchmarks encrypt queued texts with them); the API gets only the JWT key. */
+  secrets: Secrets;
   /** Starts the dispatcher and the providers (providers in the background: a modem may take a while). */
   start(): Promise<void>;
   /** Stops sending (in-flight submits get a grace period), stops providers, closes the audit log. */
@@ -61,7 +64,7 @@ export function createCore(o: CoreOptions): Core {
   const clock = o.clock ?? systemClock;
   const { config, logger } = o;
   const metrics = createMetrics();
-  const store = metrics.instrumentStore(o.store);
+  const store = observeCommits(o.store, metrics.observeStoreCommit);
   const secrets = o.secrets ?? loadOrCreateSecrets(config.dataDir);
   const audit = o.audit ?? openAuditLog(config.dataDir, { maxBytes: config.audit.maxBytes, keep: config.audit.keep, clock });
   const mutex = new KeyedMutex();
@@ -127,8 +130,7 @@ export function createCore(o: CoreOptions): Core {
 
   const deps: AppDeps = {
     config,
-    store,
-    secrets,
+    jwtKey: secrets.jwtKey,
     clock,
     logger,
     audit,
@@ -140,7 +142,8 @@ export function createCore(o: CoreOptions): Core {
     accounts,
     dispatcher,
     enqueue,
-    recentMessages: (n) => newestMessages(store.data.outbox, n),
+    outbox: outboxReader(store),
+    storeStats: () => store.stats(),
     backup: () => makeBackup(store, secrets, clock.now()),
     inbox,
     ussd: new Ussd(o.providers),
@@ -158,6 +161,7 @@ export function createCore(o: CoreOptions): Core {
   return {
     app: createApp(deps),
     deps,
+    secrets,
     async start() {
       await normaliseStoredPhones(store, config.sms.defaultRegion, logger, clock.now());
       await dispatcher.start();

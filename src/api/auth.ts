@@ -18,7 +18,7 @@ export async function issueJwt(deps: AppDeps, username: string): Promise<string>
       exp: now + deps.config.auth.jwtValidity,
       rights: ['enrollSMS', 'triggerchallenge', 'tokenlist', 'delete', 'enable', 'disable', 'reset', 'setpin', 'userlist', 'smssend'],
     },
-    deps.secrets.jwtKey,
+    deps.jwtKey,
     JWT_ALG,
   );
 }
@@ -28,7 +28,7 @@ function hooks(deps: AppDeps, apiKeys: boolean): AuthHooks {
     isLocal: (c) => !!(c.env as { local?: boolean } | undefined)?.local,
     async verifyJwt(token) {
       try {
-        const payload = await verify(token, deps.secrets.jwtKey, JWT_ALG);
+        const payload = await verify(token, deps.jwtKey, JWT_ALG);
         if (payload.role !== 'admin' || typeof payload.username !== 'string') return null;
         // A deleted admin's JWT dies with it.
         return deps.accounts.adminExists(payload.username) ? payload.username : null;

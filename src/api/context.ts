@@ -1,16 +1,13 @@
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/types.js';
 import type { Accounts } from '../token/accounts.js';
 import type { TokenAdmin } from '../token/admin.js';
-import type { Secrets } from '../token/secrets.js';
 import type { UserDirectory } from '../token/users.js';
 import type { Validator } from '../token/validate.js';
 import type { Dispatcher } from '../sms/dispatcher.js';
 import type { Directory } from '../directory/directory.js';
 import type { AutoEnroller } from '../directory/auto-enroll.js';
-import type { Enqueue } from '../sms/outbox.js';
-import type { Backup } from '../store/backup.js';
-import type { OutboxRecord } from '../store/types.js';
+import type { Enqueue, OutboxReader } from '../sms/outbox.js';
+import type { Backup } from '../token/backup.js';
 import type { Inbox } from '../sms/inbox.js';
 import type { Ussd } from '../sms/ussd.js';
 import type { AuditLog } from '../util/audit.js';
@@ -30,8 +27,8 @@ import type { Identity } from './middleware/auth.js';
 
 export interface AppDeps {
   config: Config;
-  store: Store;
-  secrets: Secrets;
+  /** The key admin JWTs are signed with (token/secrets.ts derives it; the key file stays there). */
+  jwtKey: string;
   clock: Clock;
   logger: Logger;
   audit: AuditLog;
@@ -45,8 +42,10 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   /** The outbox's one way in (sms/outbox.ts createEnqueue). */
   enqueue: Enqueue;
-  /** The newest outbox records (status page). */
-  recentMessages(n: number): OutboxRecord[];
+  /** The outbox's records, read only (GET /sms/<id>, the status page, the console). */
+  outbox: OutboxReader;
+  /** The store's own figures (journal flushes, compactions), shown by GET /status as they are. */
+  storeStats(): object;
   /** A consistent backup of the state with its key (GET /backup). */
   backup(): Backup;
   /** Received SMS (GET /sms/inbox) and USSD on the modems (POST /modem/<id>/ussd). */

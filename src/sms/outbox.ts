@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Change, OutboxHop, OutboxRecord, OutboxState } from '../store/types.js';
+import type { Change, OutboxHop, OutboxRecord, OutboxState, Store } from '../store/types.js';
+
+export type { OutboxRecord, OutboxState };
 
 export interface NewMessage {
   to: string;
@@ -58,24 +60,6 @@ export function buildQueuedMessage(m: NewMessage, now: number, encrypt: (s: stri
   return { record, change: { c: 'outbox', k: record.id, v: record } };
 }
 
-/** What the gateway API shows of a message: never its text. */
-export function publicMessageView(r: OutboxRecord) {
-  return {
-    id: r.id,
-    state: r.state,
-    provider: r.provider,
-    attempts: r.attempts,
-    created: r.createdAt / 1000,
-    expires: r.expiresAt / 1000,
-    sent: r.sentAt === null ? null : r.sentAt / 1000,
-    delivered: r.state === 'delivered' && r.report?.at ? r.report.at / 1000 : null,
-    report: reportView(r),
-    duplicates: r.duplicates,
-    error: r.lastError,
-    hops: r.hops.map((h) => ({ time: h.t / 1000, provider: h.provider, event: h.event, detail: h.detail ?? null })),
-  };
-}
-
 export interface EnqueueDeps {
   store: { commit(changes: Change[]): Promise<void> };
   encrypt: (s: string) => string;
@@ -102,25 +86,20 @@ export function createEnqueue(d: EnqueueDeps): Enqueue {
   };
 }
 
-/** The newest `n` outbox records, newest first (the status page). */
-export function newestMessages(outbox: Readonly<Record<string, OutboxRecord>>, n: number): OutboxRecord[] {
-  return Object.values(outbox)
-    .sort((a, b) => b.createdAt - a.createdAt)
-    .slice(0, n);
+/** What the API and the console read of the outbox: its records, never the store they are in. */
+export interface OutboxReader {
+  /** One message (GET /sms/<id>); undefined when the id is unknown or the message was purged. */
+  message(id: string): OutboxRecord | undefined;
+  /** Messages newest first, at most `n` of them. */
+  newest(n?: number): OutboxRecord[];
 }
 
-/**
- * Status-report details: null when none was requested (or the provider cannot give them).
- * `status` is the TP-ST that settled the message (null while it is `sent`); `parts` the latest
- * report per part.
- */
-function reportView(r: OutboxRecord) {
-  if (!r.report) return null;
-  const rep = r.report;
+export function outboxReader(store: Pick<Store, 'get' | 'data'>): OutboxReader {
   return {
-    modem: rep.modem,
-    status: rep.status,
-    time: rep.at === null ? null : rep.at / 1000,
-    parts: rep.parts.map((p) => ({ reference: p.ref, outcome: p.outcome, status: p.status, time: p.at === null ? null : p.at / 1000 })),
+    message: (id) => store.get('outbox', id),
+    newest: (n = Infinity) =>
+      Object.values(store.data.outbox)
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, n),
   };
 }

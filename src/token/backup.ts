@@ -2,6 +2,8 @@ import { BACKUP_FORMAT, type Backup } from '../store/backup.js';
 import type { StateData, Store } from '../store/types.js';
 import type { Secrets } from './secrets.js';
 
+export type { Backup };
+
 /**
  * A consistent backup: the state is serialised in one synchronous step (no commit interleaves)
  * together with the key that decrypts its seeds.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/api/metrics.js';
 import { enroll, makeHarness, type Harness } from '../helpers/harness.js';
 import { parseSamples, type Sample } from '../helpers/prometheus.js';
 
@@ -67,6 +68,26 @@ describe('metrics as a Prometheus user reads them', () => {
     expect(checks?.value).toBe(2);
     expect(text).toMatch(/^smsotpd_http_request_duration_seconds_bucket\{le="0\.005",method="POST",route="\/validate\/check"\} \d+$/m);
     expect(text).not.toContain(pin);
+  });
+
+  it('store commits: the latency each one reports, and every commit of the daemon counted (core.ts wires the store to it)', async () => {
+    const m = createMetrics();
+    m.observeStoreCommit(0.004);
+    m.observeStoreCommit(0.3);
+    const own = parseSamples(await m.registry.metrics());
+    const value = (name: string, le?: string) => own.find((x) => x.name === name && x.labels.le === le)!.value;
+    expect(value('smsotpd_store_commit_seconds_count')).toBe(2);
+    expect(value('smsotpd_store_commit_seconds_sum')).toBeCloseTo(0.304, 9);
+    expect(value('smsotpd_store_commit_seconds_bucket', '0.005')).toBe(1);
+    expect(value('smsotpd_store_commit_seconds_bucket', '1')).toBe(2);
+
+    h = await makeHarness();
+    const count = async () => (await scrape(h!)).samples.find((x) => x.name === 'smsotpd_store_commit_seconds_count')!.value;
+    await h.adminToken();
+    const before = await count();
+    await enroll(h, 'alice', '1234');
+    // The user and the token: two commits.
+    expect((await count()) - before).toBe(2);
   });
 
   it('provider and breaker gauges are 0 or 1 (state sets, no fractions); queued-to-sent histogram', async () => {

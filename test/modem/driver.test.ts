@@ -302,7 +302,7 @@ describe('mixed faults with a fixed seed, through the dispatcher and the durable
       const { record, change } = buildQueuedMessage(
         { to: `+49170${String(1000000 + i)}`, text: `code ${100000 + i}`, expiresAt: now + 120_000, origin: 'api' },
         now,
-        (s) => harness!.core.deps.secrets.encrypt(s),
+        (s) => harness!.core.secrets.encrypt(s),
       );
       await harness.store.commit([change]);
       harness.core.deps.dispatcher.enqueued(record.id);

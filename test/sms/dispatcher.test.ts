@@ -10,7 +10,7 @@ afterEach(async () => {
 
 async function queue(text = 'Your code 123456', validityMs = 60_000, to = '+4917612345678') {
   const now = Date.now();
-  const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + validityMs, origin: 'api' }, now, (s) => h.core.deps.secrets.encrypt(s));
+  const { record, change } = buildQueuedMessage({ to, text, expiresAt: now + validityMs, origin: 'api' }, now, (s) => h.core.secrets.encrypt(s));
   await h.store.commit([change]);
   h.core.deps.dispatcher.enqueued(record.id);
   return record.id;

@@ -42,9 +42,9 @@ export function modemsOf(deps: AppDeps): ModemView[] {
   return out;
 }
 
-/** The outbox newest first (the store's records, read only). */
+/** The outbox newest first (its records, read only). */
 export function outbox(deps: AppDeps) {
-  return Object.values(deps.store.data.outbox).sort((a, b) => b.createdAt - a.createdAt);
+  return deps.outbox.newest();
 }
 
 export type OutboxRow = ReturnType<typeof outbox>[number];

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { notFoundError, parameterError, policyError, queueFull } from '../../token/errors.js';
 import { normalisePhone } from '../../token/users.js';
-import { MAX_TEXT_CHARS, publicMessageView } from '../../sms/outbox.js';
+import { MAX_TEXT_CHARS } from '../../sms/outbox.js';
 import { countSmsParts, MAX_SMS_PARTS } from '../../sms/parts.js';
 import { maskPhone } from '../../util/logger.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ok } from '../envelope.js';
 import { int, readParams, req } from '../params.js';
+import { messageView } from '../views/message.js';
 
 const INBOX_PAGE_MAX = 500;
 
@@ -53,9 +54,9 @@ export function smsRoutes(deps: AppDeps) {
   });
 
   app.get('/:id', (c) => {
-    const r = deps.store.get('outbox', c.req.param('id'));
+    const r = deps.outbox.message(c.req.param('id'));
     if (!r) throw notFoundError('ERR601: No such message (final messages are kept sms.keepFinalHours hours, at most sms.keepFinalMax of them).');
-    return ok(c, publicMessageView(r));
+    return ok(c, messageView(r));
   });
 
   return app;

@@ -20,7 +20,7 @@ function clockView(deps: AppDeps) {
 
 /** The newest outbox records for the status page: masked numbers, never texts. */
 function recentMessages(deps: AppDeps, n: number) {
-  return deps.recentMessages(n).map((r) => ({
+  return deps.outbox.newest(n).map((r) => ({
     id: r.id,
     to: maskPhone(r.to),
     state: r.state,
@@ -73,7 +73,7 @@ export function systemRoutes(deps: AppDeps) {
       providers: d.providers,
       tokens: deps.tokenAdmin.count(),
       users: deps.users.count(),
-      store: deps.store.stats(),
+      store: deps.storeStats(),
       clock: clockView(deps),
       signalHistory: deps.signals.get(),
       recent: recentMessages(deps, 20),

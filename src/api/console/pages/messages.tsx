@@ -184,7 +184,7 @@ export function messagePages(app: ConsoleApp, { deps }: Parts) {
 
   app.get('/console/messages/view', (c) => {
     const s = c.get('session');
-    const m = deps.store.get('outbox', (c.req.query('id') ?? '').slice(0, 64));
+    const m = deps.outbox.message((c.req.query('id') ?? '').slice(0, 64));
     if (!m) {
       s.flash = { kind: 'bad', text: 'No such message (final messages are removed after sms.keepFinalHours).' };
       return c.redirect('/console/messages', 303);

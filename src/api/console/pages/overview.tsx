@@ -69,11 +69,11 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
               <div class="kv">
                 <div>
                   <span class="l">tokens</span>
-                  <b class="big">{Object.keys(deps.store.data.tokens).length}</b>
+                  <b class="big">{deps.tokenAdmin.count()}</b>
                 </div>
                 <div>
                   <span class="l">users</span>
-                  <b class="big">{Object.keys(deps.store.data.users).length}</b>
+                  <b class="big">{deps.users.count()}</b>
                 </div>
                 <div>
                   <span class="l">uptime</span>
