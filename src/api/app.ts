@@ -90,8 +90,7 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => fail(c, new PiError(601, `No such endpoint: ${c.req.method} ${c.req.path}`, 'notFound')));
   app.onError((err, c) => {
-    if (err instanceof PiError) return fail(c, err);
-    if (err instanceof DirectoryError) return fail(c, new PiError(err.code, err.message, err.httpStatus));
+    if (err instanceof PiError || err instanceof DirectoryError) return fail(c, err);
     deps.logger.error({ err, path: c.req.path }, 'request failed');
     return fail(c, internalError('Internal error; see the server log.'));
   });

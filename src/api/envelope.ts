@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { DirectoryError } from '../directory/errors.js';
 import type { PiError } from '../token/errors.js';
 import { httpStatusOf } from './error-status.js';
 
@@ -26,7 +27,7 @@ export function ok(c: Context, value: unknown, opts: { detail?: Detail; authenti
  * privacyIDEA's error envelope: the code in `error.code`, the text alone in `error.message`
  * (privacyIDEA 3.11 sends no `ERR<code>: ` prefix there), no versionnumber.
  */
-export function errorBody(err: PiError) {
+export function errorBody(err: PiError | DirectoryError) {
   const message = err.message.replace(/^ERR-?\d+: /, '');
   return {
     id: 1,
@@ -38,6 +39,6 @@ export function errorBody(err: PiError) {
   };
 }
 
-export function fail(c: Context, err: PiError) {
+export function fail(c: Context, err: PiError | DirectoryError) {
   return c.json(errorBody(err), httpStatusOf(err) as 400);
 }

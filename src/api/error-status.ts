@@ -1,3 +1,4 @@
+import { DirectoryError } from '../directory/errors.js';
 import type { PiError, PiErrorKind } from '../token/errors.js';
 
 /**
@@ -17,8 +18,11 @@ const STATUS: Record<PiErrorKind, number> = {
   rateLimited: 429,
   internal: 500,
   unavailable: 503,
+  upstreamTimeout: 504,
+  upstreamFailed: 502,
 };
 
-export function httpStatusOf(err: PiError): number {
-  return typeof err.kind === 'number' ? err.kind : STATUS[err.kind];
+/** A directory error carries its own status (it sits below token/ and has no PiError). */
+export function httpStatusOf(err: PiError | DirectoryError): number {
+  return err instanceof DirectoryError ? err.httpStatus : STATUS[err.kind];
 }

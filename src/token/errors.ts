@@ -3,15 +3,28 @@
  * business (api/error-status.ts); here an error says only what kind of failure it is.
  */
 export type PiErrorKind =
-  'parameter' | 'user' | 'auth' | 'policy' | 'notFound' | 'tokenAdmin' | 'rateLimited' | 'tooLarge' | 'unsupportedMedia' | 'internal' | 'unavailable';
+  | 'parameter'
+  | 'user'
+  | 'auth'
+  | 'policy'
+  | 'notFound'
+  | 'tokenAdmin'
+  | 'rateLimited'
+  | 'tooLarge'
+  | 'unsupportedMedia'
+  | 'internal'
+  | 'unavailable'
+  /** The network or the modem did not answer in time (USSD). */
+  | 'upstreamTimeout'
+  /** The network or the modem answered with a failure (USSD). */
+  | 'upstreamFailed';
 
 export class PiError extends Error {
   override name = 'PiError';
   constructor(
     readonly code: number,
     message: string,
-    /** The kind of failure; a number is an HTTP status given directly (errors from other layers). */
-    readonly kind: PiErrorKind | number,
+    readonly kind: PiErrorKind,
   ) {
     super(message);
   }

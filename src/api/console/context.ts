@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { PiError } from '../../token/errors.js';
+import { parameterError, PiError } from '../../token/errors.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import type { Session } from './session.js';
 
@@ -54,7 +54,7 @@ export async function fields(c: Ctx): Promise<Fields> {
   const raw = (name: string, max: number) => {
     const v = body[name];
     if (typeof v !== 'string') return undefined;
-    if (v.length > max) throw new PiError(905, `ERR905: ${name} is too long (at most ${max} characters).`, 400);
+    if (v.length > max) throw parameterError(`ERR905: ${name} is too long (at most ${max} characters).`);
     return v;
   };
   return {

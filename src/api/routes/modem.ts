@@ -14,11 +14,11 @@ function httpError(e: UssdError): PiError {
     case 'unknown-modem':
       return notFoundError(`ERR601: ${e.message}`);
     case 'unsupported':
-      return new PiError(905, `ERR905: ${e.message}`, 400);
+      return parameterError(`ERR905: ${e.message}`);
     case 'timeout':
-      return new PiError(-504, e.message, 504);
+      return new PiError(-504, e.message, 'upstreamTimeout');
     case 'failed':
-      return new PiError(-502, e.message, 502);
+      return new PiError(-502, e.message, 'upstreamFailed');
   }
 }
 
