@@ -62,13 +62,13 @@ export type Verdict =
   /** PIN and OTP in one pass, right or wrong. */
   | { kind: 'pinOtp'; message: string; serial: string; otpLength: number };
 
-export interface CheckOutcome {
+/** The verdict with the answer's value and what the audit log records: one object per login step. */
+export type CheckOutcome = Verdict & {
   value: boolean;
   authentication: Authentication;
-  verdict: Verdict;
   /** For the audit log: which user and tokens the request concerned. */
   audit: { user?: string; realm?: string; serials: string[]; reason: string };
-}
+};
 
 /** What the SMS side offers the token logic: a deliverability check and the outbox's one way in. */
 export interface SmsQueue {
@@ -91,7 +91,7 @@ export function newTransactionId(): string {
 }
 
 type Eligibility = { ok: true; token: TokenRecord } | { ok: false; reason: string; token: TokenRecord };
-type Answer = Omit<CheckOutcome, 'audit'> & { audit: { reason: string } };
+type Answer = Verdict & { value: boolean; authentication: Authentication; audit: { reason: string } };
 
 /** Tokens that cannot be used: the reason only, no token details (privacyIDEA names no serial or type to an unauthenticated caller). */
 function ineligibleAnswer(checks: Eligibility[]): Answer {
@@ -99,7 +99,7 @@ function ineligibleAnswer(checks: Eligibility[]): Answer {
   const message = reasons.every((r) => r === 'Token is disabled')
     ? NO_ACTIVE_TOKEN
     : [...new Set(reasons.filter((r) => r !== 'Token is disabled'))].join(', ');
-  return { value: false, authentication: 'REJECT', verdict: { kind: 'noChallenge', message }, audit: { reason: message } };
+  return { value: false, authentication: 'REJECT', kind: 'noChallenge', message, audit: { reason: message } };
 }
 
 export class Validator {
@@ -124,7 +124,7 @@ export class Validator {
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
-      return { value: false, authentication: 'REJECT', verdict: { kind: 'noToken', message }, audit: { ...auditBase, reason: message } };
+      return { value: false, authentication: 'REJECT', kind: 'noToken', message, audit: { ...auditBase, reason: message } };
     }
     return this.d.mutex.run(
       tokens.map((t) => t.serial),
@@ -149,14 +149,14 @@ export class Validator {
     const auditBase = { user: owner?.login, realm: owner?.realm, serials: tokens.map((t) => t.serial) };
     if (tokens.length === 0) {
       const message = owner ? 'The user has no tokens assigned' : 'No suitable token found for authentication.';
-      return { value: false, authentication: 'REJECT', count: 0, verdict: { kind: 'noToken', message }, audit: { ...auditBase, reason: message } };
+      return { value: false, authentication: 'REJECT', count: 0, kind: 'noToken', message, audit: { ...auditBase, reason: message } };
     }
     return this.d.mutex.run(
       tokens.map((t) => t.serial),
       async () => {
         const fresh = tokens.map((t) => this.d.tokens.get(t.serial)).filter((t): t is TokenRecord => !!t);
         const out = await this.createChallenges(fresh, owner, p);
-        const count = out.verdict.kind === 'challenged' ? out.verdict.tokens.length : 0;
+        const count = out.kind === 'challenged' ? out.tokens.length : 0;
         return { ...out, count, audit: { ...auditBase, ...out.audit } };
       },
     );
@@ -238,7 +238,8 @@ export class Validator {
       return {
         value: false,
         authentication: 'REJECT',
-        verdict: { kind: 'rejected', message: 'wrong otp pin' },
+        kind: 'rejected',
+        message: 'wrong otp pin',
         audit: { reason: 'unknown transaction_id' },
       };
     }
@@ -252,7 +253,9 @@ export class Validator {
       return {
         value: true,
         authentication: 'ACCEPT',
-        verdict: { kind: 'challengeAnswered', message: 'Found matching challenge', serial: winner.serial },
+        kind: 'challengeAnswered',
+        message: 'Found matching challenge',
+        serial: winner.serial,
         audit: { reason: 'challenge answered' },
       };
     }
@@ -264,7 +267,9 @@ export class Validator {
       return {
         value: false,
         authentication: 'REJECT',
-        verdict: { kind: 'challengeFailed', message: 'The challenge has expired.', serial: usable[0]!.serial },
+        kind: 'challengeFailed',
+        message: 'The challenge has expired.',
+        serial: usable[0]!.serial,
         audit: { reason: 'challenge expired' },
       };
     }
@@ -275,7 +280,9 @@ export class Validator {
     return {
       value: false,
       authentication: 'REJECT',
-      verdict: { kind: 'challengeFailed', message, serial: usable[0]!.serial },
+      kind: 'challengeFailed',
+      message,
+      serial: usable[0]!.serial,
       audit: { reason: 'wrong otp' },
     };
   }
@@ -315,7 +322,7 @@ export class Validator {
     const pinOtp = tokens.map((t, i) => ({ t, otp: split[i] })).filter((x): x is { t: TokenRecord; otp: string } => x.otp !== null);
     if (pinOtp.length === 0) {
       if (tokenCfg.incFailCountOnFalsePin) await this.commitTokens(tokens.map((t) => this.failed(t, now)));
-      return { value: false, authentication: 'REJECT', verdict: { kind: 'rejected', message: 'wrong otp pin' }, audit: { reason: 'wrong pin' } };
+      return { value: false, authentication: 'REJECT', kind: 'rejected', message: 'wrong otp pin', audit: { reason: 'wrong pin' } };
     }
     const checks = pinOtp.map(({ t, otp }) => ({ e: this.eligible(t, now), otp }));
     const usable = checks.filter((c) => c.e.ok).map((c) => ({ t: c.e.token, otp: c.otp }));
@@ -328,7 +335,10 @@ export class Validator {
       return {
         value: true,
         authentication: 'ACCEPT',
-        verdict: { kind: 'pinOtp', message: 'matching 1 tokens', serial: winner.t.serial, otpLength: winner.t.otpLength },
+        kind: 'pinOtp',
+        message: 'matching 1 tokens',
+        serial: winner.t.serial,
+        otpLength: winner.t.otpLength,
         audit: { reason: 'pin+otp' },
       };
     }
@@ -339,7 +349,10 @@ export class Validator {
     return {
       value: false,
       authentication: 'REJECT',
-      verdict: { kind: 'pinOtp', message: replay ? PREVIOUS_OTP : 'wrong otp value', serial: first.serial, otpLength: first.otpLength },
+      kind: 'pinOtp',
+      message: replay ? PREVIOUS_OTP : 'wrong otp value',
+      serial: first.serial,
+      otpLength: first.otpLength,
       audit: { reason: replay ? 'previous otp used again' : 'wrong otp' },
     };
   }
@@ -407,13 +420,14 @@ export class Validator {
 
     if (issuedOrPlanned.length === 0) {
       if (limited && !unsendable) {
-        return { value: false, authentication: 'REJECT', verdict: { kind: 'noChallenge', message: limited }, audit: { reason: 'sms rate limit' } };
+        return { value: false, authentication: 'REJECT', kind: 'noChallenge', message: limited, audit: { reason: 'sms rate limit' } };
       }
       if (p.exception) throw internalError(SMS_SEND_FAILED);
       return {
         value: false,
         authentication: 'REJECT',
-        verdict: { kind: 'notSent', message: SMS_SEND_FAILED },
+        kind: 'notSent',
+        message: SMS_SEND_FAILED,
         audit: { reason: 'no provider can deliver' },
       };
     }
@@ -439,7 +453,9 @@ export class Validator {
     return {
       value: false,
       authentication: 'CHALLENGE',
-      verdict: { kind: 'challenged', message: cfg.token.challengeText, tokens: issued },
+      kind: 'challenged',
+      message: cfg.token.challengeText,
+      tokens: issued,
       audit: { reason: plans.length ? 'challenge sent' : 'challenge outstanding (blocking window)' },
     };
   }

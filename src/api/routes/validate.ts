@@ -53,7 +53,7 @@ export function validateRoutes(deps: AppDeps) {
 
   app.on(['GET', 'POST'], '/check', async (c) => {
     const out = await check(c, `${c.req.method} /validate/check`);
-    return ok(c, out.value, { id: 2, authentication: out.authentication, detail: checkDetail(out.verdict) });
+    return ok(c, out.value, { id: 2, authentication: out.authentication, detail: checkDetail(out) });
   });
 
   app.on(['GET', 'POST'], '/radiuscheck', async (c) => {
@@ -96,7 +96,7 @@ export function validateRoutes(deps: AppDeps) {
       result: out.count > 0,
       reason: out.audit.reason,
     });
-    return ok(c, out.count, { id: 2, authentication: out.authentication, detail: triggerDetail(out.verdict) });
+    return ok(c, out.count, { id: 2, authentication: out.authentication, detail: triggerDetail(out) });
   });
 
   return app;

@@ -353,7 +353,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
   app.post('/console/tokens/test', (c) =>
     act(c, 'test SMS', async (serial) => {
       const out = await deps.validator.trigger({ serial });
-      if (out.count === 0) throw new Error(out.verdict.message);
+      if (out.count === 0) throw new Error(out.message);
       return `Test login SMS for ${serial} queued: see Messages.`;
     }),
   );
