@@ -99,12 +99,16 @@ describe('names that are built-in object properties are plain names', () => {
   it('POST /token/disable/valueOf is a 404 and writes nothing; GET /token/ stays 200', async () => {
     h = await makeHarness();
     const auth = { Authorization: await h.adminToken() };
+    // A real token beside it: the listing sorts by serial, which a record without one broke (500).
+    const serial = await enroll(h);
     for (const name of hostile) {
       const r = await h.call('POST', `/token/disable/${name}`, {}, { headers: auth });
       expect([400, 404]).toContain(r.status);
     }
-    expect(Object.keys(h.store.data.tokens)).toEqual([]);
-    expect((await h.call('GET', '/token/', undefined, { headers: auth })).status).toBe(200);
+    expect(Object.keys(h.store.data.tokens)).toEqual([serial]);
+    const list = await h.call('GET', '/token/', undefined, { headers: auth });
+    expect(list.status).toBe(200);
+    expect(list.body.result.value.count).toBe(1);
   });
 
   it('unauthenticated /auth and /validate/check with user constructor: a plain refusal, no 500', async () => {
@@ -120,9 +124,16 @@ describe('limits on every input', () => {
   it('POST /user/import with a 16 MiB body: 413 with a clear error, nothing imported', async () => {
     h = await makeHarness();
     const auth = { Authorization: await h.adminToken() };
-    const users = Array.from({ length: 170_000 }, (_, i) => ({ user: `user${i}`, mobile: '+4917612345678', givenname: 'Given', surname: 'Surname' }));
+    // Within what the import took before (16 MiB, 100,000 rows), so that code read and stored all of it.
+    const users = Array.from({ length: 100_000 }, (_, i) => ({
+      user: `user${i}`,
+      mobile: '+4917612345678',
+      givenname: 'G'.repeat(80),
+      surname: 'Surname',
+    }));
     const body = JSON.stringify({ users });
-    expect(body.length).toBeGreaterThan(10 * 1024 * 1024);
+    expect(body.length).toBeGreaterThan(15 * 1024 * 1024);
+    expect(body.length).toBeLessThanOrEqual(16 * 1024 * 1024);
     const r = await raw('/user/import', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
     expect(r.status).toBe(413);
     expect(r.body.result.error.message).toBe('Request body too large (at most 4194304 bytes).');

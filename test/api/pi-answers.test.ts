@@ -96,5 +96,14 @@ describe('privacyIDEA 3.11.5 answers', () => {
     expect(((await r.json()) as any).result.error.message).toBe("Parameter 'pass' must be a string.");
     expect(h.store.get('tokens', serial)!.failCount).toBe(0);
     expect(h.sms.attempts).toHaveLength(0);
+    // The PIN 0123 made a number by a client is 123: once read as the wrong PIN "123" and counted.
+    const zero = await enroll(h, 'bob', '0123', '+4917612345679');
+    const z = await h.core.app.request('/validate/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"bob","pass":123}',
+    });
+    expect(z.status).toBe(400);
+    expect(h.store.get('tokens', zero)!.failCount).toBe(0);
   });
 });
