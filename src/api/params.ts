@@ -86,12 +86,15 @@ export const bodyTooLarge = (max: number) => new PiError(905, `Request body too 
 export async function readBody(c: Context): Promise<Uint8Array> {
   const limit = (c.get('bodyLimit') as number | undefined) ?? DEFAULT_BODY_LIMIT;
   const declared = Number(c.req.header('content-length') ?? NaN);
-  // The client may still be sending: close the connection after the 413 instead of reading on.
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (declared > limit) {
-    c.header('Connection', 'close');
+    // The client is still sending. Closing the connection at once while it writes makes its
+    // kernel see a reset and drop our 413 unread: read a declared body we can afford into
+    // nothing, and close only on one beyond that.
+    if (incoming && typeof incoming.on === 'function' && declared <= DISCARD_AFTER_LIMIT) discardRest(incoming, 0);
+    else c.header('Connection', 'close');
     throw bodyTooLarge(limit);
   }
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   try {
     if (incoming && typeof incoming.on === 'function' && !incoming.readableEnded) return await readIncoming(incoming, limit);
     if (!c.req.raw.body) return new Uint8Array(0);
@@ -104,13 +107,28 @@ export async function readBody(c: Context): Promise<Uint8Array> {
     }
     return Buffer.concat(parts);
   } catch (err) {
-    if (err instanceof PiError && err.kind === 'tooLarge') c.header('Connection', 'close');
+    // readIncoming drains the rest of an oversized body itself; the web-stream path cannot.
+    if (err instanceof PiError && err.kind === 'tooLarge' && !incoming) c.header('Connection', 'close');
     throw err;
   }
 }
 
 /** What the client may still send after a 413 is read and dropped, up to this much, before the socket is cut. */
 const DISCARD_AFTER_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Reads what the client still sends into nothing, so it gets to read the 413 (the connection
+ * stays usable); a client that goes on past DISCARD_AFTER_LIMIT in all is cut off.
+ */
+function discardRest(incoming: IncomingMessage, alreadyRead: number): void {
+  let total = alreadyRead;
+  incoming.on('data', (more: Buffer) => {
+    total += more.length;
+    if (total > DISCARD_AFTER_LIMIT) incoming.destroy();
+  });
+  incoming.on('error', () => {});
+  incoming.resume();
+}
 
 /** Events, not an async iterator: a login body is one chunk, and the iterator's machinery allocated more than the login logic. */
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
@@ -129,12 +147,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer>
         // rest into nothing: destroying the socket here reset the connection before the client
         // read the answer. A client that keeps sending far beyond is cut off.
         done(bodyTooLarge(limit));
-        let dropped = 0;
-        incoming.on('data', (more: Buffer) => {
-          dropped += more.length;
-          if (dropped > DISCARD_AFTER_LIMIT) incoming.destroy();
-        });
-        incoming.on('error', () => {});
+        discardRest(incoming, size);
         return;
       }
       parts.push(chunk);

@@ -4,7 +4,8 @@
  */
 import { createAdaptorServer } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
@@ -152,41 +153,37 @@ describe('limits on every input', () => {
     expect(nul.body.result.error.message).toBe('users[0] must be an object.');
   });
 
-  it('a chunked body over the limit is answered 413 over a real socket, not a connection reset', async () => {
+  it('a body over the limit is answered 413 and read into nothing: the connection stays open for the next request', async () => {
     h = await makeHarness();
     const server = createAdaptorServer({ fetch: h.core.app.fetch }) as Server;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as { port: number }).port;
-      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/validate/check',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
-          },
-          (r) => {
-            let b = '';
-            r.on('data', (d) => (b += d));
-            r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }));
-          },
-        );
-        req.on('error', reject);
-        const chunk = Buffer.alloc(16 * 1024, 'a');
-        let sent = 0;
-        const pump = () => {
-          while (sent < 1024 * 1024) {
-            sent += chunk.length;
-            if (!req.write(chunk)) return void req.once('drain', pump);
-          }
-          req.end();
-        };
-        pump();
+      // Cutting the connection after the 413 while the client still writes makes the client's
+      // kernel answer with a reset and drop the 413 unread (measured: EPIPE for a 4 MiB chunked
+      // body from Node's client). A connection that still answers a second request proves the
+      // rest was read, not cut.
+      const chunk = 'a'.repeat(16 * 1024);
+      const chunked = `${(16 * 1024).toString(16)}\r\n${chunk}\r\n`.repeat(64) + '0\r\n\r\n';
+      const declared = 'b'.repeat(1024 * 1024);
+      const wire =
+        'POST /validate/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        chunked +
+        `POST /validate/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${declared.length}\r\n\r\n` +
+        declared +
+        'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let got = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => (got += d));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(got));
+        socket.write(wire);
       });
-      expect(res.status).toBe(413);
-      expect(JSON.parse(res.body).result.error.message).toBe('Request body too large (at most 65536 bytes).');
+      const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+      expect(statuses).toEqual([413, 413, 200]);
+      expect(answer).toContain('Request body too large (at most 65536 bytes).');
     } finally {
       server.close();
     }
