@@ -31,8 +31,6 @@ export function overviewPage(app: ConsoleApp, { deps }: Parts) {
                   ['delivered', st.counters.delivered, 'c-dlv'],
                   ['undelivered', st.counters.undelivered, 'c-undlv'],
                   ['expired / failed', st.counters.expired + st.counters.failed],
-                  ['delivered', st.counters.delivered],
-                  ['undelivered', st.counters.undelivered],
                 ]}
               />
             </section>
