@@ -169,7 +169,12 @@ export const LOGIN_SETTINGS = {
   sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
 };
 
-/** Writes <dir>/config.json: a daemon on 127.0.0.1:`port` (more `listen` settings merged in), warnings only; returns its path. */
+/**
+ * Writes <dir>/config.json: a daemon on 127.0.0.1:`port` (more `listen` settings merged in), warnings only; returns its path.
+ * @param {string} dir
+ * @param {number} port
+ * @param {{ listen?: Record<string, unknown>, [key: string]: unknown }} [settings]
+ */
 export function writeConfig(dir, port, { listen, ...settings } = {}) {
   const file = path.join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ listen: { host: '127.0.0.1', port, ...listen }, dataDir: dir, log: { level: 'warn' }, ...settings }));
@@ -182,6 +187,9 @@ const fetchStatus = async (url) => (await fetch(url)).status;
  * Starts `smsotpd serve --config cfg` as users do and waits up to 30 s for `${base}/healthz` to answer 200
  * (`status` asks it: fetch unless given; a self-signed HTTPS daemon needs its own). `startupMs` runs from the
  * spawn to that answer; `stop()` ends the daemon and waits for it.
+ * @param {string} cfg
+ * @param {string} base
+ * @param {{ nodeArgs?: string[], stderr?: 'inherit' | 'ignore', status?: (url: string) => Promise<number | undefined> }} [opts]
  */
 export async function startDaemon(cfg, base, { nodeArgs = [], stderr = 'inherit', status = fetchStatus } = {}) {
   const t0 = performance.now();
