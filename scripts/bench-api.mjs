@@ -1,26 +1,30 @@
 // Login throughput of the real daemon on loopback: step 1 (PIN -> challenge -> SMS queued, fsynced)
 // and step 2 (transaction_id + OTP, fsynced), with 1,000 and 10,000 enrolled tokens, concurrency 16.
 // Prints a markdown section on stdout. Run via `npm run bench` (which builds dist/ first).
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { daemonCommand, quantile } from './bench-util.mjs';
+import {
+  answerAll,
+  cpuMs,
+  dist,
+  latestOtps,
+  LOGIN_SETTINGS,
+  load,
+  phoneOf,
+  populate,
+  quantile,
+  startDaemon,
+  step1Request,
+  writeConfig,
+} from './bench-util.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (p) => path.join(root, 'dist', p);
-const { openStore } = await import(dist('store/store.js'));
-const { loadOrCreateSecrets, KDF } = await import(dist('token/secrets.js'));
-const { userKey } = await import(dist('token/users.js'));
+const { loadOrCreateSecrets, KDF } = await dist('token/secrets.js');
 
 const CONCURRENCY = 16;
 const PIN = '4711';
-/** Clock ticks per second of /proc's CPU times (USER_HZ). */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const PORT = 15000 + Math.floor(Math.random() * 1000);
+const BASE = `http://127.0.0.1:${PORT}`;
 
 const kdfSecrets = loadOrCreateSecrets(mkdtempSync(path.join(tmpdir(), 'smsotpd-kdf-')));
 
@@ -57,142 +61,23 @@ async function kdfCapacity() {
   return n / ((performance.now() - p0) / 1000);
 }
 
-async function populate(dir, n) {
-  const secrets = loadOrCreateSecrets(dir);
-  const store = await openStore({ dataDir: dir });
-  const pinHash = await secrets.hash(PIN);
-  const seeds = [];
-  const now = Date.now();
-  for (let start = 0; start < n; start += 1000) {
-    const changes = [];
-    for (let i = start; i < Math.min(n, start + 1000); i++) {
-      const login = `user${i}`;
-      const phone = `+4917${String(10_000_000 + i)}`;
-      const seed = randomBytes(20).toString('hex');
-      seeds.push(seed);
-      changes.push({
-        c: 'users',
-        k: userKey('default', login),
-        v: { login, realm: 'default', mobile: phone, givenname: '', surname: '', createdAt: now },
-      });
-      const serial = `PISM${String(i).padStart(8, '0')}`;
-      changes.push({
-        c: 'tokens',
-        k: serial,
-        v: {
-          serial,
-          type: 'sms',
-          description: '',
-          user: login,
-          realm: 'default',
-          keyEnc: secrets.encrypt(seed),
-          hashlib: 'sha1',
-          otpLength: 6,
-          counter: 0,
-          pinHash,
-          phone,
-          dynamicPhone: false,
-          active: true,
-          failCount: 0,
-          maxFail: 10,
-          failExceededAt: null,
-          countAuth: 0,
-          countAuthSuccess: 0,
-          createdAt: now,
-          recentChallenges: [],
-          challenge: null,
-        },
-      });
-    }
-    await store.commit(changes);
-  }
-  await store.close();
-  return seeds;
-}
-
-/** Newest OTP per number from <dataDir>/sim-sms.jsonl, once every challenge's SMS is in and the file is quiet. */
-async function latestOtps(dir, atLeast) {
-  const file = path.join(dir, 'sim-sms.jsonl');
-  let last = -1;
-  for (let i = 0; i < 1200; i++) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      /* not yet written */
-    }
-    const lines = text.split('\n').filter(Boolean);
-    if (lines.length >= atLeast && lines.length === last) {
-      const map = new Map();
-      for (const line of lines) {
-        const r = JSON.parse(line);
-        map.set(r.to, /(\d{6})/.exec(r.text)[1]);
-      }
-      return map;
-    }
-    last = lines.length;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the simulated modem did not record every SMS');
-}
-
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-async function startDaemon(dir) {
-  const cfg = path.join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port: PORT },
-      dataDir: dir,
-      log: { level: 'warn' },
-      token: { blockingWindow: 0 },
-      limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
-      // 16 simulated modems at 100 ms per SMS: the queue drains while the
-      // logins run, without thousands of zero-delay AT exchanges competing for the measured CPU.
-      sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
-    }),
-  );
-  const t0 = performance.now();
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const run = daemonCommand(['serve', '--config', cfg], nodeArgs);
-  const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${PORT}/healthz`);
-      if (r.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (performance.now() - t0 > 30_000) throw new Error('daemon did not become healthy within 30 s');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { child, startupMs: performance.now() - t0 };
-}
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
+const startBenchDaemon = (dir) =>
+  startDaemon(writeConfig(dir, PORT, LOGIN_SETTINGS), BASE, { nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) });
 
-function run(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${PORT}`, connections: CONCURRENCY, pipelining: 1, ...opts }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    );
-  });
-}
-
-const form = (o) => new URLSearchParams(o).toString();
-const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+const run = (opts) => load(BASE, CONCURRENCY, opts);
 
 /** CPU time (ms) per thread of `pid`, from /proc; the main thread's id is the pid. */
 function threadCpu(pid) {
   const out = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(f[11]) + Number(f[12])) * (1000 / CLOCK_TICKS));
+      out.set(tid, cpuMs(pid, tid));
     } catch {
       /* the thread ended */
     }
@@ -221,8 +106,8 @@ const WARMUP_ROUNDS = 3;
 
 async function benchSize(n) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bench-'));
-  await populate(dir, n);
-  const { child, startupMs } = await startDaemon(dir);
+  await populate(dir, n, PIN);
+  const { child, startupMs, stop } = await startBenchDaemon(dir);
   await new Promise((r) => setTimeout(r, 1000));
   const idleRss = rssMb(child.pid);
   const counters = new Array(n).fill(0);
@@ -237,74 +122,39 @@ async function benchSize(n) {
   const sampler = setInterval(() => {
     peak[phase] = Math.max(peak[phase], rssMb(child.pid));
   }, 200);
-  // A step-1 request for the next user in rotation; remembers each user's newest transaction.
-  const step1Request = (pick) => ({
-    method: 'POST',
-    path: '/validate/check',
-    headers,
-    setupRequest: (req, ctx) => {
-      ctx.i = pick();
-      return { ...req, body: form({ user: `user${ctx.i}`, pass: PIN }) };
-    },
-    onResponse: (status, body, ctx) => {
-      if (status !== 200) return;
-      const d = JSON.parse(body);
-      if (d.result?.authentication === 'CHALLENGE') {
-        counters[ctx.i]++;
-        tids[ctx.i] = d.detail.transaction_id;
-      }
-    },
-  });
+  // A step-1 request for the user pick() chooses; remembers each user's newest transaction.
+  const challenge = (pick) =>
+    step1Request(
+      pick,
+      (i) => ({ user: `user${i}`, pass: PIN }),
+      (i, tid) => {
+        counters[i]++;
+        tids[i] = tid;
+      },
+    );
   const step1Once = () => {
     let j = 0;
-    return run({ amount: n, requests: [step1Request(() => j++ % n)] });
+    return run({ amount: n, requests: [challenge(() => j++ % n)] });
   };
 
   // Step 2: each user's newest challenge answered once (HOTP at the counter its challenges reached),
   // the OTP read from the newest SMS the simulated modem recorded for the number, as a user reads it.
-  const answerAll = async (otps, latencies) => {
-    const ready = tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
-    let k = 0;
-    let ok = 0;
-    let tFirst = /** @type {number | null} */ (null);
-    let tLast = 0;
-    const res = await run({
-      amount: ready.length,
-      requests: [
-        {
-          method: 'POST',
-          path: '/validate/check',
-          headers,
-          setupRequest: (req, ctx) => {
-            tFirst ??= performance.now();
-            // One request in flight per connection (no pipelining): its context times it.
-            ctx.sent = performance.now();
-            const i = ready[k++ % ready.length];
-            return {
-              ...req,
-              body: form({ user: `user${i}`, transaction_id: tids[i], pass: otps.get(`+4917${String(10_000_000 + i)}`) ?? '000000' }),
-            };
-          },
-          onResponse: (status, body, ctx) => {
-            tLast = performance.now();
-            latencies?.push(tLast - ctx.sent);
-            if (status === 200 && JSON.parse(body).result?.value === true) ok++;
-          },
-        },
-      ],
+  const answer = (otps, latencies) =>
+    answerAll({
+      url: BASE,
+      connections: CONCURRENCY,
+      tids,
+      answer: (i) => ({ user: `user${i}`, pass: otps.get(phoneOf(i)) ?? '000000' }),
+      latencies,
     });
-    tids.fill(null);
-    // From the first request sent to the last answer: autocannon's own start and stop are not the server's time.
-    return { res, ok, seconds: (tLast - (tFirst ?? tLast)) / 1000 };
-  };
 
   // Warm-up, not measured: rounds of a few seconds of logins and the answers to them, so the
   // figures are the steady state of a daemon that has been up (JIT-compiled code for both steps,
   // grown heap), not its first seconds. One round was not enough for step 2 at 1,000 tokens: its
   // first measured passes still ran 30-40 % slower than the later ones while V8 optimised them.
   for (let r = 0; r < WARMUP_ROUNDS; r++) {
-    await run({ duration: WARMUP_SECONDS, requests: [step1Request(() => next++ % n)] });
-    await answerAll(await latestOtps(dir, sent()), null);
+    await run({ duration: WARMUP_SECONDS, requests: [challenge(() => next++ % n)] });
+    await answer(await latestOtps(dir, sent()), null);
   }
 
   // Step 1, STEP1_RUNS times. Each run's bound comes from the KDF timed just before it and again
@@ -316,7 +166,7 @@ async function benchSize(n) {
     phase = 'step1';
     const cpuBefore = threadCpu(child.pid);
     const t0 = performance.now();
-    const res = await run({ duration: 10, requests: [step1Request(() => next++ % n)] });
+    const res = await run({ duration: 10, requests: [challenge(() => next++ % n)] });
     const ms = performance.now() - t0;
     const coreShare = kdfCoreShare(cpuBefore, threadCpu(child.pid), child.pid, ms);
     phase = 'between';
@@ -342,7 +192,7 @@ async function benchSize(n) {
     if (pass > 0) await step1Once();
     const otps = await latestOtps(dir, sent());
     phase = 'step2';
-    const p = await answerAll(otps, latencies);
+    const p = await answer(otps, latencies);
     ok += p.ok;
     total += p.res.requests.total;
     seconds += p.seconds;
@@ -360,8 +210,7 @@ async function benchSize(n) {
     passes,
   };
   clearInterval(sampler);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await stop();
   rmSync(dir, { recursive: true, force: true });
   return { n, startupMs, idleRss, peak, peakRss: Math.max(...Object.values(peak)), step1, step1Runs, step2, step2Ok: ok };
 }

@@ -2,13 +2,27 @@
 // step 1 (directory password -> user bind -> challenge -> SMS queued) and step 2 (transaction_id + OTP),
 // with the look-up cache on (CACHE_TIMEOUT 120) and off (0). Prints a markdown section on stdout.
 // Run via `npm run bench -- directory` (which builds dist/ first). Needs slapd (apt-get install slapd).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { daemonCommand, quantile, root } from './bench-util.mjs';
-import { PEOPLE, SERVICE_DN, SERVICE_PW, freePort, slapdMissing, startSlapd } from '../test/helpers/slapd.mjs';
+import {
+  answerAll,
+  CLOCK_TICKS,
+  cpuMs,
+  FORM_HEADERS,
+  form,
+  freePort,
+  latestOtps,
+  LOGIN_SETTINGS,
+  load,
+  quantile,
+  root,
+  startDaemon,
+  step1Request,
+  writeConfig,
+} from './bench-util.mjs';
+import { PEOPLE, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd } from '../test/helpers/slapd.mjs';
 
 if (slapdMissing) {
   console.error(slapdMissing);
@@ -18,7 +32,6 @@ if (slapdMissing) {
 const USERS = 500;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const STEP2_PASSES = 10;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const pad = (i) => String(i).padStart(3, '0');
 const phoneOf = (i) => `+4917${String(20_000_000 + i)}`;
 const users = Array.from({ length: USERS }, (_, i) => ({
@@ -29,13 +42,6 @@ const users = Array.from({ length: USERS }, (_, i) => ({
   sn: pad(i),
 }));
 
-/** CPU ms (user + system) of a process, from /proc. */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * (1000 / CLOCK_TICKS);
-}
-
 /** Busy and total CPU ms of the whole machine, from /proc/stat (every process, ours and others'). */
 function machineMs() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -44,118 +50,62 @@ function machineMs() {
   return { busy: (total - idle) * (1000 / CLOCK_TICKS), total: total * (1000 / CLOCK_TICKS) };
 }
 
-const form = (o) => new URLSearchParams(o).toString();
-const headers = { 'content-type': 'application/x-www-form-urlencoded' };
-
-async function latestOtps(dir, atLeast) {
-  const file = path.join(dir, 'sim-sms.jsonl');
-  let last = -1;
-  for (let i = 0; i < 1200; i++) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      /* not yet */
-    }
-    const lines = text.split('\n').filter(Boolean);
-    if (lines.length >= atLeast && lines.length === last) {
-      const map = new Map();
-      for (const line of lines) {
-        const r = JSON.parse(line);
-        map.set(r.to, /(\d{6})/.exec(r.text)[1]);
-      }
-      return map;
-    }
-    last = lines.length;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the simulated modem did not record every SMS');
-}
-
 async function benchDaemon(slapd, cacheTimeout) {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bench-dir-'));
   const port = await freePort();
-  const cfg = path.join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port },
-      dataDir: dir,
-      log: { level: 'warn' },
-      token: { blockingWindow: 0 },
-      limits: { smsPerWindow: 10_000, validatePerSecond: 1e5, validateBurst: 1e6 },
-      sms: { providers: [{ id: 'sim', type: 'simulator', submitMs: 100, count: 16 }] },
-      resolvers: {
-        corp: {
-          type: 'ldap',
-          LDAPURI: slapd.url,
-          LDAPBASE: PEOPLE,
-          BINDDN: SERVICE_DN,
-          BINDPW: SERVICE_PW,
-          UIDTYPE: 'entryUUID',
-          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
-          CACHE_TIMEOUT: cacheTimeout,
-          SIZELIMIT: 1000,
-        },
+  const cfg = writeConfig(dir, port, {
+    ...LOGIN_SETTINGS,
+    resolvers: {
+      corp: {
+        type: 'ldap',
+        LDAPURI: slapd.url,
+        LDAPBASE: PEOPLE,
+        BINDDN: SERVICE_DN,
+        BINDPW: SERVICE_PW,
+        UIDTYPE: 'entryUUID',
+        LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
+        CACHE_TIMEOUT: cacheTimeout,
+        SIZELIMIT: 1000,
       },
-      realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
-      defaultRealm: 'corp',
-    }),
-  );
+    },
+    realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
+    defaultRealm: 'corp',
+  });
   const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const add = spawnSync(process.execPath, [main, 'admin', 'add', 'bench', '--config', cfg], { input: 'bench-password\n', encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`admin add failed: ${add.stderr}`);
-  const run = daemonCommand(['serve', '--config', cfg]);
-  const child = spawn(run.command, run.args, { env: run.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
-  for (let t0 = Date.now(); ;) {
-    try {
-      if ((await fetch(`${base}/healthz`)).status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() - t0 > 30_000) throw new Error('daemon did not become healthy');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { child, stop } = await startDaemon(cfg, base);
   const auth = /** @type {any} */ (
-    await (await fetch(`${base}/auth`, { method: 'POST', headers, body: form({ username: 'bench', password: 'bench-password' }) })).json()
+    await (
+      await fetch(`${base}/auth`, { method: 'POST', headers: FORM_HEADERS, body: form({ username: 'bench', password: 'bench-password' }) })
+    ).json()
   );
   const jwt = auth.result.value.token;
   for (let i = 0; i < USERS; i++) {
     const r = await fetch(`${base}/token/init`, {
       method: 'POST',
-      headers: { ...headers, Authorization: jwt },
+      headers: { ...FORM_HEADERS, Authorization: jwt },
       body: form({ type: 'sms', user: `u${pad(i)}`, dynamic_phone: '1' }),
     });
     if (r.status !== 200) throw new Error(`token init u${pad(i)}: ${await r.text()}`);
   }
-  const ac = (opts) =>
-    new Promise((resolve, reject) =>
-      autocannon({ url: base, connections: CONCURRENCY, pipelining: 1, ...opts }, (e, res) => (e ? reject(e) : resolve(res))),
-    );
+  const ac = (opts) => load(base, CONCURRENCY, opts);
   const metric = async (name) =>
     Number(new RegExp(`^${name}\\{resolver="corp"\\} (\\d+)`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
 
   const tids = new Array(USERS).fill(null);
   let challenges = 0;
   let next = 0;
-  const step1 = () => ({
-    method: 'POST',
-    path: '/validate/check',
-    headers,
-    setupRequest: (req, ctx) => {
-      ctx.i = next++ % USERS;
-      return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) };
-    },
-    onResponse: (status, body, ctx) => {
-      if (status !== 200) return;
-      const d = JSON.parse(body);
-      if (d.result?.authentication === 'CHALLENGE') {
+  const step1 = (pick = () => next++ % USERS) =>
+    step1Request(
+      pick,
+      (i) => ({ user: `u${pad(i)}`, pass: `pw-u${pad(i)}` }),
+      (i, tid) => {
         challenges++;
-        tids[ctx.i] = d.detail.transaction_id;
-      }
-    },
-  });
+        tids[i] = tid;
+      },
+    );
   // Warm-up (not measured): JIT, pool connections, cache.
   await ac({ duration: 5, requests: [step1()] });
   await latestOtps(dir, challenges);
@@ -182,55 +132,25 @@ async function benchDaemon(slapd, cacheTimeout) {
   let s2searches = 0;
   for (let pass = 0; pass < STEP2_PASSES; pass++) {
     if (pass > 0) {
-      tids.fill(null);
       let j = 0;
-      await ac({
-        amount: USERS,
-        requests: [
-          {
-            ...step1(),
-            setupRequest: (req, ctx) => {
-              ctx.i = j++ % USERS;
-              return { ...req, body: form({ user: `u${pad(ctx.i)}`, pass: `pw-u${pad(ctx.i)}` }) };
-            },
-          },
-        ],
-      });
+      await ac({ amount: USERS, requests: [step1(() => j++ % USERS)] });
     }
     const otps = await latestOtps(dir, challenges);
-    const ready = tids.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
-    let k = 0;
     const searchesBefore = await metric('smsotpd_directory_searches_total');
-    let tFirst = null;
-    let tLast = 0;
-    const s2 = await ac({
-      amount: ready.length,
-      requests: [
-        {
-          method: 'POST',
-          path: '/validate/check',
-          headers,
-          setupRequest: (req, ctx) => {
-            tFirst ??= performance.now();
-            ctx.sent = performance.now();
-            const i = ready[k++ % ready.length];
-            return { ...req, body: form({ user: `u${pad(i)}`, transaction_id: tids[i], pass: otps.get(phoneOf(i)) ?? '000000' }) };
-          },
-          onResponse: (status, body, ctx) => {
-            tLast = performance.now();
-            lat.push(tLast - ctx.sent);
-            if (status === 200 && JSON.parse(body).result?.value === true) ok++;
-          },
-        },
-      ],
+    const s2 = await answerAll({
+      url: base,
+      connections: CONCURRENCY,
+      tids,
+      answer: (i) => ({ user: `u${pad(i)}`, pass: otps.get(phoneOf(i)) ?? '000000' }),
+      latencies: lat,
     });
     s2searches += (await metric('smsotpd_directory_searches_total')) - searchesBefore;
-    s2total += s2.requests.total;
-    s2seconds += (tLast - (tFirst ?? tLast)) / 1000;
-    s2non2xx += s2.non2xx;
+    ok += s2.ok;
+    s2total += s2.res.requests.total;
+    s2seconds += s2.seconds;
+    s2non2xx += s2.res.non2xx;
   }
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await stop();
   rmSync(dir, { recursive: true, force: true });
   const total = s1.requests.total;
   return {

@@ -2,11 +2,10 @@
 // known to be down, and how many /sms/send requests per second the daemon queues durably.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { benchCore, daemonCommand, quantile as q, root, until } from './bench-util.mjs';
+import { benchCore, form, FORM_HEADERS, load, phoneOf, quantile as q, root, startDaemon, until, writeConfig } from './bench-util.mjs';
 
 const lines = [];
 
@@ -77,57 +76,31 @@ const lines = [];
 {
   const dir = mkdtempSync(path.join(tmpdir(), 'smsotpd-bsend-'));
   const port = 16000 + Math.floor(Math.random() * 1000);
-  const cfg = path.join(dir, 'config.json');
-  writeFileSync(
-    cfg,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port },
-      dataDir: dir,
-      log: { level: 'warn' },
-      limits: { bodyBytes: 65536 },
-      sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] },
-    }),
-  );
+  const cfg = writeConfig(dir, port, {
+    limits: { bodyBytes: 65536 },
+    sms: { maxQueued: 200_000, providers: [{ id: 'sim', type: 'simulator', submitMs: 1500 }] },
+  });
   const main = path.join(root, 'dist/cli/smsotpd.cjs');
   const keyProc = spawn(process.execPath, [main, 'apikey', 'add', 'bench', '--config', cfg], { stdio: ['ignore', 'pipe', 'ignore'] });
   let key = '';
   keyProc.stdout.on('data', (d) => (key += d));
   await new Promise((r) => keyProc.once('exit', r));
   key = key.trim();
-  const run = daemonCommand(['serve', '--config', cfg]);
-  const child = spawn(run.command, run.args, { env: run.env, stdio: 'ignore' });
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const base = `http://127.0.0.1:${port}`;
+  const { stop } = await startDaemon(cfg, base, { stderr: 'ignore' });
   let n = 0;
-  const res = await new Promise((resolve, reject) =>
-    autocannon(
+  const res = await load(base, 16, {
+    duration: 10,
+    requests: [
       {
-        url: `http://127.0.0.1:${port}`,
-        connections: 16,
-        duration: 10,
-        requests: [
-          {
-            method: 'POST',
-            path: '/sms/send',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': key },
-            setupRequest: (req) => ({
-              ...req,
-              body: new URLSearchParams({ phone: `+4917${String(10_000_000 + (n++ % 100000))}`, text: `Gateway message ${n}` }).toString(),
-            }),
-          },
-        ],
+        method: 'POST',
+        path: '/sms/send',
+        headers: { ...FORM_HEADERS, 'x-api-key': key },
+        setupRequest: (req) => ({ ...req, body: form({ phone: phoneOf(n++ % 100000), text: `Gateway message ${n}` }) }),
       },
-      (err, r) => (err ? reject(err) : resolve(r)),
-    ),
-  );
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+    ],
+  });
+  await stop();
   rmSync(dir, { recursive: true, force: true });
   // The queue only fills here (a real modem's pace), so the bench lifts sms.maxQueued (default
   // 10,000, beyond which /sms/send answers 503): what is measured is accepting, not refusing.

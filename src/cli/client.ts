@@ -9,9 +9,15 @@ import { silentLogger } from '../util/logger.js';
 
 export const SOCKET_FILE = 'smsotpd.sock';
 
+/** privacyIDEA's answer envelope, the parts the CLI reads; the daemon's JSON, not checked further. */
+export interface Envelope {
+  result?: { status?: boolean; value?: unknown; error?: { code?: unknown; message?: string } };
+  detail?: Record<string, unknown> | null;
+}
+
 export interface ApiAnswer {
   status: number;
-  body: any;
+  body: Envelope | null;
 }
 
 export class CliError extends Error {
@@ -98,8 +104,11 @@ export async function callApi(config: Config, method: string, urlPath: string, b
   }
 }
 
-/** The value of a privacyIDEA envelope, or a CliError with its error message. */
-export function valueOf(ans: ApiAnswer): any {
+/**
+ * The value of a privacyIDEA envelope, or a CliError with its error message. `T` is what the caller
+ * expects the route to answer: taken on trust from our own daemon, as the JSON is not checked.
+ */
+export function valueOf<T = unknown>(ans: ApiAnswer): T {
   const result = ans.body?.result;
   if (!result) throw new CliError(`unexpected answer (HTTP ${ans.status})`);
   if (result.status === false) {
@@ -107,5 +116,5 @@ export function valueOf(ans: ApiAnswer): any {
     const e = result.error;
     throw new CliError(e?.message ? (typeof e.code === 'number' ? `ERR${e.code}: ${e.message}` : e.message) : `request failed (HTTP ${ans.status})`);
   }
-  return result.value;
+  return result.value as T;
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { acquireLock, StoreLockedError } from '../store/lock.js';
+import type { InboxPage } from '../sms/inbox.js';
 import { checkModemId, checkUssdCode, UssdError } from '../sms/ussd.js';
 import { callApi, CliError, valueOf } from './client.js';
 
@@ -33,9 +34,9 @@ export function printable(s: string): string {
 }
 
 /** The API's answer value; an error becomes one line without privacyIDEA's `ERRnnn:` prefix. */
-async function call(config: Config, method: string, path: string, body?: unknown) {
+async function call<T>(config: Config, method: string, path: string, body?: unknown) {
   try {
-    return valueOf(await callApi(config, method, path, body));
+    return valueOf<T>(await callApi(config, method, path, body));
   } catch (err) {
     if (err instanceof CliError) throw new CliError(err.message.replace(/^ERR-?\d+: /, ''));
     throw err;
@@ -54,7 +55,7 @@ function positiveInt(v: string | boolean | undefined, name: string, max: number)
 export async function smsInbox(config: Config, o: Options, out: Out = stdout): Promise<number> {
   const page = positiveInt(o.page, 'page', 1_000_000) ?? '1';
   const pagesize = positiveInt(o.pagesize, 'pagesize', 500) ?? '50';
-  const v = await call(config, 'GET', `/sms/inbox?page=${page}&pagesize=${pagesize}`);
+  const v = await call<InboxPage>(config, 'GET', `/sms/inbox?page=${page}&pagesize=${pagesize}`);
   if (o.json) {
     out(JSON.stringify(v, null, 2));
     return 0;
@@ -86,7 +87,7 @@ export async function modemUssd(config: Config, args: string[], o: Options, out:
   } catch (err) {
     if (!(err instanceof StoreLockedError)) throw err;
   }
-  const v = await call(config, 'POST', `/modem/${encodeURIComponent(modem)}/ussd`, { code, ...(timeout ? { timeout } : {}) });
+  const v = await call<{ answer: string }>(config, 'POST', `/modem/${encodeURIComponent(modem)}/ussd`, { code, ...(timeout ? { timeout } : {}) });
   out(o.json ? JSON.stringify(v, null, 2) : printable(v.answer));
   return 0;
 }

@@ -128,12 +128,40 @@ export function checkClock(now = Date.now(), synced = clockSynchronised()): Chec
   return { name: 'clock', verdict: 'ok', detail: `${new Date(now).toISOString()}${synced ? ', NTP synchronised' : ''}` };
 }
 
+/** A modem as /status shows it within its provider's detail, the fields the checks read. */
+interface ModemView {
+  id?: string;
+  state?: string;
+  lastError?: string | null;
+  signalDbm?: number | null;
+  registration?: string | null;
+  operator?: string | null;
+}
+
+/** GET /status, the fields the checks read; all optional, as a daemon of another version may answer. */
+interface DaemonStatus {
+  ready?: boolean;
+  uptime?: number;
+  tokens?: number;
+  users?: number;
+  providers?: Array<{
+    id: string;
+    type?: string;
+    health?: string;
+    breaker?: { state?: string };
+    lastError?: string | null;
+    detail?: { modems?: unknown };
+  }>;
+  clock?: { source?: string; offsetSeconds?: number } | null;
+  queue?: { depth?: number; oldestAgeSeconds?: number };
+}
+
 /** Asks the running daemon about its providers and modems; none running is a finding too. */
 async function checkDaemon(cfg: Config): Promise<Check[]> {
-  let status;
+  let status: DaemonStatus | null | undefined;
   try {
     const ans = await callApi(cfg, 'GET', '/status');
-    status = ans.body?.result?.value;
+    status = ans.body?.result?.value as DaemonStatus | null | undefined;
   } catch (err) {
     return [{ name: 'daemon', verdict: 'fail', detail: (err as Error).message, fix: 'systemctl status smsotpd; journalctl -u smsotpd' }];
   }
@@ -150,7 +178,7 @@ async function checkDaemon(cfg: Config): Promise<Check[]> {
   else out.push({ name: 'daemon', verdict: 'ok', detail: `running for ${status.uptime} s, ${status.tokens} tokens, ${status.users} users` });
   for (const p of status.providers ?? []) {
     if (!status.ready) break;
-    const modems: any[] = Array.isArray(p.detail?.modems) ? p.detail.modems : [];
+    const modems: ModemView[] = Array.isArray(p.detail?.modems) ? p.detail.modems : [];
     if (modems.length === 0) {
       out.push({
         name: `provider ${p.id}`,
@@ -173,7 +201,7 @@ async function checkDaemon(cfg: Config): Promise<Check[]> {
         : { name: 'time source', verdict: 'ok', detail: c.source === 'ntp' ? 'NTP' : 'system clock' },
     );
   }
-  if (status.ready && status.queue?.oldestAgeSeconds > 120) {
+  if (status.ready && status.queue?.oldestAgeSeconds !== undefined && status.queue.oldestAgeSeconds > 120) {
     out.push({
       name: 'queue',
       verdict: 'warn',
@@ -184,7 +212,7 @@ async function checkDaemon(cfg: Config): Promise<Check[]> {
   return out;
 }
 
-function modemChecks(provider: string, m: any): Check[] {
+function modemChecks(provider: string, m: ModemView): Check[] {
   const name = `modem ${m.id ?? provider}`;
   const out: Check[] = [];
   const state = String(m.state ?? 'unknown');

@@ -60,6 +60,17 @@ async function readStdinLine(what: string): Promise<string> {
   return line;
 }
 
+/** The parts of GET /token/'s privacyIDEA token dict that `token list` prints. */
+interface TokenLine {
+  serial: string;
+  username: string;
+  user_realm: string;
+  active: boolean;
+  failcount: number;
+  maxfail: number;
+  info: { phone?: string; dynamic_phone?: string };
+}
+
 const print = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
 
 function need(positionals: string[], i: number, what: string): string {
@@ -136,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   if (extra) return extra.run(pos.slice(1), o);
 
   const config = loadConfig(o.config);
-  const api = (method: string, path: string, body?: unknown) => callApi(config, method, path, body).then(valueOf);
+  const api = <T = unknown>(method: string, path: string, body?: unknown) => callApi(config, method, path, body).then((a) => valueOf<T>(a));
   const q = (params: Record<string, string | undefined>) => {
     const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
     return s ? `?${s}` : '';
@@ -158,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'admin list':
-      print((await api('GET', '/admin/')).join('\n'));
+      print((await api<string[]>('GET', '/admin/')).join('\n'));
       return 0;
     case 'admin delete':
       print((await api('DELETE', `/admin/${encodeURIComponent(need(pos, 2, 'admin name'))}`)) ? 'deleted' : 'no such admin');
@@ -180,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'user import': {
       const file = need(pos, 2, 'CSV file');
       print(
-        `${await importUsersFromCsv(file, parseUserCsv, (users) => api('POST', '/user/import', { users }), config.sms.defaultRegion)} users imported`,
+        `${await importUsersFromCsv(file, parseUserCsv, (users) => api<number>('POST', '/user/import', { users }), config.sms.defaultRegion)} users imported`,
       );
       return 0;
     }
@@ -210,11 +221,11 @@ export async function main(argv: string[]): Promise<number> {
         description: o.description,
       });
       valueOf(ans);
-      print(ans.body.detail.serial);
+      print(ans.body!.detail!.serial);
       return 0;
     }
     case 'token list': {
-      const v = await api('GET', `/token/${q({ user: o.user, realm: o.realm, pagesize: '1000' })}`);
+      const v = await api<{ tokens: TokenLine[] }>('GET', `/token/${q({ user: o.user, realm: o.realm, pagesize: '1000' })}`);
       if (o.json) print(v);
       else
         for (const t of v.tokens)
@@ -239,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'apikey add': {
-      const v = await api('POST', '/apikey/', { name: need(pos, 2, 'key name') });
+      const v = await api<{ key: string }>('POST', '/apikey/', { name: need(pos, 2, 'key name') });
       print(v.key);
       process.stderr.write('Store this key now: it cannot be shown again. Send it as X-API-Key, or as basic auth NAME / SECRET.\n');
       return 0;
@@ -252,7 +263,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'sms send': {
       if (!o.to || !o.text) throw new CliError('sms send needs --to and --text');
-      const v = await api('POST', '/sms/send', { phone: o.to, text: o.text });
+      const v = await api<{ id: string }>('POST', '/sms/send', { phone: o.to, text: o.text });
       print(`queued as ${v.id}`);
       return 0;
     }
@@ -260,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       print(await api('GET', `/sms/${encodeURIComponent(need(pos, 2, 'message id'))}`));
       return 0;
     case 'status': {
-      const v = await api('GET', '/status');
+      const v = await api<{ ready?: boolean } | null>('GET', '/status');
       print(v);
       if (v?.ready) return 0;
       // Without the daemon the answer came from the data on disk: providers and modems are not running.

@@ -183,6 +183,8 @@ export class AutoEnroller {
     const disabled = new Set(this.disabledList());
     const before = disabled.size;
     for (const a of actions) {
+      if (a.action === 'skip') continue;
+      let done = true;
       try {
         if (a.action === 'enroll') {
           const t = await this.d.tokenAdmin.init({ type: 'sms', user: a.user, realm: realm.name, dynamicPhone: true, description: AUTO_DESCRIPTION });
@@ -190,31 +192,23 @@ export class AutoEnroller {
         } else if (a.action === 'disable') {
           await this.d.tokenAdmin.setActive(a.serial!, false);
           disabled.add(a.serial!);
-        } else if (a.action === 'enable') {
+        } else {
           await this.d.tokenAdmin.setActive(a.serial!, true);
           disabled.delete(a.serial!);
-        } else continue;
-        this.d.audit.write({
-          action: `directory sync ${a.action}`,
-          administrator: 'auto-enrolment',
-          user: a.user,
-          realm: realm.name,
-          serial: a.serial,
-          result: true,
-          reason: a.reason,
-        });
+        }
       } catch (err) {
+        done = false;
         a.reason = `${a.reason}; FAILED: ${(err as Error).message}`;
-        this.d.audit.write({
-          action: `directory sync ${a.action}`,
-          administrator: 'auto-enrolment',
-          user: a.user,
-          realm: realm.name,
-          serial: a.serial,
-          result: false,
-          reason: a.reason,
-        });
       }
+      this.d.audit.write({
+        action: `directory sync ${a.action}`,
+        administrator: 'auto-enrolment',
+        user: a.user,
+        realm: realm.name,
+        serial: a.serial,
+        result: done,
+        reason: a.reason,
+      });
     }
     const list = [...disabled].filter((s) => this.d.tokens.all().some((t) => t.serial === s && !t.active));
     if (list.length !== before || actions.some((a) => a.action !== 'skip'))

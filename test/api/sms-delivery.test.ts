@@ -84,8 +84,8 @@ describe('GET /sms/<id> with delivery reports', () => {
     const browser = new ConsoleClient(h);
     await browser.login();
     const page = (await browser.get('/')).text;
-    expect(page).toMatch(/<span class="l">delivered<\/span><b class="big">1<\/b>/);
-    expect(page).toMatch(/<span class="l">undelivered<\/span><b class="big">1<\/b>/);
+    expect(page).toMatch(/<span class="l">delivered<\/span><b class="big" id="c-dlv">1<\/b>/);
+    expect(page).toMatch(/<span class="l">undelivered<\/span><b class="big" id="c-undlv">1<\/b>/);
   });
 
   it('an unmatched report shows in the metrics', async () => {

@@ -1,21 +1,26 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Attribute, Change, Client } from 'ldapts';
-import { makeHarness, type Harness } from '../helpers/harness.js';
-import { GROUPS, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
+import { describe, expect, it } from 'vitest';
+import { Attribute, Change } from 'ldapts';
+import { ldapResolver, useDirectory } from '../helpers/directory.js';
+import { makeHarness } from '../helpers/harness.js';
+import { GROUPS, PEOPLE, slapdMissing } from '../helpers/slapd.mjs';
 import { parseConfig } from '../../src/config/load.js';
 
 describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
-  let s: Slapd;
-  let h: Harness;
-  let root: Client;
+  const d = useDirectory({
+    root: true,
+    config: (s) => ({
+      resolvers: { corp: ldapResolver(s, { LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' }) },
+      realms: { vpn: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900 } } },
+    }),
+  });
   const sync = async (dryRun: boolean) => {
-    const r = await h.call(
+    const r = await d.h.call(
       'POST',
       '/directory/sync',
       { realm: 'vpn', ...(dryRun ? { dry_run: '1' } : {}) },
-      { headers: { Authorization: await h.adminToken() } },
+      { headers: { Authorization: await d.h.adminToken() } },
     );
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body.result.value as {
@@ -24,33 +29,8 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
       dryRun: boolean;
     };
   };
-  const tokensOf = () => Object.values(h.store.data.tokens).filter((t) => t.realm === 'vpn');
+  const tokensOf = () => Object.values(d.h.store.data.tokens).filter((t) => t.realm === 'vpn');
   const summary = (actions: Array<{ action: string; user: string }>) => actions.map((a) => `${a.action} ${a.user}`).sort();
-
-  beforeAll(async () => {
-    s = await startSlapd();
-    root = new Client({ url: s.url });
-    await root.bind(ROOT_DN, ROOT_PW);
-    h = await makeHarness({
-      resolvers: {
-        corp: {
-          type: 'ldap',
-          LDAPURI: s.url,
-          LDAPBASE: PEOPLE,
-          BINDDN: SERVICE_DN,
-          BINDPW: SERVICE_PW,
-          UIDTYPE: 'entryUUID',
-          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
-        },
-      },
-      realms: { vpn: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900 } } },
-    });
-  }, 30_000);
-  afterAll(async () => {
-    await h?.close();
-    await root?.unbind();
-    await s?.destroy();
-  });
 
   it('a dry run says what it would do and changes nothing', async () => {
     const r = await sync(true);
@@ -71,21 +51,21 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
       expect(t.user).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect((await sync(false)).actions).toEqual([]);
-    const audit = readFileSync(path.join(h.dir, 'audit.log'), 'utf8');
+    const audit = readFileSync(path.join(d.h.dir, 'audit.log'), 'utf8');
     expect(audit.match(/"action":"directory sync enroll"/g)).toHaveLength(3);
     // The new token works with the directory password.
-    const login = await h.call('POST', '/validate/check', { user: 'carol@vpn', pass: 'carol-pw' });
+    const login = await d.h.call('POST', '/validate/check', { user: 'carol@vpn', pass: 'carol-pw' });
     expect(login.body.result.authentication).toBe('CHALLENGE');
   });
 
   it('disables (never deletes) the tokens of members who left or vanished; skips members without a mobile', async () => {
-    await root.modify(`cn=vpn-users,${GROUPS}`, [
+    await d.root.modify(`cn=vpn-users,${GROUPS}`, [
       new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [`uid=bob,${PEOPLE}`] }) }),
       new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [`uid=dave,${PEOPLE}`] }) }),
     ]);
-    const carolUid = (await h.core.deps.directory.find('carol', 'vpn'))!.uid;
+    const carolUid = (await d.h.core.deps.directory.find('carol', 'vpn'))!.uid;
     expect(tokensOf().some((t) => t.user === carolUid)).toBe(true);
-    await root.del(`uid=carol,${PEOPLE}`);
+    await d.root.del(`uid=carol,${PEOPLE}`);
     const dry = await sync(true);
     // A vanished user is named by the id the token is bound to: the directory no longer knows the login.
     expect(summary(dry.actions)).toEqual(['disable bob', `disable ${carolUid}`, 'skip dave'].sort());
@@ -98,15 +78,15 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
     const tokens = tokensOf();
     expect(tokens).toHaveLength(3);
     expect(tokens.filter((t) => !t.active)).toHaveLength(2);
-    const audit = readFileSync(path.join(h.dir, 'audit.log'), 'utf8');
+    const audit = readFileSync(path.join(d.h.dir, 'audit.log'), 'utf8');
     expect(audit.match(/"action":"directory sync disable"/g)).toHaveLength(2);
     // A disabled member's login is refused.
-    const bob = await h.call('POST', '/validate/check', { user: 'bob@vpn', pass: 'bob-pw' });
+    const bob = await d.h.call('POST', '/validate/check', { user: 'bob@vpn', pass: 'bob-pw' });
     expect(bob.body.result.value).toBe(false);
   });
 
   it('a member who returns gets the token auto-enrolment disabled back', async () => {
-    await root.modify(
+    await d.root.modify(
       `cn=vpn-users,${GROUPS}`,
       new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [`uid=bob,${PEOPLE}`] }) }),
     );
@@ -117,17 +97,7 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
 
   it('autoEnroll by filter: the members are who the filter (and LDAPSEARCHFILTER) select', async () => {
     const h2 = await makeHarness({
-      resolvers: {
-        corp: {
-          type: 'ldap',
-          LDAPURI: s.url,
-          LDAPBASE: PEOPLE,
-          BINDDN: SERVICE_DN,
-          BINDPW: SERVICE_PW,
-          UIDTYPE: 'entryUUID',
-          LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
-        },
-      },
+      resolvers: { corp: ldapResolver(d.s, { LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' }) },
       realms: { robots: { resolvers: ['corp'], otppin: 'none', autoEnroll: { filter: '(employeeType=robot)', every: 900 } } },
     });
     try {
@@ -142,7 +112,7 @@ describe.skipIf(!!slapdMissing)('auto-enrolment of a group', () => {
 
   it('an unknown group is a clear error and changes nothing', async () => {
     const h2 = await makeHarness({
-      resolvers: { corp: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'entryUUID' } },
+      resolvers: { corp: ldapResolver(d.s) },
       realms: { vpn: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=nope,${GROUPS}`, every: 900 } } },
     });
     try {
@@ -188,54 +158,43 @@ describe('directory config', () => {
 
 /** AD's attributes on OpenLDAP (a test schema): userAccountControl and a binary objectGUID. */
 describe.skipIf(!!slapdMissing)('AD-like accounts: objectGUID ids, userAccountControl disabled', () => {
-  let s: Slapd;
-  let h: Harness;
-  let root: Client;
   const ALICE = '00112233-4455-6677-8899-aabbccddeeff';
   const MALLORY = 'f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f';
-  beforeAll(async () => {
-    s = await startSlapd({
+  const d = useDirectory({
+    slapd: {
       users: [
         { uid: 'alice', password: 'alice-pw', mobile: ['+491701111111'], uac: 512, guid: ALICE },
         { uid: 'mallory', password: 'mallory-pw', mobile: ['+491702222222'], uac: 514, guid: MALLORY },
       ],
       groups: { 'vpn-users': [`uid=alice,${PEOPLE}`, `uid=mallory,${PEOPLE}`] },
-    });
-    root = new Client({ url: s.url });
-    await root.bind(ROOT_DN, ROOT_PW);
-    h = await makeHarness({
-      resolvers: {
-        ad: { type: 'ldap', LDAPURI: s.url, LDAPBASE: PEOPLE, BINDDN: SERVICE_DN, BINDPW: SERVICE_PW, UIDTYPE: 'objectGUID', CACHE_TIMEOUT: 0 },
-      },
+    },
+    root: true,
+    config: (s) => ({
+      resolvers: { ad: ldapResolver(s, { UIDTYPE: 'objectGUID', CACHE_TIMEOUT: 0 }) },
       // walk: OpenLDAP has no in-chain rule (auto would pick inChain for objectGUID).
       realms: { corp: { resolvers: ['ad'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900, nested: 'walk' } } },
-    });
-  }, 30_000);
-  afterAll(async () => {
-    await h?.close();
-    await root?.unbind();
-    await s?.destroy();
+    }),
   });
 
   it('binds tokens to the GUID string, finds the user by its binary value, skips a disabled account, disables a token when the account is disabled', async () => {
-    const u = await h.core.deps.directory.find('alice', 'corp');
+    const u = await d.h.core.deps.directory.find('alice', 'corp');
     expect(u).toMatchObject({ uid: ALICE, disabled: false });
-    expect((await h.core.deps.directory.findById(ALICE, 'corp'))?.login).toBe('alice');
-    expect((await h.core.deps.directory.find('mallory', 'corp'))?.disabled).toBe(true);
+    expect((await d.h.core.deps.directory.findById(ALICE, 'corp'))?.login).toBe('alice');
+    expect((await d.h.core.deps.directory.find('mallory', 'corp'))?.disabled).toBe(true);
 
-    const first = await h.core.deps.autoEnroll.sync('corp');
+    const first = await d.h.core.deps.autoEnroll.sync('corp');
     expect(first.actions.map((a) => `${a.action} ${a.user}`)).toEqual(['enroll alice']);
-    const token = Object.values(h.store.data.tokens)[0]!;
+    const token = Object.values(d.h.store.data.tokens)[0]!;
     expect(token.user).toBe(ALICE);
-    const login = await h.call('POST', '/validate/check', { user: 'alice@corp', pass: 'alice-pw' });
+    const login = await d.h.call('POST', '/validate/check', { user: 'alice@corp', pass: 'alice-pw' });
     expect(login.body.result.authentication).toBe('CHALLENGE');
 
-    await root.modify(
+    await d.root.modify(
       `uid=alice,${PEOPLE}`,
       new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: ['514'] }) }),
     );
-    const second = await h.core.deps.autoEnroll.sync('corp');
+    const second = await d.h.core.deps.autoEnroll.sync('corp');
     expect(second.actions).toMatchObject([{ action: 'disable', user: 'alice', serial: token.serial, reason: 'account disabled in the directory' }]);
-    expect(h.store.get('tokens', token.serial)!.active).toBe(false);
+    expect(d.h.store.get('tokens', token.serial)!.active).toBe(false);
   });
 });

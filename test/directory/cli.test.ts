@@ -4,51 +4,38 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/harness.js';
-import { GROUPS, PEOPLE, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
+import { ldapResolver, useDirectory } from '../helpers/directory.js';
+import { GROUPS, SERVICE_DN, SERVICE_PW, slapdMissing } from '../helpers/slapd.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const main = path.join(root, 'dist/cli/smsotpd.cjs');
 
 /** The CLI in-process (no daemon running), against a real slapd. */
 describe.skipIf(!!slapdMissing)('smsotpd directory / user list --realm', () => {
-  let s: Slapd;
+  const d = useDirectory();
   let dir: string;
   let cfg: string;
   const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args, '--config', cfg], { encoding: 'utf8', timeout: 30_000 });
 
-  beforeAll(async () => {
-    s = await startSlapd();
+  beforeAll(() => {
     dir = tempDir();
     cfg = path.join(dir, 'config.json');
     writeFileSync(
       cfg,
       JSON.stringify({
         dataDir: path.join(dir, 'var'),
-        resolvers: {
-          corp: {
-            type: 'ldap',
-            LDAPURI: s.url,
-            LDAPBASE: PEOPLE,
-            BINDDN: SERVICE_DN,
-            BINDPW: SERVICE_PW,
-            UIDTYPE: 'entryUUID',
-            LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)',
-          },
-        },
+        resolvers: { corp: ldapResolver(d.s, { LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)' }) },
         realms: { corp: { resolvers: ['corp'], otppin: 'userstore', autoEnroll: { group: `cn=vpn-users,${GROUPS}`, every: 900 } } },
       }),
     );
-  }, 30_000);
-  afterAll(async () => {
-    await s?.destroy();
-    rmSync(dir, { recursive: true, force: true });
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('directory test prints the bind, the filter and the mapped attributes; never BINDPW', () => {
     const r = run('directory', 'test', 'corp', 'alice');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`bind and search OK on ${s.url} as ${SERVICE_DN}`);
+    expect(r.stdout).toContain(`bind and search OK on ${d.s.url} as ${SERVICE_DN}`);
     expect(r.stdout).toContain('search filter (corp): (&(objectClass=inetOrgPerson)(uid=alice))');
     expect(r.stdout).toContain('mobile used for SMS: +491701111111');
     expect(r.stdout).toMatch(/givenname\s+givenName\s+Alice/);

@@ -1,26 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Attribute, Change, Client } from 'ldapts';
+import { describe, expect, it } from 'vitest';
+import { Attribute, Change } from 'ldapts';
+import { ldapResolver, rootClient, useDirectory } from '../helpers/directory.js';
 import { enroll, lastOtp, makeHarness, type Harness } from '../helpers/harness.js';
-import { BASE, PEOPLE, ROOT_DN, ROOT_PW, SERVICE_DN, SERVICE_PW, slapdMissing, startSlapd, freePort, type Slapd } from '../helpers/slapd.mjs';
+import { BASE, PEOPLE, SERVICE_PW, slapdMissing, freePort, type Slapd } from '../helpers/slapd.mjs';
 import { ManualClock } from '../../src/util/clock.js';
 import type { LdapResolver } from '../../src/directory/ldap-resolver.js';
 
 /** A resolver definition for the test slapd, privacyIDEA's option names. */
 function resolver(s: Slapd, extra: Record<string, unknown> = {}) {
-  return {
-    type: 'ldap',
-    LDAPURI: s.url,
-    LDAPBASE: PEOPLE,
-    BINDDN: SERVICE_DN,
-    BINDPW: SERVICE_PW,
+  return ldapResolver(s, {
     LOGINNAMEATTRIBUTE: 'uid',
     LDAPSEARCHFILTER: '(objectClass=inetOrgPerson)(employeeType=staff)',
     USERINFO: '{"givenname": "givenName", "surname": "sn", "mobile": "mobile", "email": "mail"}',
-    UIDTYPE: 'entryUUID',
     TIMEOUT: 3,
     CACHE_TIMEOUT: 120,
     ...extra,
-  };
+  });
 }
 
 function config(s: Slapd, extra: Record<string, unknown> = {}, realm: Record<string, unknown> = {}) {
@@ -44,103 +39,93 @@ async function initDirectoryToken(h: Harness, user: string, realm = 'corp') {
 const ldapOf = (h: Harness, name = 'corp') => h.core.deps.directory.ldapResolvers().find((r) => r.name === name) as LdapResolver;
 
 describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ? ` (skipped: ${slapdMissing})` : ''}`, () => {
-  let s: Slapd;
-  let h: Harness;
-  let root: Client;
-
-  beforeAll(async () => {
-    s = await startSlapd();
-    root = new Client({ url: s.url });
-    await root.bind(ROOT_DN, ROOT_PW);
-    h = await makeHarness(config(s));
-  }, 30_000);
-  afterAll(async () => {
-    await h?.close();
-    await root?.unbind();
-    await s?.destroy();
-  });
+  const d = useDirectory({ root: true, config: (s) => config(s) });
 
   it('logs in with the directory password, then the SMS to the first mobile number, normalised', async () => {
-    const serial = await initDirectoryToken(h, 'alice');
-    const step1 = await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
+    const serial = await initDirectoryToken(d.h, 'alice');
+    const step1 = await d.h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
     expect(step1.status).toBe(200);
     expect(step1.body.result.authentication).toBe('CHALLENGE');
-    await h.sms.waitForSent(1);
-    expect(h.sms.sent.at(-1)!.to).toBe('+491701111111');
-    const step2 = await h.call('POST', '/validate/check', { user: 'alice@corp', pass: lastOtp(h), transaction_id: step1.body.detail.transaction_id });
+    await d.h.sms.waitForSent(1);
+    expect(d.h.sms.sent.at(-1)!.to).toBe('+491701111111');
+    const step2 = await d.h.call('POST', '/validate/check', {
+      user: 'alice@corp',
+      pass: lastOtp(d.h),
+      transaction_id: step1.body.detail.transaction_id,
+    });
     expect(step2.body.result.authentication).toBe('ACCEPT');
     expect(step2.body.detail.serial).toBe(serial);
     // No PIN is stored under userstore.
-    expect(h.store.get('tokens', serial)!.pinHash).toBeNull();
+    expect(d.h.store.get('tokens', serial)!.pinHash).toBeNull();
     // The token is bound to the entryUUID, not the login.
-    expect(h.store.get('tokens', serial)!.user).toMatch(/^[0-9a-f-]{36}$/);
+    expect(d.h.store.get('tokens', serial)!.user).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('a wrong password is a failed login; an empty one never reaches a bind', async () => {
-    const serial = h.core.deps.tokenAdmin
-      ? (await h.call('GET', '/token/', { user: 'alice', realm: 'corp' }, { headers: { Authorization: await h.adminToken() } })).body.result.value
+    const serial = d.h.core.deps.tokenAdmin
+      ? (await d.h.call('GET', '/token/', { user: 'alice', realm: 'corp' }, { headers: { Authorization: await d.h.adminToken() } })).body.result.value
           .tokens[0].serial
       : '';
-    const before = h.store.get('tokens', serial)!.failCount;
-    const wrong = await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'not-her-password' });
+    const before = d.h.store.get('tokens', serial)!.failCount;
+    const wrong = await d.h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'not-her-password' });
     expect(wrong.body.result.value).toBe(false);
     expect(wrong.body.result.authentication).toBe('REJECT');
-    expect(h.store.get('tokens', serial)!.failCount).toBe(before + 1);
-    const binds = ldapOf(h).counters.binds;
-    const empty = await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: '' });
+    expect(d.h.store.get('tokens', serial)!.failCount).toBe(before + 1);
+    const binds = ldapOf(d.h).counters.binds;
+    const empty = await d.h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: '' });
     expect(empty.body.result.authentication).toBe('REJECT');
-    expect(ldapOf(h).counters.binds).toBe(binds);
-    await h.call('POST', '/token/reset', { serial }, { headers: { Authorization: await h.adminToken() } });
+    expect(ldapOf(d.h).counters.binds).toBe(binds);
+    await d.h.call('POST', '/token/reset', { serial }, { headers: { Authorization: await d.h.adminToken() } });
   });
 
   it('filter metacharacters in the user name never match anything', async () => {
-    const d = h.core.deps.directory;
+    const directory = d.h.core.deps.directory;
     for (const evil of ['*', '*)(uid=*', 'alice)(uid=*', 'a*', '\\', 'al\\2aice', '*)(|(uid=*', 'alice*']) {
-      expect(await d.find(evil, 'corp'), evil).toBeNull();
-      const r = await h.call('POST', '/validate/check', { user: evil, realm: 'corp', pass: 'x' });
+      expect(await directory.find(evil, 'corp'), evil).toBeNull();
+      const r = await d.h.call('POST', '/validate/check', { user: evil, realm: 'corp', pass: 'x' });
       expect(r.body.result.error.code, evil).toBe(904);
     }
     // A NUL (or any control character) is refused before any query.
-    const searches = ldapOf(h).counters.searches;
+    const searches = ldapOf(d.h).counters.searches;
     for (const evil of ['alice\u0000', 'alice\u0000)(uid=*', '\u0000']) {
-      await expect(d.find(evil, 'corp')).rejects.toMatchObject({ code: 905 });
+      await expect(directory.find(evil, 'corp')).rejects.toMatchObject({ code: 905 });
     }
-    expect(ldapOf(h).counters.searches).toBe(searches);
+    expect(ldapOf(d.h).counters.searches).toBe(searches);
     // A literal star in a real name is found as exactly that name.
-    const star = await d.find('a*b', 'corp');
+    const star = await directory.find('a*b', 'corp');
     expect(star?.login).toBe('a*b');
   });
 
   it('a user outside the base or the filter is unknown; login matching ignores case', async () => {
-    const d = h.core.deps.directory;
-    expect(await d.find('eve', 'corp')).toBeNull(); // ou=elsewhere
-    expect(await d.find('robo', 'corp')).toBeNull(); // employeeType=robot
-    expect((await d.find('BOB', 'corp'))?.login).toBe('bob');
-    const r = await h.call('POST', '/validate/check', { user: 'eve', realm: 'corp', pass: 'eve-pw' });
+    const directory = d.h.core.deps.directory;
+    expect(await directory.find('eve', 'corp')).toBeNull(); // ou=elsewhere
+    expect(await directory.find('robo', 'corp')).toBeNull(); // employeeType=robot
+    expect((await directory.find('BOB', 'corp'))?.login).toBe('bob');
+    const r = await d.h.call('POST', '/validate/check', { user: 'eve', realm: 'corp', pass: 'eve-pw' });
     expect(r.status).toBe(400);
     expect(r.body.result.error.code).toBe(904);
   });
 
   it('user@realm and REALM\\user split only at a known realm; the local default realm keeps working', async () => {
-    const d = h.core.deps.directory;
-    expect(d.split('alice@corp')).toEqual({ login: 'alice', realm: 'corp' });
-    expect(d.split('CORP\\alice')).toEqual({ login: 'alice', realm: 'corp' });
-    expect(d.split('alice@example.org')).toEqual({ login: 'alice@example.org', realm: 'default' });
-    expect(d.split('alice@corp', 'default')).toEqual({ login: 'alice@corp', realm: 'default' });
-    const serial = await enroll(h, 'zoe', '9999', '+4917600000001');
-    const step1 = await h.call('POST', '/validate/check', { user: 'zoe', pass: '9999' });
+    const directory = d.h.core.deps.directory;
+    expect(directory.split('alice@corp')).toEqual({ login: 'alice', realm: 'corp' });
+    expect(directory.split('CORP\\alice')).toEqual({ login: 'alice', realm: 'corp' });
+    expect(directory.split('alice@example.org')).toEqual({ login: 'alice@example.org', realm: 'default' });
+    expect(directory.split('alice@corp', 'default')).toEqual({ login: 'alice@corp', realm: 'default' });
+    const serial = await enroll(d.h, 'zoe', '9999', '+4917600000001');
+    const step1 = await d.h.call('POST', '/validate/check', { user: 'zoe', pass: '9999' });
     expect(step1.body.result.authentication).toBe('CHALLENGE');
-    await h.sms.waitForSent(2);
-    const step2 = await h.call('POST', '/validate/check', { user: 'zoe', pass: lastOtp(h), transaction_id: step1.body.detail.transaction_id });
+    await d.h.sms.waitForSent(2);
+    const step2 = await d.h.call('POST', '/validate/check', { user: 'zoe', pass: lastOtp(d.h), transaction_id: step1.body.detail.transaction_id });
     expect(step2.body.detail.serial).toBe(serial);
     expect(step2.body.result.value).toBe(true);
   });
 
   it('lists the realm users from the directory, paged; directory test shows the mapped attributes', async () => {
-    const auth = { Authorization: await h.adminToken() };
-    const all = await h.call('GET', '/user/', { realm: 'corp' }, { headers: auth });
+    const auth = { Authorization: await d.h.adminToken() };
+    const all = await d.h.call('GET', '/user/', { realm: 'corp' }, { headers: auth });
     expect(all.body.result.value.map((u: { username: string }) => u.username)).toEqual(['a*b', 'alice', 'bob', 'carol', 'dave']);
-    const page2 = await h.call('GET', '/user/', { realm: 'corp', page: '2', pagesize: '2' }, { headers: auth });
+    const page2 = await d.h.call('GET', '/user/', { realm: 'corp', page: '2', pagesize: '2' }, { headers: auth });
     expect(page2.body.result.value.map((u: { username: string }) => u.username)).toEqual(['bob', 'carol']);
     expect(all.body.result.value[1]).toMatchObject({
       username: 'alice',
@@ -150,55 +135,55 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
       editable: false,
     });
 
-    const t = await h.call('GET', '/directory/test', { realm: 'corp', user: 'alice' }, { headers: auth });
+    const t = await d.h.call('GET', '/directory/test', { realm: 'corp', user: 'alice' }, { headers: auth });
     expect(t.status).toBe(200);
     const v = t.body.result.value;
-    expect(v.resolvers[0]).toMatchObject({ resolver: 'corp', ok: true, uri: s.url });
+    expect(v.resolvers[0]).toMatchObject({ resolver: 'corp', ok: true, uri: d.s.url });
     expect(v.user.found).toBe(true);
     expect(v.user.attributes).toContainEqual({ field: 'mobile', attribute: 'mobile', value: ['+49 170 1111111', '+491702222222'] });
     expect(v.user.filters[0].filter).toBe('(&(objectClass=inetOrgPerson)(employeeType=staff)(uid=alice))');
-    const status = await h.call('GET', '/status', undefined, { headers: auth });
+    const status = await d.h.call('GET', '/status', undefined, { headers: auth });
     expect(status.body.result.value.directory[0]).toMatchObject({ resolver: 'corp', up: true, failover: false });
     expect(JSON.stringify(status.body)).not.toContain(SERVICE_PW);
   });
 
   it('a rename keeps the tokens: they are bound to the entryUUID', async () => {
-    const serial = await initDirectoryToken(h, 'bob');
-    await root.modifyDN(`uid=bob,${PEOPLE}`, 'uid=robert');
-    ldapOf(h).clearCache();
-    const step1 = await h.call('POST', '/validate/check', { user: 'robert', realm: 'corp', pass: 'bob-pw' });
+    const serial = await initDirectoryToken(d.h, 'bob');
+    await d.root.modifyDN(`uid=bob,${PEOPLE}`, 'uid=robert');
+    ldapOf(d.h).clearCache();
+    const step1 = await d.h.call('POST', '/validate/check', { user: 'robert', realm: 'corp', pass: 'bob-pw' });
     expect(step1.body.result.authentication).toBe('CHALLENGE');
     expect(step1.body.detail.serial).toBe(serial);
-    const old = await h.call('POST', '/validate/check', { user: 'bob', realm: 'corp', pass: 'bob-pw' });
+    const old = await d.h.call('POST', '/validate/check', { user: 'bob', realm: 'corp', pass: 'bob-pw' });
     expect(old.body.result.error.code).toBe(904);
     // Token lists show the current login; user_id is the entryUUID the token is bound to.
-    const list = await h.call('GET', '/token/', { serial }, { headers: { Authorization: await h.adminToken() } });
+    const list = await d.h.call('GET', '/token/', { serial }, { headers: { Authorization: await d.h.adminToken() } });
     expect(list.body.result.value.tokens[0]).toMatchObject({ username: 'robert', resolver: 'corp', user_realm: 'corp' });
     expect(list.body.result.value.tokens[0].user_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses local users in a directory-only realm, and changes nothing', async () => {
-    const auth = { Authorization: await h.adminToken() };
-    const before = Object.keys(h.store.data.users).length;
-    const r = await h.call('POST', '/user/', { user: 'mallory', realm: 'corp', mobile: '+4917600000009' }, { headers: auth });
+    const auth = { Authorization: await d.h.adminToken() };
+    const before = Object.keys(d.h.store.data.users).length;
+    const r = await d.h.call('POST', '/user/', { user: 'mallory', realm: 'corp', mobile: '+4917600000009' }, { headers: auth });
     expect(r.status).toBe(400);
     expect(r.body.result.error.message).toMatch(/takes its users from the directory/);
-    expect(Object.keys(h.store.data.users)).toHaveLength(before);
+    expect(Object.keys(d.h.store.data.users)).toHaveLength(before);
   });
 
   it('a realm of the local table and the directory asks them in order', async () => {
-    const auth = { Authorization: await h.adminToken() };
-    expect((await h.call('POST', '/user/', { user: 'alice', realm: 'mixed', mobile: '+4917600000042' }, { headers: auth })).status).toBe(200);
-    const d = h.core.deps.directory;
-    expect(await d.find('alice', 'mixed')).toMatchObject({ resolver: 'local', mobile: '+4917600000042' });
+    const auth = { Authorization: await d.h.adminToken() };
+    expect((await d.h.call('POST', '/user/', { user: 'alice', realm: 'mixed', mobile: '+4917600000042' }, { headers: auth })).status).toBe(200);
+    const directory = d.h.core.deps.directory;
+    expect(await directory.find('alice', 'mixed')).toMatchObject({ resolver: 'local', mobile: '+4917600000042' });
     // `a*b` is no valid local login, but a directory user of that name is found.
-    expect(await d.find('a*b', 'mixed')).toMatchObject({ resolver: 'corp', login: 'a*b' });
-    expect(await d.find('carol', 'mixed')).toMatchObject({ resolver: 'corp' });
-    expect(await d.find('nobody', 'mixed')).toBeNull();
+    expect(await directory.find('a*b', 'mixed')).toMatchObject({ resolver: 'corp', login: 'a*b' });
+    expect(await directory.find('carol', 'mixed')).toMatchObject({ resolver: 'corp' });
+    expect(await directory.find('nobody', 'mixed')).toBeNull();
   });
 
   it('the console sees the directory realms with their health, and searches them (metacharacters literal)', async () => {
-    const realms = h.core.deps.realms!;
+    const realms = d.h.core.deps.realms!;
     expect(realms.list().find((r) => r.name === 'corp')).toMatchObject({ kind: 'directory', resolvers: ['corp'], health: { ok: true } });
     expect((await realms.search!('corp', 'ali', 10)).map((u) => u.login)).toEqual(['alice']);
     expect((await realms.search!('corp', 'Bak', 10)).map((u) => u.login)).toEqual(['robert']); // bob, renamed, is still a Baker
@@ -207,21 +192,17 @@ describe.skipIf(!!slapdMissing)(`LDAP realm against a real slapd${slapdMissing ?
   });
 
   it('the metrics name the resolver and say it is up', async () => {
-    const text = await (await h.core.app.request('/metrics')).text();
+    const text = await (await d.h.core.app.request('/metrics')).text();
     expect(text).toMatch(/smsotpd_directory_up\{resolver="corp"\} 1/);
     expect(text).toMatch(/smsotpd_directory_binds_total\{resolver="corp"\} \d+/);
   });
 });
 
 describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
-  let s: Slapd;
-  beforeAll(async () => {
-    s = await startSlapd();
-  }, 30_000);
-  afterAll(async () => s?.destroy());
+  const d = useDirectory();
 
   it('LDAPS with the site CA file works; a wrong CA is a clear resolver error (ERR907)', async () => {
-    const good = await makeHarness(config(s, { LDAPURI: s.tlsUrl, TLS_CA_FILE: s.caFile }));
+    const good = await makeHarness(config(d.s, { LDAPURI: d.s.tlsUrl, TLS_CA_FILE: d.s.caFile }));
     try {
       expect((await good.core.deps.directory.find('alice', 'corp'))?.login).toBe('alice');
       const serial = await initDirectoryToken(good, 'alice');
@@ -231,7 +212,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
     } finally {
       await good.close();
     }
-    const bad = await makeHarness(config(s, { LDAPURI: s.tlsUrl, TLS_CA_FILE: s.otherCaFile }));
+    const bad = await makeHarness(config(d.s, { LDAPURI: d.s.tlsUrl, TLS_CA_FILE: d.s.otherCaFile }));
     try {
       const r = await bad.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
       expect(r.status).toBe(400);
@@ -245,7 +226,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
   });
 
   it('START_TLS upgrades ldap:// with the site CA; with a wrong CA it fails with ERR907', async () => {
-    const good = await makeHarness(config(s, { START_TLS: true, TLS_CA_FILE: s.caFile }));
+    const good = await makeHarness(config(d.s, { START_TLS: true, TLS_CA_FILE: d.s.caFile }));
     try {
       expect((await good.core.deps.directory.find('bob', 'corp'))?.login).toBe('bob');
       await initDirectoryToken(good, 'bob');
@@ -254,7 +235,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
     } finally {
       await good.close();
     }
-    const bad = await makeHarness(config(s, { START_TLS: 'True', TLS_CA_FILE: s.otherCaFile }));
+    const bad = await makeHarness(config(d.s, { START_TLS: 'True', TLS_CA_FILE: d.s.otherCaFile }));
     try {
       await expect(bad.core.deps.directory.find('bob', 'corp')).rejects.toMatchObject({ code: 907 });
     } finally {
@@ -263,7 +244,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
   });
 
   it('otppin none: an empty pass sends the SMS, the OTP alone logs in; a non-empty PIN part is refused', async () => {
-    const h = await makeHarness(config(s, {}, { otppin: 'none' }));
+    const h = await makeHarness(config(d.s, {}, { otppin: 'none' }));
     try {
       const serial = await initDirectoryToken(h, 'carol');
       const withPin = await h.call('POST', '/validate/check', { user: 'carol', realm: 'corp', pass: 'carol-pw' });
@@ -287,7 +268,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
   });
 
   it('TLS_VERIFY is on by default: ldaps without the CA fails', async () => {
-    const h = await makeHarness(config(s, { LDAPURI: s.tlsUrl }));
+    const h = await makeHarness(config(d.s, { LDAPURI: d.s.tlsUrl }));
     try {
       await expect(h.core.deps.directory.find('alice', 'corp')).rejects.toMatchObject({ code: 907 });
     } finally {
@@ -297,11 +278,11 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
 
   it('fails over to the second URI when the first does not answer', async () => {
     const dead = await freePort();
-    const h = await makeHarness(config(s, { LDAPURI: `ldap://127.0.0.1:${dead}, ${s.url}` }));
+    const h = await makeHarness(config(d.s, { LDAPURI: `ldap://127.0.0.1:${dead}, ${d.s.url}` }));
     try {
       expect((await h.core.deps.directory.find('carol', 'corp'))?.login).toBe('carol');
       const health = h.core.deps.directory.health()[0]!;
-      expect(health).toMatchObject({ up: true, uri: s.url, failover: true });
+      expect(health).toMatchObject({ up: true, uri: d.s.url, failover: true });
       expect(health.lastError?.message).toContain(`127.0.0.1:${dead}`);
       // The password check fails over as well.
       await initDirectoryToken(h, 'carol');
@@ -314,23 +295,22 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
 
   it('caches look-ups for CACHE_TIMEOUT (fake clock), then reads the directory again', async () => {
     const clock = new ManualClock(Date.now());
-    const h = await makeHarness(config(s, { CACHE_TIMEOUT: 60 }), { clock });
-    const root = new Client({ url: s.url });
-    await root.bind(ROOT_DN, ROOT_PW);
+    const h = await makeHarness(config(d.s, { CACHE_TIMEOUT: 60 }), { clock });
+    const root = await rootClient(d.s);
     try {
-      const d = h.core.deps.directory;
-      expect((await d.find('dave', 'corp'))?.mobile).toBeNull();
+      const directory = h.core.deps.directory;
+      expect((await directory.find('dave', 'corp'))?.mobile).toBeNull();
       const searches = ldapOf(h).counters.searches;
       await root.modify(
         `uid=dave,${PEOPLE}`,
         new Change({ operation: 'add', modification: new Attribute({ type: 'mobile', values: ['0049 170 9999999'] }) }),
       );
-      expect((await d.find('dave', 'corp'))?.mobile).toBeNull();
+      expect((await directory.find('dave', 'corp'))?.mobile).toBeNull();
       expect(ldapOf(h).counters.searches).toBe(searches);
       clock.advance(59_000);
-      expect((await d.find('DAVE', 'corp'))?.mobile).toBeNull();
+      expect((await directory.find('DAVE', 'corp'))?.mobile).toBeNull();
       clock.advance(2_000);
-      expect((await d.find('dave', 'corp'))?.mobile).toBe('+491709999999'); // E.164, like every number
+      expect((await directory.find('dave', 'corp'))?.mobile).toBe('+491709999999'); // E.164, like every number
       expect(ldapOf(h).counters.searches).toBe(searches + 1);
     } finally {
       await root.unbind();
@@ -339,7 +319,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
   });
 
   it('binds anonymously only when BINDDN is empty, and then sees nothing here (the ACL hides people)', async () => {
-    const h = await makeHarness(config(s, { BINDDN: '', BINDPW: '' }));
+    const h = await makeHarness(config(d.s, { BINDDN: '', BINDPW: '' }));
     try {
       expect(await h.core.deps.directory.find('alice', 'corp')).toBeNull();
     } finally {
@@ -348,7 +328,7 @@ describe.skipIf(!!slapdMissing)('LDAPS, failover and the look-up cache', () => {
   });
 
   it('a wrong service account password is a resolver error naming BINDDN, never the password', async () => {
-    const h = await makeHarness(config(s, { BINDPW: 'wrong-secret-xyz' }));
+    const h = await makeHarness(config(d.s, { BINDPW: 'wrong-secret-xyz' }));
     try {
       const r = await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
       expect(r.body.result.error.code).toBe(907);

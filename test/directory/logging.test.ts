@@ -1,16 +1,13 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { ldapResolver, useDirectory } from '../helpers/directory.js';
 import { makeHarness } from '../helpers/harness.js';
-import { PEOPLE, SERVICE_DN, SERVICE_PW, freePort, slapdMissing, startSlapd, type Slapd } from '../helpers/slapd.mjs';
+import { SERVICE_PW, freePort, slapdMissing } from '../helpers/slapd.mjs';
 import { createLogger } from '../../src/util/logger.js';
 
 /** Whatever goes wrong with the directory, no log line carries BINDPW or a user's password. */
 describe.skipIf(!!slapdMissing)('directory logs', () => {
-  let s: Slapd;
-  beforeAll(async () => {
-    s = await startSlapd();
-  }, 30_000);
-  afterAll(async () => s?.destroy());
+  const d = useDirectory();
 
   it('never carry the service account password or a directory password', async () => {
     const lines: string[] = [];
@@ -25,15 +22,7 @@ describe.skipIf(!!slapdMissing)('directory logs', () => {
       {
         log: { level: 'trace' },
         resolvers: {
-          corp: {
-            type: 'ldap',
-            LDAPURI: `ldap://127.0.0.1:${dead}, ${s.url}`,
-            LDAPBASE: PEOPLE,
-            BINDDN: SERVICE_DN,
-            BINDPW: SERVICE_PW,
-            UIDTYPE: 'entryUUID',
-            CACHE_TIMEOUT: 0,
-          },
+          corp: ldapResolver(d.s, { LDAPURI: `ldap://127.0.0.1:${dead}, ${d.s.url}`, CACHE_TIMEOUT: 0 }),
         },
         realms: { corp: { resolvers: ['corp'], otppin: 'userstore' } },
       },
@@ -44,10 +33,10 @@ describe.skipIf(!!slapdMissing)('directory logs', () => {
       await h.call('POST', '/token/init', { type: 'sms', user: 'alice', realm: 'corp', dynamic_phone: '1' }, { headers: auth });
       await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
       await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'wrong-secret-pw' });
-      await s.stop(); // connections fail, are retried and logged
+      await d.s.stop(); // connections fail, are retried and logged
       await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
       await h.call('GET', '/directory/test', { realm: 'corp', user: 'alice' }, { headers: auth });
-      await s.start();
+      await d.s.start();
       await h.call('POST', '/validate/check', { user: 'alice', realm: 'corp', pass: 'alice-pw' });
     } finally {
       await h.close();

@@ -26,6 +26,8 @@ interface Rig {
   logs: string[];
   /** Queues a message and waits until the dispatcher is done with it (`sent`, or a report overtook). */
   send(to?: string, text?: string): Promise<OutboxRecord>;
+  /** send(), the modem m1 giving the message TP-MR `ref` (as it does once its counter comes round to it). */
+  sendWithRef(ref: number, to?: string): Promise<OutboxRecord>;
   rec(id: string): OutboxRecord;
   auditLines(): Array<Record<string, unknown>>;
   close(): Promise<void>;
@@ -80,6 +82,10 @@ async function rig(opts: { dir?: string; clock?: ManualClock; pool?: ReportingPr
         return x && x.state !== 'queued' && x.state !== 'sending' && dispatcher.status().queue.inFlight === 0 ? x : undefined;
       });
       return done;
+    },
+    sendWithRef(ref, to) {
+      pool.nextMr.set('m1', ref);
+      return r.send(to);
     },
     rec: (id) => store.get('outbox', id)!,
     auditLines: () =>
@@ -199,13 +205,11 @@ describe('delivery reports', () => {
 
   it('a wrapped TP-MR never matches the older message: the newest sent with that reference wins, and one past the window is never matched', async () => {
     const r = await rig();
-    r.pool.nextMr.set('m1', 255);
-    const old = await r.send();
+    const old = await r.sendWithRef(255);
     expect(old.report?.parts[0]?.ref).toBe(255);
     r.clock.advance(HOUR);
     // 256 submits later the reference comes round again, to the same recipient.
-    r.pool.nextMr.set('m1', 255);
-    const fresh = await r.send();
+    const fresh = await r.sendWithRef(255);
     expect(fresh.report?.parts[0]?.ref).toBe(255);
     expect(r.pool.nextMr.get('m1')).toBe(0);
     r.pool.report({ reference: 255, recipient: X, receivedAt: r.clock.now() + 1000 });
@@ -221,15 +225,12 @@ describe('delivery reports', () => {
 
   it('with a TP-SCTS in the report, the message submitted nearest it wins; different recipients tell two messages with one reference apart', async () => {
     const r = await rig();
-    r.pool.nextMr.set('m1', 7);
-    const first = await r.send(X);
+    const first = await r.sendWithRef(7, X);
     const firstAt = r.clock.now();
     r.clock.advance(HOUR);
-    r.pool.nextMr.set('m1', 7);
-    const toY = await r.send(Y);
+    const toY = await r.sendWithRef(7, Y);
     r.clock.advance(HOUR);
-    r.pool.nextMr.set('m1', 7);
-    const second = await r.send(X);
+    const second = await r.sendWithRef(7, X);
     r.pool.report({ reference: 7, recipient: X, submitTime: firstAt + 2000 });
     await stateOf(r, first.id, 'delivered');
     expect(r.rec(second.id).state).toBe('sent');
@@ -240,12 +241,10 @@ describe('delivery reports', () => {
 
   it('a TP-SCTS that fits no attempt (the service centre clock is off) falls back to the newest', async () => {
     const r = await rig();
-    r.pool.nextMr.set('m1', 7);
-    const first = await r.send(X);
+    const first = await r.sendWithRef(7, X);
     const firstAt = r.clock.now();
     r.clock.advance(HOUR);
-    r.pool.nextMr.set('m1', 7);
-    const second = await r.send(X);
+    const second = await r.sendWithRef(7, X);
     r.pool.report({ reference: 7, recipient: X, submitTime: firstAt + 30 * 60_000 });
     await stateOf(r, second.id, 'delivered');
     expect(r.rec(first.id).state).toBe('sent');

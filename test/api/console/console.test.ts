@@ -387,6 +387,14 @@ describe('console: pages and actions', () => {
     }
   });
 
+  it('the overview shows each queue figure once', async () => {
+    const hh = await setup();
+    const c = new ConsoleClient(hh);
+    await c.login();
+    const labels = [...(await c.get('/')).text.matchAll(/<span class="l">([^<]+)<\/span>/g)].map((m) => m[1]);
+    expect(labels).toEqual(['waiting', 'oldest', 'sent', 'duplicates', 'delivered', 'undelivered', 'expired / failed', 'tokens', 'users', 'uptime']);
+  });
+
   it('a live refresh after the session ended answers 401 (the script reloads to the login form)', async () => {
     const hh = await setup();
     const c = new ConsoleClient(hh);

@@ -1,26 +1,13 @@
 import { auditConsole, qs, render, takeFlash, type Ctx } from '../context.js';
 import { AUDIT_COLUMNS, csvLine, searchAudit, type AuditQuery } from '../audit-read.js';
 import type { ConsoleApp, Parts } from '../index.js';
-import { Layout, Pill } from '../ui.js';
+import { FilterForm, filterValues, Layout, parseTime, Pill, Select, Table, TimeRange } from '../ui.js';
 
 const SHOWN = 300;
 const EXPORT_MAX = 200_000;
 
-const parseTime = (v: string) => {
-  if (!v) return null;
-  const t = Date.parse(/Z$|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
-  return Number.isFinite(t) ? t : null;
-};
-
 function queryOf(c: Ctx) {
-  const raw = {
-    user: (c.req.query('user') ?? '').slice(0, 100),
-    action: (c.req.query('action') ?? '').slice(0, 100),
-    result: (c.req.query('result') ?? '').slice(0, 4),
-    client: (c.req.query('client') ?? '').slice(0, 64),
-    from: (c.req.query('from') ?? '').slice(0, 30),
-    to: (c.req.query('to') ?? '').slice(0, 30),
-  };
+  const raw = filterValues(c, { user: 100, action: 100, result: 4, client: 64, from: 30, to: 30 });
   const q: AuditQuery = {
     user: raw.user,
     action: raw.action,
@@ -43,7 +30,7 @@ export function auditPages(app: ConsoleApp, { deps }: Parts) {
         <h1>Audit</h1>
         <section class="card" aria-labelledby="as-h">
           <h2 id="as-h">Search the audit log</h2>
-          <form class="inline" method="get" action="/console/audit">
+          <FilterForm action="/console/audit" submit="Search">
             <label>
               User or admin
               <input name="user" value={raw.user} maxlength={100} />
@@ -52,71 +39,43 @@ export function auditPages(app: ConsoleApp, { deps }: Parts) {
               Action
               <input name="action" value={raw.action} maxlength={100} placeholder="/validate/check" />
             </label>
-            <label>
-              Result
-              <select name="result">
-                <option value="">any</option>
-                <option value="ok" selected={raw.result === 'ok'}>
-                  success
-                </option>
-                <option value="fail" selected={raw.result === 'fail'}>
-                  failure
-                </option>
-              </select>
-            </label>
+            <Select
+              label="Result"
+              name="result"
+              value={raw.result}
+              options={[
+                ['ok', 'success'],
+                ['fail', 'failure'],
+              ]}
+              any
+            />
             <label>
               Client
               <input name="client" value={raw.client} maxlength={64} />
             </label>
-            <label>
-              From (UTC)
-              <input name="from" type="datetime-local" value={raw.from} />
-            </label>
-            <label>
-              To (UTC)
-              <input name="to" type="datetime-local" value={raw.to} />
-            </label>
-            <button type="submit" class="secondary">
-              Search
-            </button>
-          </form>
+            <TimeRange from={raw.from} to={raw.to} />
+          </FilterForm>
           <p>
             <a href={`/console/audit.csv${qs(raw)}`}>Export these entries as CSV</a>
           </p>
           <div class="scroll">
-            <table>
-              <thead>
+            <Table
+              cols={['time', 'action', 'result', 'admin', 'user', 'serial', 'client', 'reason']}
+              empty={r.rows.length === 0 ? 'no entries match' : null}
+            >
+              {r.rows.map((e) => (
                 <tr>
-                  <th scope="col">time</th>
-                  <th scope="col">action</th>
-                  <th scope="col">result</th>
-                  <th scope="col">admin</th>
-                  <th scope="col">user</th>
-                  <th scope="col">serial</th>
-                  <th scope="col">client</th>
-                  <th scope="col">reason</th>
+                  <td>{String(e.time).replace('T', ' ').slice(0, 19)}</td>
+                  <td>{e.action}</td>
+                  <td>{e.result === true ? <Pill state="success" /> : e.result === false ? <Pill state="failure" /> : ''}</td>
+                  <td>{String(e.administrator ?? '')}</td>
+                  <td>{e.user ? `${String(e.user)}${e.realm ? `@${String(e.realm)}` : ''}` : ''}</td>
+                  <td>{String(e.serial ?? '')}</td>
+                  <td>{String(e.client ?? '')}</td>
+                  <td>{String(e.reason ?? e.authentication ?? '')}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {r.rows.length === 0 ? (
-                  <tr>
-                    <td colspan={8}>no entries match</td>
-                  </tr>
-                ) : null}
-                {r.rows.map((e) => (
-                  <tr>
-                    <td>{String(e.time).replace('T', ' ').slice(0, 19)}</td>
-                    <td>{e.action}</td>
-                    <td>{e.result === true ? <Pill state="success" /> : e.result === false ? <Pill state="failure" /> : ''}</td>
-                    <td>{String(e.administrator ?? '')}</td>
-                    <td>{e.user ? `${String(e.user)}${e.realm ? `@${String(e.realm)}` : ''}` : ''}</td>
-                    <td>{String(e.serial ?? '')}</td>
-                    <td>{String(e.client ?? '')}</td>
-                    <td>{String(e.reason ?? e.authentication ?? '')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           </div>
           {r.more ? <p class="muted">Showing the newest {SHOWN} matches: narrow the search, or export them all.</p> : null}
           {r.truncated ? <p class="muted">Only the newest 32 MB of the log were searched.</p> : null}

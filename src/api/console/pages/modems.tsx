@@ -6,7 +6,7 @@ import { maskPhone, scrubDigits } from '../../../util/logger.js';
 import { auditConsole, done, errorText, fields, render, takeFlash } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { modemsOf } from '../read.js';
-import { Csrf, Layout, Pill, Spark } from '../ui.js';
+import { Facts, Layout, Pill, PostForm, Spark } from '../ui.js';
 
 const USSD_RE = /^[0-9*#+]{1,32}$/;
 const USSD_TIMEOUT_MS = 25_000;
@@ -39,70 +39,32 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                 {m.provider !== m.id ? ` (pool ${m.provider})` : ''}
               </h2>
               <div id={`modem-live-${i}`} data-live class="grid">
-                <table>
-                  <tbody>
-                    <tr>
-                      <th scope="row">state</th>
-                      <td>
-                        <Pill state={m.state} />
-                      </td>
-                    </tr>
-                    <tr>
-                      <th scope="row">signal</th>
-                      <td>{m.signalDbm === null ? 'unknown' : `${m.signalDbm} dBm`}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">operator</th>
-                      <td>{m.operator ?? ''}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">registration</th>
-                      <td>{m.registration ?? ''}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">device</th>
-                      <td class="mono">{m.device}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">profile</th>
-                      <td>{m.profile}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">last error</th>
-                      <td>{m.lastError ?? ''}</td>
-                    </tr>
-                  </tbody>
-                </table>
+                <Facts
+                  rows={[
+                    ['state', <Pill state={m.state} />],
+                    ['signal', m.signalDbm === null ? 'unknown' : `${m.signalDbm} dBm`],
+                    ['operator', m.operator ?? ''],
+                    ['registration', m.registration ?? ''],
+                    ['device', m.device, 'mono'],
+                    ['profile', m.profile],
+                    ['last error', m.lastError ?? ''],
+                  ]}
+                />
                 <div>
                   <h3>Signal, last hour</h3>
                   <Spark points={history[m.id] ?? []} />
-                  <table>
-                    <tbody>
-                      {Object.entries(m.counters).map(([k, v]) => (
-                        <tr>
-                          <th scope="row">{k}</th>
-                          <td>{v}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <Facts rows={Object.entries(m.counters)} />
                 </div>
               </div>
               <div class="grid">
-                <form class="stack" method="post" action="/console/modems/probe">
-                  <Csrf session={s} />
-                  <input type="hidden" name="provider" value={m.provider} />
-                  <input type="hidden" name="modem" value={m.id} />
+                <PostForm class="stack" action="/console/modems/probe" session={s} fields={{ provider: m.provider, modem: m.id }}>
                   <div>
                     <button type="submit" class="secondary" aria-label={`Probe ${m.id}`}>
                       Probe
                     </button>
                   </div>
-                </form>
-                <form class="stack" method="post" action="/console/modems/ussd">
-                  <Csrf session={s} />
-                  <input type="hidden" name="provider" value={m.provider} />
-                  <input type="hidden" name="modem" value={m.id} />
+                </PostForm>
+                <PostForm class="stack" action="/console/modems/ussd" session={s} fields={{ provider: m.provider, modem: m.id }}>
                   <label>
                     Balance code (USSD)
                     <input name="code" value="*100#" maxlength={32} pattern="[0-9*#+]{1,32}" disabled={!p?.ussd} />
@@ -113,10 +75,8 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                     </button>
                   </div>
                   {!p?.ussd ? <p class="muted">This provider cannot run USSD codes.</p> : null}
-                </form>
-                <form class="stack" method="post" action="/console/modems/test">
-                  <Csrf session={s} />
-                  <input type="hidden" name="provider" value={m.provider} />
+                </PostForm>
+                <PostForm class="stack" action="/console/modems/test" session={s} fields={{ provider: m.provider }}>
                   <label>
                     Test SMS to number
                     <input name="to" type="tel" required maxlength={32} placeholder="+491701234567" autocomplete="off" />
@@ -130,7 +90,7 @@ export function modemPages(app: ConsoleApp, { deps }: Parts) {
                       Send test SMS
                     </button>
                   </div>
-                </form>
+                </PostForm>
               </div>
             </section>
           );

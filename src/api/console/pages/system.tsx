@@ -2,7 +2,7 @@ import { checkName } from '../../../token/names.js';
 import { PASSPHRASE_MIN, sealBackup } from '../../../util/sealed-backup.js';
 import { auditConsole, done, errorText, fields, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
-import { Action, Csrf, Layout, Pill, time } from '../ui.js';
+import { Action, Facts, Layout, Pill, PostForm, Table, time } from '../ui.js';
 import { realmsOf } from './users.js';
 
 const SECRET_KEY_RE = /pass|secret|pin|token|authorization|apikey|api_key|credential/i;
@@ -21,6 +21,50 @@ export function redactConfig(value: unknown, key = ''): unknown {
     return out;
   }
   return value;
+}
+
+type ProviderStatus = ReturnType<Parts['deps']['dispatcher']['status']>['providers'][number];
+
+/** The providers with their circuits; `brief` (the overview) leaves out the failure detail. */
+export function ProviderTable(p: { providers: ProviderStatus[]; brief?: boolean }) {
+  const cols = p.brief
+    ? ['provider', 'type', 'health', 'circuit', 'sent', 'last error']
+    : [
+        'provider',
+        'type',
+        'health',
+        'circuit',
+        'failures in a row',
+        'in flight',
+        'sent',
+        'failures (temporary / permanent / unavailable / ambiguous)',
+        'last error',
+      ];
+  return (
+    <Table cols={cols}>
+      {p.providers.map((x) => (
+        <tr>
+          <td>{x.id}</td>
+          <td>{x.type}</td>
+          <td>
+            <Pill state={x.health} />
+          </td>
+          <td>
+            <Pill state={x.breaker.state} />
+          </td>
+          {p.brief ? null : (
+            <>
+              <td>{x.breaker.consecutiveFailures}</td>
+              <td>{x.inFlight}</td>
+            </>
+          )}
+          <td>{x.sent}</td>
+          {p.brief ? null : <td>{`${x.failures.temporary} / ${x.failures.permanent} / ${x.failures.unavailable} / ${x.failures.ambiguous}`}</td>}
+          <td>{x.lastError ?? ''}</td>
+        </tr>
+      ))}
+    </Table>
+  );
 }
 
 export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
@@ -47,106 +91,50 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
         <section class="card" aria-labelledby="pr-h">
           <h2 id="pr-h">Providers and circuits</h2>
           <div id="providers-live" data-live class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">provider</th>
-                  <th scope="col">type</th>
-                  <th scope="col">health</th>
-                  <th scope="col">circuit</th>
-                  <th scope="col">failures in a row</th>
-                  <th scope="col">in flight</th>
-                  <th scope="col">sent</th>
-                  <th scope="col">failures (temporary / permanent / unavailable / ambiguous)</th>
-                  <th scope="col">last error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {st.providers.map((p) => (
-                  <tr>
-                    <td>{p.id}</td>
-                    <td>{p.type}</td>
-                    <td>
-                      <Pill state={p.health} />
-                    </td>
-                    <td>
-                      <Pill state={p.breaker.state} />
-                    </td>
-                    <td>{p.breaker.consecutiveFailures}</td>
-                    <td>{p.inFlight}</td>
-                    <td>{p.sent}</td>
-                    <td>{`${p.failures.temporary} / ${p.failures.permanent} / ${p.failures.unavailable} / ${p.failures.ambiguous}`}</td>
-                    <td>{p.lastError ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ProviderTable providers={st.providers} />
           </div>
         </section>
         <div class="grid">
           <section class="card" aria-labelledby="dir-h">
             <h2 id="dir-h">Directory</h2>
-            <table>
-              <thead>
+            <Table cols={['realm', 'resolvers', 'health']}>
+              {realms.map((r) => (
                 <tr>
-                  <th scope="col">realm</th>
-                  <th scope="col">resolvers</th>
-                  <th scope="col">health</th>
+                  <td>{r.name}</td>
+                  <td>{r.resolvers.join(', ')}</td>
+                  <td>
+                    {r.kind === 'local' ? (
+                      <Pill state="ok" />
+                    ) : r.health ? (
+                      <>
+                        <Pill state={r.health.ok ? 'ok' : 'down'} /> {r.health.detail}
+                      </>
+                    ) : (
+                      'unknown'
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {realms.map((r) => (
-                  <tr>
-                    <td>{r.name}</td>
-                    <td>{r.resolvers.join(', ')}</td>
-                    <td>
-                      {r.kind === 'local' ? (
-                        <Pill state="ok" />
-                      ) : r.health ? (
-                        <>
-                          <Pill state={r.health.ok ? 'ok' : 'down'} /> {r.health.detail}
-                        </>
-                      ) : (
-                        'unknown'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
             {deps.realms ? null : <p class="muted">No directory (LDAP/AD) realms: users come from the local table.</p>}
           </section>
           <section class="card" aria-labelledby="tls-h">
             <h2 id="tls-h">Certificate</h2>
             {tls ? (
-              <table>
-                <tbody>
-                  <tr>
-                    <th scope="row">SHA-256 fingerprint</th>
-                    <td class="mono">{tls.fingerprint}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">subject</th>
-                    <td>{tls.subject}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">names</th>
-                    <td>{tls.subjectAltNames.join(', ')}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">valid until</th>
-                    <td>{tls.validTo}</td>
-                  </tr>
-                  <tr>
-                    <th scope="row">source</th>
-                    <td>
-                      {tls.source === 'auto'
-                        ? 'self-signed (listen.tls "auto")'
-                        : `files${tls.chainLength ? `, ${tls.chainLength} chain certificate(s)` : ''}`}
-                    </td>
-                  </tr>
-                </tbody>
-              </table>
+              <Facts
+                rows={[
+                  ['SHA-256 fingerprint', tls.fingerprint, 'mono'],
+                  ['subject', tls.subject],
+                  ['names', tls.subjectAltNames.join(', ')],
+                  ['valid until', tls.validTo],
+                  [
+                    'source',
+                    tls.source === 'auto'
+                      ? 'self-signed (listen.tls "auto")'
+                      : `files${tls.chainLength ? `, ${tls.chainLength} chain certificate(s)` : ''}`,
+                  ],
+                ]}
+              />
             ) : (
               <p>Plain HTTP: listen.tls is not set. Set it to "auto" so passwords and codes do not cross the network in clear.</p>
             )}
@@ -158,46 +146,24 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
             <p class="muted">
               For the SMS gateway role (<code>POST /sms/send</code>), e.g. privacyIDEA's HTTP SMS provider.
             </p>
-            <table>
-              <thead>
+            <Table cols={['name', 'created', 'action']} empty={keys.length === 0 ? 'no API keys' : null}>
+              {keys.map((k) => (
                 <tr>
-                  <th scope="col">name</th>
-                  <th scope="col">created</th>
-                  <th scope="col">action</th>
+                  <td>{k.name}</td>
+                  <td>{k.created.replace('T', ' ').slice(0, 19)}</td>
+                  <td>
+                    <Action action="/console/system/apikey/revoke" session={s} fields={{ name: k.name }} label="Revoke" name={k.name} kind="danger" />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {keys.length === 0 ? (
-                  <tr>
-                    <td colspan={3}>no API keys</td>
-                  </tr>
-                ) : null}
-                {keys.map((k) => (
-                  <tr>
-                    <td>{k.name}</td>
-                    <td>{k.created.replace('T', ' ').slice(0, 19)}</td>
-                    <td>
-                      <Action
-                        action="/console/system/apikey/revoke"
-                        session={s}
-                        fields={{ name: k.name }}
-                        label="Revoke"
-                        name={k.name}
-                        kind="danger"
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <form class="inline" method="post" action="/console/system/apikey">
-              <Csrf session={s} />
+              ))}
+            </Table>
+            <PostForm class="inline" action="/console/system/apikey" session={s}>
               <label>
                 New key name
                 <input name="name" required maxlength={64} pattern="[A-Za-z0-9._@\-]{1,64}" autocomplete="off" />
               </label>
               <button type="submit">Create API key</button>
-            </form>
+            </PostForm>
           </section>
           <section class="card" aria-labelledby="bk-h">
             <h2 id="bk-h">Backup</h2>
@@ -205,8 +171,7 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
               A consistent snapshot of tokens, users, outbox and the secret key, sealed with your passphrase (AES-256-GCM, scrypt). Restore:{' '}
               <code>smsotpd restore FILE</code> with the daemon stopped.
             </p>
-            <form class="stack" method="post" action="/console/system/backup">
-              <Csrf session={s} />
+            <PostForm class="stack" action="/console/system/backup" session={s}>
               <label>
                 Passphrase (at least {PASSPHRASE_MIN} characters)
                 <input name="passphrase" type="password" required minlength={PASSPHRASE_MIN} maxlength={256} autocomplete="new-password" />
@@ -218,7 +183,7 @@ export function systemPages(app: ConsoleApp, { deps, sessions }: Parts) {
               <div>
                 <button type="submit">Download backup</button>
               </div>
-            </form>
+            </PostForm>
           </section>
         </div>
         <section class="card" aria-labelledby="cf-h">

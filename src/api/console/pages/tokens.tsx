@@ -1,7 +1,7 @@
 import { maskPhone } from '../../../util/logger.js';
 import { auditConsole, done, errorText, fields, qs, render, takeFlash, type Ctx } from '../context.js';
 import type { ConsoleApp, Parts } from '../index.js';
-import { Action, Csrf, Layout, Pill } from '../ui.js';
+import { Action, Facts, FilterForm, filterValues, Layout, Pill, PostForm, Select, Table } from '../ui.js';
 import { tokenPageView } from '../../views/token.js';
 
 const PAGE = 100;
@@ -32,8 +32,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
 
   app.get('/console/tokens', async (c) => {
     const s = c.get('session');
-    const user = (c.req.query('user') ?? '').slice(0, 100);
-    const realm = (c.req.query('realm') ?? '').slice(0, 64);
+    const { user, realm } = filterValues(c, { user: 100, realm: 64 });
     const page = Math.max(1, Math.min(100_000, Number(c.req.query('page')) || 1));
     let list: ReturnType<typeof tokenPageView> | null = null;
     let error: string | null = null;
@@ -48,7 +47,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
         <h1>Tokens</h1>
         <section class="card" aria-labelledby="tl-h">
           <h2 id="tl-h">SMS tokens{user ? ` of ${user}` : ''}</h2>
-          <form class="inline" method="get" action="/console/tokens">
+          <FilterForm action="/console/tokens" submit="Filter">
             <label>
               Filter by user
               <input name="user" value={user} maxlength={100} />
@@ -57,83 +56,54 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
               Filter by realm
               <input name="realm" value={realm} maxlength={64} />
             </label>
-            <button type="submit" class="secondary">
-              Filter
-            </button>
-          </form>
+          </FilterForm>
           {error ? (
             <p class="flash bad" role="alert">
               {error}
             </p>
           ) : null}
           <div class="scroll">
-            <table>
-              <thead>
+            <Table
+              cols={['serial', 'user', 'number', 'state', 'failcounter', 'description', 'actions']}
+              empty={list && list.tokens.length === 0 ? 'no tokens' : null}
+            >
+              {list?.tokens.map((t) => (
                 <tr>
-                  <th scope="col">serial</th>
-                  <th scope="col">user</th>
-                  <th scope="col">number</th>
-                  <th scope="col">state</th>
-                  <th scope="col">failcounter</th>
-                  <th scope="col">description</th>
-                  <th scope="col">actions</th>
+                  <td>
+                    <a href={`/console/tokens/view${qs({ serial: t.serial })}`}>{t.serial}</a>
+                  </td>
+                  <td>{t.username ? `${t.username}@${t.user_realm}` : ''}</td>
+                  <td>{t.info.dynamic_phone ? "user's mobile" : maskPhone(t.info.phone)}</td>
+                  <td>
+                    <Pill state={tokenState(t)} />
+                  </td>
+                  <td>
+                    {t.failcount} / {t.maxfail}
+                  </td>
+                  <td>{t.description}</td>
+                  <td>
+                    <Action
+                      action={`/console/tokens/${t.active ? 'disable' : 'enable'}`}
+                      session={s}
+                      fields={{ serial: t.serial, back: 'list' }}
+                      label={t.active ? 'Disable' : 'Enable'}
+                      name={t.serial}
+                      kind="secondary"
+                    />
+                    {t.failcount > 0 ? (
+                      <Action
+                        action="/console/tokens/reset"
+                        session={s}
+                        fields={{ serial: t.serial, back: 'list' }}
+                        label="Reset failcounter"
+                        name={t.serial}
+                        kind="secondary"
+                      />
+                    ) : null}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list && list.tokens.length === 0 ? (
-                  <tr>
-                    <td colspan={7}>no tokens</td>
-                  </tr>
-                ) : null}
-                {list?.tokens.map((t) => (
-                  <tr>
-                    <td>
-                      <a href={`/console/tokens/view${qs({ serial: t.serial })}`}>{t.serial}</a>
-                    </td>
-                    <td>{t.username ? `${t.username}@${t.user_realm}` : ''}</td>
-                    <td>{t.info.dynamic_phone ? "user's mobile" : maskPhone(t.info.phone)}</td>
-                    <td>
-                      <Pill state={tokenState(t)} />
-                    </td>
-                    <td>
-                      {t.failcount} / {t.maxfail}
-                    </td>
-                    <td>{t.description}</td>
-                    <td>
-                      {t.active ? (
-                        <Action
-                          action="/console/tokens/disable"
-                          session={s}
-                          fields={{ serial: t.serial, back: 'list' }}
-                          label="Disable"
-                          name={t.serial}
-                          kind="secondary"
-                        />
-                      ) : (
-                        <Action
-                          action="/console/tokens/enable"
-                          session={s}
-                          fields={{ serial: t.serial, back: 'list' }}
-                          label="Enable"
-                          name={t.serial}
-                          kind="secondary"
-                        />
-                      )}
-                      {t.failcount > 0 ? (
-                        <Action
-                          action="/console/tokens/reset"
-                          session={s}
-                          fields={{ serial: t.serial, back: 'list' }}
-                          label="Reset failcounter"
-                          name={t.serial}
-                          kind="secondary"
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           </div>
           {list && (list.prev || list.next) ? (
             <p>
@@ -145,8 +115,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
         </section>
         <section class="card" aria-labelledby="en-h">
           <h2 id="en-h">Enrol an SMS token</h2>
-          <form class="stack" method="post" action="/console/tokens/enrol">
-            <Csrf session={s} />
+          <PostForm class="stack" action="/console/tokens/enrol" session={s}>
             <label>
               User
               <input name="user" required maxlength={100} value={user} autocomplete="off" />
@@ -172,17 +141,15 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
               PIN (optional)
               <input name="pin" type="password" maxlength={64} autocomplete="new-password" />
             </label>
-            <label>
-              Code length
-              <select name="otplen">
-                <option value="6" selected={deps.config.token.otpLength === 6}>
-                  6 digits
-                </option>
-                <option value="8" selected={deps.config.token.otpLength === 8}>
-                  8 digits
-                </option>
-              </select>
-            </label>
+            <Select
+              label="Code length"
+              name="otplen"
+              value={String(deps.config.token.otpLength)}
+              options={[
+                ['6', '6 digits'],
+                ['8', '8 digits'],
+              ]}
+            />
             <label>
               Description
               <input name="description" maxlength={80} autocomplete="off" />
@@ -190,7 +157,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
             <div>
               <button type="submit">Enrol token</button>
             </div>
-          </form>
+          </PostForm>
         </section>
       </Layout>,
     );
@@ -213,55 +180,29 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
         <h1>Token {t.serial}</h1>
         <section class="card" aria-labelledby="td-h">
           <h2 id="td-h">Details</h2>
-          <table>
-            <tbody>
-              <tr>
-                <th scope="row">user</th>
-                <td>{t.username ? `${t.username}@${t.user_realm}` : '(none)'}</td>
-              </tr>
-              <tr>
-                <th scope="row">number</th>
-                <td>{t.info.dynamic_phone ? "the user's mobile" : maskPhone(t.info.phone)}</td>
-              </tr>
-              <tr>
-                <th scope="row">state</th>
-                <td>
-                  <Pill state={tokenState(t)} />
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">failcounter</th>
-                <td>
-                  {t.failcount} of {t.maxfail}
-                  {t.info.failcounter_exceeded ? `, locked since ${t.info.failcounter_exceeded}` : ''}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">logins</th>
-                <td>
-                  {t.info.count_auth_success} successful of {t.info.count_auth}
-                </td>
-              </tr>
-              <tr>
-                <th scope="row">code length</th>
-                <td>{t.otplen}</td>
-              </tr>
-              <tr>
-                <th scope="row">description</th>
-                <td>{t.description}</td>
-              </tr>
-            </tbody>
-          </table>
+          <Facts
+            rows={[
+              ['user', t.username ? `${t.username}@${t.user_realm}` : '(none)'],
+              ['number', t.info.dynamic_phone ? "the user's mobile" : maskPhone(t.info.phone)],
+              ['state', <Pill state={tokenState(t)} />],
+              ['failcounter', `${t.failcount} of ${t.maxfail}${t.info.failcounter_exceeded ? `, locked since ${t.info.failcounter_exceeded}` : ''}`],
+              ['logins', `${t.info.count_auth_success} successful of ${t.info.count_auth}`],
+              ['code length', t.otplen],
+              ['description', t.description],
+            ]}
+          />
         </section>
         <div class="grid">
           <section class="card" aria-labelledby="ta-h">
             <h2 id="ta-h">Actions</h2>
             <p>
-              {t.active ? (
-                <Action action="/console/tokens/disable" session={s} fields={fields2} label="Disable" kind="secondary" />
-              ) : (
-                <Action action="/console/tokens/enable" session={s} fields={fields2} label="Enable" kind="secondary" />
-              )}
+              <Action
+                action={`/console/tokens/${t.active ? 'disable' : 'enable'}`}
+                session={s}
+                fields={fields2}
+                label={t.active ? 'Disable' : 'Enable'}
+                kind="secondary"
+              />
               <Action action="/console/tokens/reset" session={s} fields={fields2} label="Reset failcounter" kind="secondary" />
               <Action action="/console/tokens/test" session={s} fields={fields2} label="Send a test login SMS" kind="secondary" />
             </p>
@@ -269,9 +210,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
           </section>
           <section class="card" aria-labelledby="tp-h">
             <h2 id="tp-h">Set PIN</h2>
-            <form class="stack" method="post" action="/console/tokens/setpin">
-              <Csrf session={s} />
-              <input type="hidden" name="serial" value={t.serial} />
+            <PostForm class="stack" action="/console/tokens/setpin" session={s} fields={fields2}>
               <label>
                 New PIN (empty: no PIN)
                 <input name="pin" type="password" maxlength={64} autocomplete="new-password" />
@@ -279,13 +218,11 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
               <div>
                 <button type="submit">Set PIN</button>
               </div>
-            </form>
+            </PostForm>
           </section>
           <section class="card" aria-labelledby="tx-h">
             <h2 id="tx-h">Delete</h2>
-            <form class="stack" method="post" action="/console/tokens/delete">
-              <Csrf session={s} />
-              <input type="hidden" name="serial" value={t.serial} />
+            <PostForm class="stack" action="/console/tokens/delete" session={s} fields={fields2}>
               <label>
                 Type the serial to confirm
                 <input name="confirm" required maxlength={40} autocomplete="off" />
@@ -295,7 +232,7 @@ export function tokenPages(app: ConsoleApp, { deps }: Parts) {
                   Delete token
                 </button>
               </div>
-            </form>
+            </PostForm>
           </section>
         </div>
         <p>

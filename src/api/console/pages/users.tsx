@@ -4,7 +4,7 @@ import { auditConsole, done, errorText, fields, qs, render, takeFlash, type Ctx 
 import { IMPORT_MAX_BYTES, previewUserCsv } from '../csv-preview.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import type { RealmInfo, RealmUser } from '../realms.js';
-import { Csrf, Layout, Pill } from '../ui.js';
+import { FilterForm, Layout, Pill, PostForm, Select, Table } from '../ui.js';
 
 const LIST_MAX = 200;
 
@@ -28,9 +28,7 @@ function UserForm(p: {
 }) {
   const editing = !!p.user;
   return (
-    <form class="stack" method="post" action="/console/users/save">
-      <Csrf session={p.session} />
-      {editing ? <input type="hidden" name="editing" value="1" /> : null}
+    <PostForm class="stack" action="/console/users/save" session={p.session} fields={editing ? { editing: '1' } : {}}>
       <label>
         User name
         <input name="login" required maxlength={100} value={p.user?.login ?? ''} readonly={editing} autocomplete="off" />
@@ -65,7 +63,7 @@ function UserForm(p: {
       <div>
         <button type="submit">{editing ? 'Save user' : 'Add user'}</button>
       </div>
-    </form>
+    </PostForm>
   );
 }
 
@@ -104,71 +102,50 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
         <h1>Users</h1>
         <section class="card" aria-labelledby="list-h">
           <h2 id="list-h">Users in realm {realm}</h2>
-          <form class="inline" method="get" action="/console/users">
-            <label>
-              Realm
-              <select name="realm">
-                {realms.map((r) => (
-                  <option
-                    value={r.name}
-                    selected={r.name === realm}
-                  >{`${r.name} (${r.kind === 'local' ? 'local' : `directory: ${r.resolvers.join(', ')}`})`}</option>
-                ))}
-              </select>
-            </label>
+          <FilterForm action="/console/users" submit="Show">
+            <Select
+              label="Realm"
+              name="realm"
+              value={realm}
+              options={realms.map((r) => [r.name, `${r.name} (${r.kind === 'local' ? 'local' : `directory: ${r.resolvers.join(', ')}`})`] as const)}
+            />
             <label>
               Search
               <input name="q" type="search" value={q} maxlength={100} />
             </label>
-            <button type="submit" class="secondary">
-              Show
-            </button>
-          </form>
+          </FilterForm>
           {note ? <p class="muted">{note}</p> : null}
           <div class="scroll">
-            <table>
-              <thead>
+            <Table
+              cols={['user', 'name', 'mobile', 'tokens', ...(local ? ['actions'] : [])]}
+              empty={rows.length === 0 && !note ? `no users${q ? ' match' : ' yet'}` : null}
+            >
+              {rows.map((u) => (
                 <tr>
-                  <th scope="col">user</th>
-                  <th scope="col">name</th>
-                  <th scope="col">mobile</th>
-                  <th scope="col">tokens</th>
-                  {local ? <th scope="col">actions</th> : null}
-                </tr>
-              </thead>
-              <tbody>
-                {rows.length === 0 && !note ? (
-                  <tr>
-                    <td colspan={5}>no users{q ? ' match' : ' yet'}</td>
-                  </tr>
-                ) : null}
-                {rows.map((u) => (
-                  <tr>
-                    <td>{u.login}</td>
-                    <td>{`${u.givenname} ${u.surname}`.trim()}</td>
-                    <td>{maskPhone(u.mobile)}</td>
+                  <td>{u.login}</td>
+                  <td>{`${u.givenname} ${u.surname}`.trim()}</td>
+                  <td>{maskPhone(u.mobile)}</td>
+                  <td>
+                    {((n) => (
+                      <a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>
+                        {`${n} token${n === 1 ? '' : 's'}`}
+                        <span class="vh">{` of ${u.login}`}</span>
+                      </a>
+                    ))(deps.tokenAdmin.ofUser(u.login, u.realm).length)}
+                  </td>
+                  {local ? (
                     <td>
-                      {((n) => (
-                        <a href={`/console/tokens${qs({ user: u.login, realm: u.realm })}`}>
-                          {`${n} token${n === 1 ? '' : 's'}`}
-                          <span class="vh">{` of ${u.login}`}</span>
-                        </a>
-                      ))(deps.tokenAdmin.ofUser(u.login, u.realm).length)}
+                      <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>
+                        Edit
+                      </a>{' '}
+                      <a href={`/console/users/delete${qs({ realm: u.realm, login: u.login })}`} aria-label={`Delete ${u.login}`}>
+                        Delete
+                      </a>
                     </td>
-                    {local ? (
-                      <td>
-                        <a href={`/console/users/edit${qs({ realm: u.realm, login: u.login })}`} aria-label={`Edit ${u.login}`}>
-                          Edit
-                        </a>{' '}
-                        <a href={`/console/users/delete${qs({ realm: u.realm, login: u.login })}`} aria-label={`Delete ${u.login}`}>
-                          Delete
-                        </a>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                  ) : null}
+                </tr>
+              ))}
+            </Table>
           </div>
           {total > rows.length ? (
             <p class="muted">
@@ -187,8 +164,7 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
               Header row with <code>user</code> and any of <code>realm, mobile, givenname, surname</code>. You see every row checked before anything
               is saved.
             </p>
-            <form class="stack" method="post" action="/console/users/import" enctype="multipart/form-data">
-              <Csrf session={s} />
+            <PostForm class="stack" action="/console/users/import" enctype="multipart/form-data" session={s}>
               <label>
                 CSV file
                 <input name="file" type="file" accept=".csv,text/csv" />
@@ -200,36 +176,26 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
               <div>
                 <button type="submit">Preview import</button>
               </div>
-            </form>
+            </PostForm>
           </section>
         </div>
         <section class="card" aria-labelledby="realms-h">
           <h2 id="realms-h">Realms</h2>
-          <table>
-            <thead>
+          <Table cols={['realm', 'kind', 'resolvers', 'health']}>
+            {realms.map((r) => (
               <tr>
-                <th scope="col">realm</th>
-                <th scope="col">kind</th>
-                <th scope="col">resolvers</th>
-                <th scope="col">health</th>
+                <td>
+                  {r.name}
+                  {r.name === deps.users.defaultRealm ? ' (default)' : ''}
+                </td>
+                <td>{r.kind}</td>
+                <td>{r.resolvers.join(', ')}</td>
+                <td>
+                  {r.health ? <Pill state={r.health.ok ? 'ok' : 'down'} /> : ''} {r.health?.detail ?? ''}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {realms.map((r) => (
-                <tr>
-                  <td>
-                    {r.name}
-                    {r.name === deps.users.defaultRealm ? ' (default)' : ''}
-                  </td>
-                  <td>{r.kind}</td>
-                  <td>{r.resolvers.join(', ')}</td>
-                  <td>
-                    {r.health ? <Pill state={r.health.ok ? 'ok' : 'down'} /> : ''} {r.health?.detail ?? ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         </section>
       </Layout>,
     );
@@ -294,15 +260,12 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
               ? `Its ${n} token${n > 1 ? 's are' : ' is'} deleted with it: the user can no longer log in with an SMS code.`
               : 'The user has no tokens.'}
           </p>
-          <form class="inline" method="post" action="/console/users/delete">
-            <Csrf session={s} />
-            <input type="hidden" name="login" value={u.login} />
-            <input type="hidden" name="realm" value={u.realm} />
+          <PostForm class="inline" action="/console/users/delete" session={s} fields={{ login: u.login, realm: u.realm }}>
             <button type="submit" class="danger">
               Delete user
             </button>
             <a href="/console/users">Cancel</a>
-          </form>
+          </PostForm>
         </section>
       </Layout>,
     );
@@ -350,48 +313,35 @@ export function userPages(app: ConsoleApp, { deps }: Parts) {
               </p>
             ) : null}
             <div class="scroll">
-              <table>
-                <thead>
+              <Table cols={['line', 'user', 'realm', 'mobile', 'name', 'result']}>
+                {p.rows.map((r) => (
                   <tr>
-                    <th scope="col">line</th>
-                    <th scope="col">user</th>
-                    <th scope="col">realm</th>
-                    <th scope="col">mobile</th>
-                    <th scope="col">name</th>
-                    <th scope="col">result</th>
+                    <td>{r.line}</td>
+                    <td>{r.input?.login ?? ''}</td>
+                    <td>{r.input?.realm ?? deps.users.defaultRealm}</td>
+                    <td>{r.error ? (r.input?.mobile ?? '') : maskPhone(r.input?.mobile)}</td>
+                    <td>{`${r.input?.givenname ?? ''} ${r.input?.surname ?? ''}`.trim()}</td>
+                    <td>
+                      {r.error ? (
+                        <>
+                          <Pill state="error" /> {r.error}
+                        </>
+                      ) : (
+                        <Pill state={r.action === 'create' ? 'new' : 'update'} />
+                      )}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {p.rows.map((r) => (
-                    <tr>
-                      <td>{r.line}</td>
-                      <td>{r.input?.login ?? ''}</td>
-                      <td>{r.input?.realm ?? deps.users.defaultRealm}</td>
-                      <td>{r.error ? (r.input?.mobile ?? '') : maskPhone(r.input?.mobile)}</td>
-                      <td>{`${r.input?.givenname ?? ''} ${r.input?.surname ?? ''}`.trim()}</td>
-                      <td>
-                        {r.error ? (
-                          <>
-                            <Pill state="error" /> {r.error}
-                          </>
-                        ) : (
-                          <Pill state={r.action === 'create' ? 'new' : 'update'} />
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </Table>
             </div>
             {p.valid ? (
-              <form class="inline" method="post" action="/console/users/import/commit">
-                <Csrf session={s} />
+              <PostForm class="inline" action="/console/users/import/commit" session={s}>
                 <textarea name="csv" hidden aria-hidden="true" tabindex={-1}>
                   {text}
                 </textarea>
                 <button type="submit">{`Import ${p.valid} user${p.valid === 1 ? '' : 's'}`}</button>
                 <a href="/console/users">Cancel</a>
-              </form>
+              </PostForm>
             ) : (
               <p>
                 <a href="/console/users">Back to users</a>
