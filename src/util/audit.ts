@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { searchAudit, type AuditQuery, type AuditSearch } from './audit-search.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 
@@ -25,6 +26,8 @@ export interface AuditEntry {
 
 export interface AuditLog {
   write(entry: AuditEntry): void;
+  /** Newest first, at most `limit` matches, reading the rotated generations too. */
+  search(q: AuditQuery, limit: number): Promise<AuditSearch>;
   close(): void;
 }
 
@@ -61,6 +64,7 @@ export function openAuditLog(dataDir: string, opts: { maxBytes: number; keep: nu
       writeSync(fd, line);
       size += bytes;
     },
+    search: (q, limit) => searchAudit(file, opts.keep, q, limit),
     close() {
       closeSync(fd);
     },

@@ -1,5 +1,6 @@
 import { auditConsole, qs, render, takeFlash, type Ctx } from '../context.js';
-import { AUDIT_COLUMNS, csvLine, searchAudit, type AuditQuery } from '../audit-read.js';
+import type { AuditQuery } from '../../../util/audit-search.js';
+import { AUDIT_COLUMNS, csvLine } from '../audit-csv.js';
 import type { ConsoleApp, Parts } from '../index.js';
 import { FilterForm, filterValues, Layout, parseTime, Pill, Select, Table, TimeRange } from '../ui.js';
 
@@ -23,7 +24,7 @@ export function auditPages(app: ConsoleApp, { deps }: Parts) {
   app.get('/console/audit', async (c) => {
     const s = c.get('session');
     const { raw, q } = queryOf(c);
-    const r = await searchAudit(deps.config.dataDir, deps.config.audit.keep, q, SHOWN);
+    const r = await deps.audit.search(q, SHOWN);
     return render(
       c,
       <Layout title="Audit" session={s} active="Audit" flash={takeFlash(c)}>
@@ -86,7 +87,7 @@ export function auditPages(app: ConsoleApp, { deps }: Parts) {
 
   app.get('/console/audit.csv', async (c) => {
     const { q } = queryOf(c);
-    const r = await searchAudit(deps.config.dataDir, deps.config.audit.keep, q, EXPORT_MAX);
+    const r = await deps.audit.search(q, EXPORT_MAX);
     auditConsole(c, deps, 'audit export', true, { reason: `${r.rows.length} entries` });
     const body = [csvLine(AUDIT_COLUMNS), ...r.rows.map((e) => csvLine(AUDIT_COLUMNS.map((k) => e[k])))].join('\r\n') + '\r\n';
     c.header('Content-Type', 'text/csv; charset=utf-8');

@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { AUDIT_FILE } from '../../util/audit.js';
 
 export interface AuditQuery {
   user?: string;
@@ -10,6 +8,14 @@ export interface AuditQuery {
   client?: string;
   from?: number | null;
   to?: number | null;
+}
+
+export interface AuditSearch {
+  rows: AuditRow[];
+  /** Older generations were not read (the search reads at most MAX_BYTES). */
+  truncated: boolean;
+  /** More entries match than `limit`. */
+  more: boolean;
 }
 
 export type AuditRow = Record<string, unknown> & { time: string; action: string };
@@ -38,21 +44,18 @@ function matches(e: AuditRow, q: AuditQuery): boolean {
 
 /**
  * Searches the audit log (audit.log, then its rotated generations), newest entry first, up to
- * `limit` matches. `truncated` says when older entries were not read.
+ * `limit` matches. `truncated` says when older entries were not read. The log's owner
+ * (util/audit.ts) offers it as AuditLog.search, so no reader has to know where the files are.
  */
-export async function searchAudit(
-  dataDir: string,
-  keep: number,
-  q: AuditQuery,
-  limit: number,
-): Promise<{ rows: AuditRow[]; truncated: boolean; more: boolean }> {
+/** `file` is the live log's path; its generations are `<file>.1` .. `<file>.<keep>`. */
+export async function searchAudit(file: string, keep: number, q: AuditQuery, limit: number): Promise<AuditSearch> {
   const rows: AuditRow[] = [];
   let bytes = 0;
   for (let gen = 0; gen <= keep; gen++) {
-    const file = path.join(dataDir, gen === 0 ? AUDIT_FILE : `${AUDIT_FILE}.${gen}`);
+    const generation = gen === 0 ? file : `${file}.${gen}`;
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readFile(generation, 'utf8');
     } catch {
       continue;
     }
@@ -74,30 +77,4 @@ export async function searchAudit(
     if (bytes > MAX_BYTES) return { rows, truncated: gen < keep, more: false };
   }
   return { rows, truncated: false, more: false };
-}
-
-export const AUDIT_COLUMNS = [
-  'time',
-  'action',
-  'result',
-  'administrator',
-  'user',
-  'realm',
-  'serial',
-  'client',
-  'authentication',
-  'provider',
-  'reason',
-  'message',
-];
-
-/** One CSV line; a leading = + - @ is quoted with a ' so a spreadsheet never runs it as a formula. */
-export function csvLine(values: unknown[]): string {
-  return values
-    .map((v) => {
-      let s = v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-      if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-      return /[",\n\r;]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-    })
-    .join(',');
 }
