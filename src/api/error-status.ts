@@ -1,4 +1,4 @@
-import { DirectoryError } from '../directory/errors.js';
+import { DirectoryError, type DirectoryErrorKind } from '../directory/errors.js';
 import type { PiError, PiErrorKind } from '../token/errors.js';
 
 /**
@@ -22,7 +22,9 @@ const STATUS: Record<PiErrorKind, number> = {
   upstreamFailed: 502,
 };
 
-/** A directory error carries its own status (it sits below token/ and has no PiError). */
+/** privacyIDEA answers its UserError and ResolverError alike: 400, as any privacyIDEAError. */
+const DIRECTORY_STATUS: Record<DirectoryErrorKind, number> = { user: 400, resolver: 400 };
+
 export function httpStatusOf(err: PiError | DirectoryError): number {
-  return err instanceof DirectoryError ? err.httpStatus : STATUS[err.kind];
+  return err instanceof DirectoryError ? DIRECTORY_STATUS[err.kind] : STATUS[err.kind];
 }

@@ -89,7 +89,7 @@ export class AutoEnroller {
   /** One pass. A pass already running for the realm is joined, not doubled. */
   sync(realmName: string, opts: { dryRun?: boolean } = {}): Promise<SyncReport> {
     const realm = this.d.directory.realm(realmName);
-    if (!realm.autoEnroll) throw new DirectoryError(905, `ERR905: Realm "${realm.name}" has no autoEnroll.`, 400);
+    if (!realm.autoEnroll) throw new DirectoryError(905, `ERR905: Realm "${realm.name}" has no autoEnroll.`);
     const key = `${realm.name}\u0000${opts.dryRun ? 'dry' : 'real'}`;
     const inFlight = this.running.get(key);
     if (inFlight) return inFlight;
@@ -111,7 +111,7 @@ export class AutoEnroller {
     const ae = realm.autoEnroll!;
     const name = ae.resolver ?? realm.resolvers.find((r) => r !== 'local')!;
     const r = this.d.directory.ldapResolvers().find((x) => x.name === name);
-    if (!r) throw new DirectoryError(905, `ERR905: autoEnroll resolver "${name}" is not an LDAP resolver.`, 400);
+    if (!r) throw new DirectoryError(905, `ERR905: autoEnroll resolver "${name}" is not an LDAP resolver.`);
     return r;
   }
 

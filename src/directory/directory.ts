@@ -131,7 +131,7 @@ export class Directory implements LoginDirectory {
 
   private resolver(name: string): Resolver {
     const r = this.resolvers.get(name);
-    if (!r) throw new DirectoryError(905, `ERR905: No resolver "${name}".`, 400);
+    if (!r) throw new DirectoryError(905, `ERR905: No resolver "${name}".`);
     return r;
   }
 
@@ -201,7 +201,7 @@ export class Directory implements LoginDirectory {
       let list = tokens.ofUser(o.id, o.realm);
       if (p.serial !== undefined) {
         list = list.filter((t) => t.serial === p.serial);
-        if (list.length === 0) throw new DirectoryError(905, 'ERR905: Given serial does not belong to given user!', 400);
+        if (list.length === 0) throw new DirectoryError(905, 'ERR905: Given serial does not belong to given user!');
       }
       return { owner: o.record, tokens: list, firstFactor: this.firstFactor(this.realm(o.realm), o) };
     }

@@ -34,8 +34,10 @@ describe('error kind -> HTTP status (privacyIDEA map_error_to_code, plus our own
     expect(httpStatusOf(err)).toBe(status);
   });
 
-  it("a directory error keeps its own status and code, in privacyIDEA's envelope", async () => {
+  it("a directory error (user or resolver kind) is a 400 with its own code, in privacyIDEA's envelope", async () => {
     expect(httpStatusOf(unknownUser())).toBe(400);
+    expect(resolverError('corp', 'timeout').kind).toBe('resolver');
+    expect(unknownUser().kind).toBe('user');
     const app = new Hono();
     app.get('/', () => {
       throw resolverError('corp', 'timeout');
