@@ -134,8 +134,9 @@ export class ModemProvider implements SmsProvider {
     this.pool.onRecovered(listener);
   }
 
-  onDeliveryReport(listener: (report: DeliveryReport) => void): void {
-    this.pool.on('report', (r: ModemStatusReport) =>
+  /** The listener's answer is the report's acknowledgement: a stored report (`+CDSI`) leaves the SIM only after it. */
+  onDeliveryReport(listener: (report: DeliveryReport) => void | Promise<boolean>): void {
+    this.pool.onReport((r: ModemStatusReport) =>
       listener({
         providerId: this.id,
         modemId: r.modemId,
@@ -150,8 +151,9 @@ export class ModemProvider implements SmsProvider {
     );
   }
 
-  onIncoming(listener: (sms: IncomingSms) => void): void {
-    this.pool.on('incoming', (m: ModemIncoming) => listener({ providerId: this.id, modemId: m.modemId, from: m.from, text: m.text, t: m.t }));
+  /** The listener's answer (true once stored) is passed back to the modem: the SMS leaves the SIM only after it. */
+  onIncoming(listener: (sms: IncomingSms) => void | Promise<boolean>): void {
+    this.pool.onIncoming((m: ModemIncoming) => listener({ providerId: this.id, modemId: m.modemId, from: m.from, text: m.text, t: m.t }));
   }
 
   async ussd(code: string, opts: { modemId?: string; signal?: AbortSignal } = {}): Promise<{ modemId: string; answer: string }> {

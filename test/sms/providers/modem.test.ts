@@ -51,8 +51,8 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
     });
     const reports: DeliveryReport[] = [];
     const incoming: IncomingSms[] = [];
-    p.onDeliveryReport((r) => reports.push(r));
-    p.onIncoming((m) => incoming.push(m));
+    p.onDeliveryReport((r) => void reports.push(r));
+    p.onIncoming((m) => void incoming.push(m));
     await p.start();
     await until(() => p!.available());
     const ok = await p.send(msg('hello'), ctx());
