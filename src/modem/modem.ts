@@ -184,6 +184,7 @@ export class Modem extends EventEmitter {
   }
 
   start(): void {
+    this.receiver.start();
     this.dispatch({ type: 'start' });
     this.schedulePoll();
   }

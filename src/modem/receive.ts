@@ -113,6 +113,15 @@ export class Receiver {
     this.queuePass();
   }
 
+  /** A stopped modem started again: its stores are listed at the next ready. */
+  start(): void {
+    this.stopped = false;
+    this.sweepWanted = true;
+    // Steps queued before the stop were skipped: their marks must not block new ones.
+    this.sweeping = false;
+    this.passQueued = false;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.wakeTimer !== null) this.o.timers.clearTimeout(this.wakeTimer);

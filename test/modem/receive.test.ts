@@ -296,6 +296,17 @@ describe('receiving on the wire (fake time)', () => {
     expect([...rig.sims[0]!.store.get('SM')!.values()].map((s) => s.stat)).toEqual([3, 3]);
   });
 
+  it('a pool stopped and started again lists the SIM again and hands over what came meanwhile', async () => {
+    const r = await readyRig({});
+    const c = consumer<ModemIncoming>();
+    r.pool.onIncoming(c.fn);
+    await r.pool.stop();
+    r.sims[0]!.deliver(FROM, 'while stopped');
+    r.pool.start();
+    await until(() => c.stored.length === 1 && stored(r) === 0, 30_000);
+    expect(c.stored[0]!.text).toBe('while stopped');
+  });
+
   it('stopping ends the store work: nothing is written after stop', async () => {
     const r = await readyRig({});
     const c = consumer<ModemIncoming>(['hang']);
