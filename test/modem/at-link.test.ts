@@ -19,14 +19,20 @@ class ScriptedTransport implements Transport {
   }
 }
 
+/** An attached link on a scripted transport. */
+function wired(): { t: ScriptedTransport; link: AtLink } {
+  const t = new ScriptedTransport();
+  const link = new AtLink(t);
+  link.attach();
+  return { t, link };
+}
+
 describe('AtLink runner on scripted bytes, fake time', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('row "AT+CSQ times out, its answer comes late": the late +CSQ / OK never becomes the next command\'s result', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const csq = link.command('AT+CSQ', 500).catch((e: AtError) => e);
     await vi.advanceTimersByTimeAsync(500);
     const err = await csq;
@@ -45,9 +51,7 @@ describe('AtLink runner on scripted bytes, fake time', () => {
   });
 
   it('commands queue: one in flight, in order; URCs reach the handler meanwhile', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const urcs: string[] = [];
     link.onUrc((u) => urcs.push(u));
     const a = link.command('AT', 500);
@@ -66,9 +70,7 @@ describe('AtLink runner on scripted bytes, fake time', () => {
   });
 
   it('a late +CMGS after a submit timed out is counted: that message did go out', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const late: number[] = [];
     link.onLateSubmitAck((ms) => late.push(ms));
     const s = link.submit(3, '0011', { promptMs: 500, submitMs: 800 }).catch((e: AtError) => e);
@@ -91,9 +93,7 @@ describe('AtLink runner on scripted bytes, fake time', () => {
   });
 
   it('abort ends the command in flight and the queued ones at once; a closed port does the same', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const a = link.command('AT+COPS?', 60_000).catch((e: AtError) => e);
     const b = link.command('AT', 60_000).catch((e: AtError) => e);
     link.abort('modem rebooted (RDY)');
@@ -117,9 +117,7 @@ describe('AtLink runner on scripted bytes, fake time', () => {
   });
 
   it('hides the SIM PIN in error messages', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { link } = wired();
     const e = link.command('AT+CPIN="1234"', 100).catch((x: Error) => x);
     await vi.advanceTimersByTimeAsync(100);
     expect(((await e) as Error).message).not.toContain('1234');
@@ -131,9 +129,7 @@ describe('AtLink edges', () => {
   afterEach(() => vi.useRealTimers());
 
   it('attach again (a reopened port) forgets half a line and listens to the new port only once', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const urcs: string[] = [];
     link.onUrc((u) => urcs.push(u));
     t.reply('\r\n+CMTI: "SM",');
@@ -145,9 +141,7 @@ describe('AtLink edges', () => {
   });
 
   it('dispose: the command in flight ends, and bytes that come later reach nobody', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     const urcs: string[] = [];
     link.onUrc((u) => urcs.push(u));
     const a = link.command('AT', 5000).catch((e: AtError) => e);
@@ -160,9 +154,7 @@ describe('AtLink edges', () => {
   });
 
   it('a URC handler that throws does not stop the line', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
+    const { t, link } = wired();
     link.onUrc(() => {
       throw new Error('bug');
     });

@@ -47,6 +47,14 @@ describe('receiving on the wire (fake time)', () => {
   }
 
   const stored = (r: SimRig, mem = 'SM') => r.sims[0]!.store.get(mem)!.size;
+
+  /** An SMS arrives and is offered to a consumer that never answers (a store that hangs, a daemon dying). */
+  async function offeredToHangingConsumer(r: SimRig, text: string): Promise<void> {
+    const c = consumer<ModemIncoming>(['hang']);
+    r.pool.onIncoming(c.fn);
+    r.sims[0]!.deliver(FROM, text);
+    await until(() => c.got.length === 1, 5000);
+  }
   const lines = (r: SimRig, prefix: string) => r.log.filter((l) => l.line.startsWith(prefix));
 
   it('+CDS (ds 1, SIM800): the status report PDU is decoded and handed over', async () => {
@@ -175,10 +183,7 @@ describe('receiving on the wire (fake time)', () => {
 
   it('a crash between reading and storing loses nothing: the restarted driver lists the SIM and stores it', async () => {
     const r = await readyRig({});
-    const first = consumer<ModemIncoming>(['hang']);
-    r.pool.onIncoming(first.fn);
-    r.sims[0]!.deliver(FROM, 'Your SIM expires soon');
-    await until(() => first.got.length === 1, 5000);
+    await offeredToHangingConsumer(r, 'Your SIM expires soon');
     // The daemon dies while its store is writing (the consumer never answers).
     await r.pool.stop();
     expect(stored(r)).toBe(1);
@@ -309,10 +314,7 @@ describe('receiving on the wire (fake time)', () => {
 
   it('stopping ends the store work: nothing is written after stop', async () => {
     const r = await readyRig({});
-    const c = consumer<ModemIncoming>(['hang']);
-    r.pool.onIncoming(c.fn);
-    r.sims[0]!.deliver(FROM, 'x');
-    await until(() => c.got.length === 1, 5000);
+    await offeredToHangingConsumer(r, 'x');
     await stopRig(r);
     rig = null;
     const n = r.log.length;

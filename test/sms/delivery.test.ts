@@ -98,6 +98,19 @@ async function rig(opts: { dir?: string; clock?: ManualClock; pool?: ReportingPr
   return r;
 }
 
+/** The real store with its commit replaced (to hold a commit back, or to fail it). */
+function withCommit(real: Store, commit: Store['commit']): Store {
+  return {
+    get data() {
+      return real.data;
+    },
+    get: (c, k) => real.get(c, k),
+    commit,
+    close: () => real.close(),
+    stats: () => real.stats(),
+  };
+}
+
 async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -406,19 +419,11 @@ describe('delivery reports', () => {
     const dir = tempDir();
     const real = await openStore({ dataDir: dir });
     let gate: (() => void) | null = null;
-    const gated: Store = {
-      get data() {
-        return real.data;
-      },
-      get: (c, k) => real.get(c, k),
-      async commit(ch) {
-        const p = real.commit(ch);
-        if (ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.state === 'delivered')) await new Promise<void>((res) => (gate = res));
-        await p;
-      },
-      close: () => real.close(),
-      stats: () => real.stats(),
-    };
+    const gated = withCommit(real, async (ch) => {
+      const p = real.commit(ch);
+      if (ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.state === 'delivered')) await new Promise<void>((res) => (gate = res));
+      await p;
+    });
     const r = await rig({ dir, store: gated });
     const m = await r.send();
     r.pool.report({ reference: 0, recipient: X });
@@ -439,20 +444,12 @@ describe('delivery reports', () => {
     const real = await openStore({ dataDir: dir });
     let fail = false;
     let gate: (() => void) | null = null;
-    const store: Store = {
-      get data() {
-        return real.data;
-      },
-      get: (c, k) => real.get(c, k),
-      async commit(ch) {
-        const report = ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.hops.at(-1)?.event === 'report');
-        if (report && fail) throw new Error('EIO: journal write failed');
-        if (report) await new Promise<void>((res) => (gate = res));
-        await real.commit(ch);
-      },
-      close: () => real.close(),
-      stats: () => real.stats(),
-    };
+    const store = withCommit(real, async (ch) => {
+      const report = ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.hops.at(-1)?.event === 'report');
+      if (report && fail) throw new Error('EIO: journal write failed');
+      if (report) await new Promise<void>((res) => (gate = res));
+      await real.commit(ch);
+    });
     const r = await rig({ dir, store });
     const m = await r.send();
     let answered: boolean | null = null;
