@@ -30,7 +30,7 @@ export function classifyCms(code: number): ErrorClass {
 export function classifyCme(code: number): ErrorClass {
   if ([3, 4, 50].includes(code)) return 'permanent';
   if ([10, 11, 12, 13, 15, 16, 17, 18, 20, 21, 22, 23, 30, 31, 32].includes(code)) return 'modem';
-  if (code === 14 || code === 100) return 'temporary'; // SIM busy (just booted), unknown
+  // The rest, among them 14 (SIM busy: just booted) and 100 (unknown).
   return 'temporary';
 }
 

@@ -235,8 +235,8 @@ export class IncomingStore {
         g = { parts: new Map(), copies: [], total: d.concat.total, seenAt: e.seenAt };
         list.push(g);
       }
+      // Entries come oldest first: a group's first part is its oldest.
       g.parts.set(d.concat.seq, e);
-      g.seenAt = Math.min(g.seenAt, e.seenAt);
     }
     return [...bases.values()];
   }
@@ -313,7 +313,7 @@ export class IncomingStore {
       kind: 'sms',
       ids: entries.map((e) => e.id),
       slots: entries.flatMap((e) => (e.slot ? [e.slot] : [])),
-      sms: { from: first.d.from, text, t, parts: g.total, missing, why: missing.length ? why : 'whole' },
+      sms: { from: first.d.from, text, t, parts: g.total, missing, why },
     };
   }
 

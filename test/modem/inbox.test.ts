@@ -130,6 +130,26 @@ describe('incoming store: concatenated parts stay on the SIM until the whole mes
     expect(smsOf(d).ids).toHaveLength(3);
   });
 
+  it('a concatenation header that says one part is a whole message', () => {
+    const part = three(4)[0]!;
+    // UDH 05 00 03 <ref> <total> <seq>: total 3 becomes 1.
+    const single = part.replace(/050003040301/, '050003040101');
+    expect(single).not.toBe(part);
+    const s = new IncomingStore();
+    s.add(sm(1), single, 0);
+    expect(smsOf(s.due(0)[0]).sms).toMatchObject({ text: 'a'.repeat(153), parts: 1, why: 'whole' });
+  });
+
+  it('a message whose first part came before a single SMS is handed over first', () => {
+    const s = new IncomingStore();
+    const p = three(2);
+    s.add(sm(1), p[0]!, 10);
+    s.add(sm(2), one('single'), 20);
+    s.add(sm(3), p[1]!, 30);
+    s.add(sm(4), p[2]!, 40);
+    expect(s.due(50).map((d) => smsOf(d).sms.parts)).toEqual([3, 1]);
+  });
+
   it('the time stamp is the earliest part’s', () => {
     const s = new IncomingStore();
     const a = encodeDeliver({ from: FROM, text: TEXT3, t: T + 9000, concatRef: 1 });
@@ -190,6 +210,9 @@ describe('incoming store: concatenated parts stay on the SIM until the whole mes
     s.add(sm(1), p[2]!, 1000);
     s.add(sm(2), p[0]!, 5000);
     expect(s.nextWake(1000)).toBe(61_000);
+    expect(s.nextWake(60_999)).toBe(61_000);
+    // Each part wakes at its own age: an extra wake-up, never a missed one.
+    expect(s.nextWake(61_000)).toBe(65_000);
     expect(s.due(60_999)).toEqual([]);
     const d = smsOf(s.due(61_000)[0]);
     expect(d.sms).toEqual({
@@ -207,6 +230,7 @@ describe('incoming store: concatenated parts stay on the SIM until the whole mes
     const s = new IncomingStore();
     s.add(sm(1), three(3)[0]!, 0);
     expect(s.nextWake(0)).toBe(24 * 3600_000);
+    expect(s.nextWake(24 * 3600_000)).toBeNull();
     expect(s.due(24 * 3600_000 - 1)).toEqual([]);
     expect(smsOf(s.due(24 * 3600_000)[0]).sms.why).toBe('aged');
   });
@@ -251,6 +275,21 @@ describe('incoming store: a full store never stops reception for good', () => {
     expect(s.full('SM')).toBe(true);
     expect(smsOf(s.due(2)[0]).slots).toEqual([sm(1)]);
     expect(s.full('SM', 1)).toBe(false);
+  });
+
+  it('+CPMS counting fewer than the listing (it lags): no negative room', () => {
+    const s = new IncomingStore();
+    s.replace('SM', [{ index: 1, pdu: three(1)[0]! }], 0, { used: 0, total: 1 });
+    expect(s.full('SM')).toBe(true);
+    expect(smsOf(s.due(1)[0]).sms.why).toBe('full');
+  });
+
+  it('routed parts (no slot) take no room: they are not given up for a full store', () => {
+    const s = new IncomingStore();
+    s.add(null, three(1)[0]!, 0);
+    s.setUsage('SM', 5, 5);
+    expect(s.full('SM')).toBe(true);
+    expect(s.due(1)).toEqual([]);
   });
 
   it('an orphan waiting for a retry is not taken to make room; an unknown capacity is never full', () => {
@@ -423,6 +462,7 @@ describe('what the modem says about its stores', () => {
       { index: 5, stat: 3, pdu: 'ABCDEF0123' },
     ]);
     expect(parseCmgl([pdu])).toEqual([]);
+    expect(parseCmgl(['+CMGL: 2,1,,24', pdu, pdu])).toEqual([{ index: 2, stat: 1, pdu }]);
     expect(parseCmgl(['+CMGL: 123456,1,,2', pdu])).toEqual([]);
     expect(parseCmgl(['x+CMGL: 1,1,,2', pdu])).toEqual([]);
   });
