@@ -207,7 +207,9 @@ describe('received SMS through the modem driver into the inbox on disk', () => {
     const sim = simulated();
     let inbox = await open();
     const provider = driver(sim);
-    provider.onIncoming(inbox.listener('sim'));
+    // The daemon's one inbox listener; the store behind it is reopened below.
+    let listen = inbox.listener('sim');
+    provider.onIncoming((m) => listen(m));
     await provider.start();
     await waitFor(() => provider.available(), 'modem ready');
     // The disk fails: the journal cannot be written.
@@ -218,7 +220,7 @@ describe('received SMS through the modem driver into the inbox on disk', () => {
     // The store is back (the daemon's store reopened): the next offer is taken and the SIM emptied.
     audit.close();
     inbox = await open(1000, dir);
-    provider.onIncoming(inbox.listener('sim'));
+    listen = inbox.listener('sim');
     await waitFor(() => onSim(sim) === 0, 'deleted from the SIM');
     expect(inbox.list(1, 10).messages).toEqual([
       expect.objectContaining({ from: '+491771234567', text: 'Ihr Guthaben: 4,20 EUR', modem: 'hat', provider: 'sim' }),
