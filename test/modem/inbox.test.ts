@@ -492,6 +492,22 @@ describe('what the modem says about its stores', () => {
     }
   });
 
+  it('firmware that writes no space after the colon, and indices of several digits', () => {
+    const pdu = one('x');
+    expect(parseCmgl(['+CMGL:12,1,,24', pdu])).toEqual([{ index: 12, stat: 1, pdu }]);
+    expect(parseCmgr(['+CMGR:1,,24', pdu])).toEqual({ stat: 1, pdu });
+    expect(parseCmgr(['x+CMGR: 1,,24', pdu])).toBeNull();
+    expect(parseCmgr(['+CMGR: ,,24', pdu])).toBeNull();
+    expect(parseCpmsUsage(['+CPMS:12,30'])).toEqual({ used: 12, total: 30 });
+    expect(parseCpmsUsage(['x+CPMS: 1,30'])).toBeNull();
+    expect(parseStoredUrc('+CMTI:"SM",3')).toEqual({ mem: 'SM', index: 3 });
+    expect(cnmiStoresSms('AT+CNMI=,2,0,0,0')).toBe(false);
+    expect(cnmiStoresSms('XAT+CNMI=2,2,0,0,0')).toBe(true);
+    expect(cnmiStoresReports('AT+CNMI=,,,2')).toBe(true);
+    expect(cnmiStoresReports('AT+CNMI=22,11,00,2')).toBe(true);
+    expect(cnmiStoresReports('XAT+CNMI=2,1,0,2,0')).toBe(false);
+  });
+
   it('received message statuses are 0 and 1', () => {
     expect([0, 1, 2, 3, 4].map(isReceivedStat)).toEqual([true, true, false, false, false]);
   });
