@@ -30,64 +30,71 @@ export function classifyCms(code: number): ErrorClass {
 export function classifyCme(code: number): ErrorClass {
   if ([3, 4, 50].includes(code)) return 'permanent';
   if ([10, 11, 12, 13, 15, 16, 17, 18, 20, 21, 22, 23, 30, 31, 32].includes(code)) return 'modem';
-  if (code === 14 || code === 100) return 'temporary'; // SIM busy (just booted), unknown
+  // The rest, among them 14 (SIM busy: just booted) and 100 (unknown).
   return 'temporary';
 }
 
-/** Verbose (AT+CMEE=2) texts some firmware prints instead of numbers; +CME and +CMS differ. */
-const VERBOSE_CME: Record<string, number> = {
-  'operation not allowed': 3,
-  'operation not supported': 4,
-  'sim not inserted': 10,
-  'sim pin required': 11,
-  'sim puk required': 12,
-  'sim failure': 13,
-  'sim busy': 14,
-  'incorrect password': 16,
-  'no network service': 30,
-  'network timeout': 31,
-  'network not allowed - emergency calls only': 32,
-  unknown: 100,
-  'unknown error': 100,
-};
+/**
+ * Verbose (AT+CMEE=2) texts some firmware prints instead of numbers; +CME and +CMS differ. Maps:
+ * the text comes from the modem, and "constructor" must not find an object's own properties.
+ */
+const VERBOSE_CME = new Map<string, number>(
+  Object.entries({
+    'operation not allowed': 3,
+    'operation not supported': 4,
+    'sim not inserted': 10,
+    'sim pin required': 11,
+    'sim puk required': 12,
+    'sim failure': 13,
+    'sim busy': 14,
+    'incorrect password': 16,
+    'no network service': 30,
+    'network timeout': 31,
+    'network not allowed - emergency calls only': 32,
+    unknown: 100,
+    'unknown error': 100,
+  }),
+);
 
-const VERBOSE_CMS: Record<string, number> = {
-  'unassigned (unallocated) number': 1,
-  'operator determined barring': 8,
-  'call barred': 10,
-  'short message transfer rejected': 21,
-  'destination out of service': 27,
-  'unidentified subscriber': 28,
-  'facility rejected': 29,
-  'unknown subscriber': 30,
-  'network out of order': 38,
-  'temporary failure': 41,
-  congestion: 42,
-  'resources unavailable, unspecified': 47,
-  'invalid short message transfer reference value': 81,
-  'sm rejected-duplicate sm': 197,
-  'me failure': 300,
-  'sms service of me reserved': 301,
-  'operation not allowed': 302,
-  'operation not supported': 303,
-  'invalid pdu mode parameter': 304,
-  'invalid text mode parameter': 305,
-  'sim not inserted': 310,
-  'sim pin required': 311,
-  'sim failure': 313,
-  'sim busy': 314,
-  'memory full': 322,
-  'unknown smsc address': 330,
-  'no network service': 331,
-  'network timeout': 332,
-  'network time-out': 332,
-  'unknown error': 500,
-  unknown: 500,
-};
+const VERBOSE_CMS = new Map<string, number>(
+  Object.entries({
+    'unassigned (unallocated) number': 1,
+    'operator determined barring': 8,
+    'call barred': 10,
+    'short message transfer rejected': 21,
+    'destination out of service': 27,
+    'unidentified subscriber': 28,
+    'facility rejected': 29,
+    'unknown subscriber': 30,
+    'network out of order': 38,
+    'temporary failure': 41,
+    congestion: 42,
+    'resources unavailable, unspecified': 47,
+    'invalid short message transfer reference value': 81,
+    'sm rejected-duplicate sm': 197,
+    'me failure': 300,
+    'sms service of me reserved': 301,
+    'operation not allowed': 302,
+    'operation not supported': 303,
+    'invalid pdu mode parameter': 304,
+    'invalid text mode parameter': 305,
+    'sim not inserted': 310,
+    'sim pin required': 311,
+    'sim failure': 313,
+    'sim busy': 314,
+    'memory full': 322,
+    'unknown smsc address': 330,
+    'no network service': 331,
+    'network timeout': 332,
+    'network time-out': 332,
+    'unknown error': 500,
+    unknown: 500,
+  }),
+);
 
 /** The numeric code of `+CMS ERROR: 42` or `+CMS ERROR: Congestion`; NaN when unknown. */
 export function parseErrorCode(text: string, kind: 'CME' | 'CMS'): number {
   const t = text.trim();
   if (/^\d+$/.test(t)) return Number(t);
-  return (kind === 'CME' ? VERBOSE_CME : VERBOSE_CMS)[t.toLowerCase()] ?? Number.NaN;
+  return (kind === 'CME' ? VERBOSE_CME : VERBOSE_CMS).get(t.toLowerCase()) ?? Number.NaN;
 }

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
-import { maskPhone, type Logger } from '../util/logger.js';
+import type { Logger } from '../util/logger.js';
 import { AtError, AtLink, globalTimers, type Timers } from './at-link.js';
 import type { AtResult } from './at.js';
-import { IncomingAssembler } from './inbox.js';
 import {
   initialLifecycle,
   isRegistered,
@@ -17,17 +16,19 @@ import {
   type RegStatus,
   type RegTech,
 } from './lifecycle.js';
+import { cnmiStoresSms, parseStoredUrc } from './inbox.js';
 import { parseCclk } from './network-time.js';
-import { decodeDeliver, decodeStatusReport, type DecodedStatusReport } from './pdu.js';
 import type { PowerKey } from './power-key.js';
 import type { ModemProfile } from './profile.js';
+import { Receiver, type Acknowledge, type ModemIncoming, type ModemStatusReport, type ReceiverOptions } from './receive.js';
 import type { Transport } from './transport.js';
 import { parseCusd, UssdError } from './ussd.js';
 
 /**
  * The driver of one modem: owns its transport, AT link and lifecycle machine, carries out the
- * machine's effects (open, initialise, recover, probe) and turns URCs into lifecycle events,
- * status reports and incoming messages. What a submit does lives in submit.ts.
+ * machine's effects (open, initialise, recover, probe) and turns URCs into lifecycle events;
+ * received SMS and status reports go to its Receiver (receive.ts). What a submit does lives in
+ * submit.ts.
  */
 
 export interface ModemOptions {
@@ -44,6 +45,8 @@ export interface ModemOptions {
   powerKey?: PowerKey;
   /** Pause before the recovery ladder starts over after it failed completely. */
   retryFailedMs?: number;
+  /** Received SMS and stored status reports: hand-over timeout, retries, part age, store listing. */
+  receive?: ReceiverOptions;
 }
 
 export interface ModemCounters {
@@ -55,23 +58,10 @@ export interface ModemCounters {
   resends: number;
   reboots: number;
   recoveries: number;
-  reports: number;
-  incoming: number;
   lateAnswers: number;
 }
 
-/** A status report in the modem's own terms (the provider adds its id). */
-export interface ModemStatusReport extends DecodedStatusReport {
-  modemId: string;
-  receivedAt: number;
-}
-
-export interface ModemIncoming {
-  modemId: string;
-  from: string;
-  text: string;
-  t: number;
-}
+export type { Acknowledge, ModemIncoming, ModemStatusReport };
 
 export function csqToDbm(rssi: number): number | null {
   if (rssi === 99 || rssi < 0 || rssi > 31) return null;
@@ -97,8 +87,6 @@ export class Modem extends EventEmitter {
     resends: 0,
     reboots: 0,
     recoveries: 0,
-    reports: 0,
-    incoming: 0,
     lateAnswers: 0,
   };
   signalDbm: number | null = null;
@@ -114,10 +102,8 @@ export class Modem extends EventEmitter {
   private retryTimer: unknown = null;
   private reopenDelay = 500;
   private lastBootSeenAt = Number.NEGATIVE_INFINITY;
-  private readonly assembler: IncomingAssembler;
+  private readonly receiver: Receiver;
   private ussdWaiter: { resolve(a: string): void; reject(e: Error): void } | null = null;
-  /** Background reads (stored reports, incoming SMS) run one at a time, after submits. */
-  private background: Promise<void> = Promise.resolve();
 
   constructor(readonly o: ModemOptions) {
     super();
@@ -130,7 +116,16 @@ export class Modem extends EventEmitter {
     this.link.onUrc((text, payload) => this.urc(text, payload));
     const hasPowerKey = !!(o.profile.powerKey && o.powerKey);
     this.lc = initialLifecycle({ smsReadyUrc: !!o.profile.smsReadyUrc, rungs: hasPowerKey ? 4 : 3 });
-    this.assembler = new IncomingAssembler(() => o.clock.now());
+    this.receiver = new Receiver({
+      ...o.receive,
+      modemId: o.id,
+      link: this.link,
+      profile: o.profile,
+      clock: o.clock,
+      timers: this.timers,
+      log: this.log,
+      canTalk: () => this.lc.name === 'ready' || this.lc.name === 'sending',
+    });
     // A port that goes away (USB unplugged); the ladder's own reopen is ignored by the lifecycle.
     o.transport.events.on('close', () => {
       if (this.lc.name !== 'off') this.dispatch({ type: 'port-closed', reason: `${o.transport.description} closed` });
@@ -155,6 +150,20 @@ export class Modem extends EventEmitter {
     return r.find(isRegistered) ?? r[0] ?? null;
   }
 
+  /**
+   * Where received SMS go. The answer says whether the consumer stored the message: only after
+   * true (or anything but false) is it deleted from the SIM; false, a rejection or no answer
+   * leaves it there to be offered again later.
+   */
+  onIncoming(fn: Acknowledge<ModemIncoming>): void {
+    this.receiver.onIncoming(fn);
+  }
+
+  /** Where status reports go; a stored one (`+CDSI`) is deleted only after the answer said stored. */
+  onReport(fn: Acknowledge<ModemStatusReport>): void {
+    this.receiver.onReport(fn);
+  }
+
   /** Feeds one event to the lifecycle and carries out what it asks for. */
   dispatch(e: LifecycleEvent): void {
     const before = this.lc.name;
@@ -165,13 +174,17 @@ export class Modem extends EventEmitter {
       this.since = this.o.clock.now();
       this.log.info({ from: before, to: r.state.name, event: e.type, reason: r.state.reason ?? undefined }, 'modem state');
       if (r.state.name === 'recovering' && before !== 'recovering' && before !== 'failed') this.counters.recoveries++;
-      if (r.state.name === 'ready' && before !== 'sending') this.lastError = null;
+      if (r.state.name === 'ready' && before !== 'sending') {
+        this.lastError = null;
+        this.receiver.ready(r.state.gen);
+      }
       this.emit('state', r.state.name, before);
     }
     for (const eff of r.effects) this.effect(eff);
   }
 
   start(): void {
+    this.receiver.start();
     this.dispatch({ type: 'start' });
     this.schedulePoll();
   }
@@ -181,6 +194,7 @@ export class Modem extends EventEmitter {
     this.pollTimer = this.reopenTimer = this.probeTimer = this.retryTimer = null;
     this.ussdWaiter?.reject(new UssdError('the modem stopped'));
     this.ussdWaiter = null;
+    this.receiver.stop();
     this.dispatch({ type: 'stop' });
     await this.o.transport.close().catch(() => {});
   }
@@ -409,6 +423,11 @@ export class Modem extends EventEmitter {
     const r = await this.link.command(this.o.profile.cnmi, this.o.profile.timeouts.default);
     if (r.final !== 'OK')
       this.log.warn({ command: this.o.profile.cnmi, answer: r.errorText ?? r.final }, 'AT+CNMI refused: no status reports or incoming SMS as URCs');
+    else if (!cnmiStoresSms(this.o.profile.cnmi))
+      this.log.warn(
+        { command: this.o.profile.cnmi },
+        'received SMS are routed (+CMT), not stored on the SIM: the modem acknowledges each before smsotpd has stored it; use mt 1',
+      );
   }
 
   // ---- recovery -----------------------------------------------------------------------------
@@ -496,6 +515,7 @@ export class Modem extends EventEmitter {
     try {
       await this.checkRegistration(null);
       await this.refreshSignal(null);
+      if (this.lc.name === 'ready') this.receiver.idle();
     } catch (err) {
       if (err instanceof AtError && err.timedOut) void this.probeAlive(`health check: ${err.message}`);
     }
@@ -533,10 +553,12 @@ export class Modem extends EventEmitter {
     }
     const reg = /^\+(CREG|CGREG|CEREG):\s*(\d)(?:,|$)/.exec(text);
     if (reg) return this.dispatch({ type: 'registration', tech: reg[1] as RegTech, status: regStatus(reg[2]!) });
-    if (text.startsWith('+CDS:') && payload) return this.statusReportPdu(payload);
-    if (text.startsWith('+CDSI:')) return this.readStored(text, 'report');
-    if (text.startsWith('+CMTI:')) return this.readStored(text, 'incoming');
-    if (text.startsWith('+CMT:') && payload) return this.deliverPdu(payload);
+    if ((text.startsWith('+CDS:') || text.startsWith('+CMT:')) && payload) return this.receiver.routed(payload);
+    if (text.startsWith('+CDSI:') || text.startsWith('+CMTI:')) {
+      const slot = parseStoredUrc(text);
+      if (slot) this.receiver.stored(slot);
+      return;
+    }
     if (text.startsWith('+CUSD:')) return this.ussdAnswer(text);
   }
 
@@ -547,55 +569,6 @@ export class Modem extends EventEmitter {
     }
     this.lastBootSeenAt = now;
     this.dispatch({ type: 'boot-urc', line, at: now, hard });
-  }
-
-  private statusReportPdu(hex: string): void {
-    try {
-      const r = decodeStatusReport(hex);
-      this.counters.reports++;
-      this.emit('report', { ...r, modemId: this.id, receivedAt: this.o.clock.now() } satisfies ModemStatusReport);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'unreadable status report PDU');
-    }
-  }
-
-  private deliverPdu(hex: string): void {
-    try {
-      const d = decodeDeliver(hex);
-      const whole = this.assembler.add(d);
-      if (whole) {
-        this.counters.incoming++;
-        this.log.info({ from: maskPhone(whole.from), parts: whole.parts }, 'SMS received');
-        this.emit('incoming', { modemId: this.id, from: whole.from, text: whole.text, t: whole.t } satisfies ModemIncoming);
-      }
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'unreadable incoming SMS PDU');
-    }
-  }
-
-  /** `+CMTI: "SM",3` / `+CDSI: "SR",1`: read the stored PDU, then delete it (a full store would stop reception). */
-  private readStored(text: string, kind: 'report' | 'incoming'): void {
-    const m = /^\+CM?D?S?I?:\s*"([A-Z]{2})",\s*(\d{1,5})/.exec(text) ?? /:\s*"([A-Z]{2})",\s*(\d{1,5})/.exec(text);
-    if (!m) return;
-    const mem = m[1]!;
-    const index = Number(m[2]);
-    const t = this.o.profile.timeouts.default;
-    this.background = this.background.then(async () => {
-      try {
-        const other = mem !== 'SM';
-        if (other) await this.link.command(`AT+CPMS="${mem}"`, t);
-        const r = await this.link.command(`AT+CMGR=${index}`, t);
-        const pdu = r.lines.find((l) => /^[0-9A-Fa-f]{10,}$/.test(l));
-        if (r.final === 'OK' && pdu) {
-          if (kind === 'report') this.statusReportPdu(pdu);
-          else this.deliverPdu(pdu);
-        }
-        await this.link.command(`AT+CMGD=${index}`, t);
-        if (other) await this.link.command('AT+CPMS="SM"', t);
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, mem, index }, 'reading a stored message failed');
-      }
-    });
   }
 
   // ---- USSD ----------------------------------------------------------------------------------
@@ -669,6 +642,8 @@ export class Modem extends EventEmitter {
       registration: this.registration,
       lastError: this.lastError,
       ...this.counters,
+      ...this.receiver.counters,
+      ...this.receiver.status(),
       lateAnswers: this.link.stats.dropped,
       lateSubmitAcks: this.link.stats.lateSubmitAcks,
     };

@@ -3,7 +3,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { globalTimers, type Timers } from './at-link.js';
 import type { ModemStateName } from './lifecycle.js';
-import type { Modem, ModemIncoming, ModemStatusReport } from './modem.js';
+import type { Acknowledge, Modem, ModemIncoming, ModemStatusReport } from './modem.js';
 import { ModemSendError, SubmitTimer, submitMessage, type ModemMessage, type ModemSent } from './submit.js';
 import { UssdError } from './ussd.js';
 
@@ -79,8 +79,6 @@ export class ModemPool extends EventEmitter {
       // A submit that was only slow: its late +CMGS widens the timeout for the next ones.
       m.link.onLateSubmitAck((ms) => timer.observe(ms));
       m.on('state', (state: ModemStateName, before: ModemStateName) => this.modemState(m, state, before));
-      m.on('report', (r: ModemStatusReport) => this.emit('report', r));
-      m.on('incoming', (r: ModemIncoming) => this.emit('incoming', r));
     }
   }
 
@@ -97,6 +95,16 @@ export class ModemPool extends EventEmitter {
     const err = new PoolUnavailable('shutting down');
     for (const j of this.queue.splice(0)) j.reject(err);
     await Promise.all(this.modems.map((m) => m.stop()));
+  }
+
+  /** Received SMS of every modem; the answer is each message's acknowledgement (see Modem.onIncoming). */
+  onIncoming(fn: Acknowledge<ModemIncoming>): void {
+    for (const m of this.modems) m.onIncoming(fn);
+  }
+
+  /** Status reports of every modem, acknowledged the same way. */
+  onReport(fn: Acknowledge<ModemStatusReport>): void {
+    for (const m of this.modems) m.onReport(fn);
   }
 
   onRecovered(listener: () => void): void {

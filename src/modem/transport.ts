@@ -160,7 +160,8 @@ export class StreamTransport extends BaseTransport {
 
 export function createTransport(device: string, baudRate: number): Transport {
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(device);
-  if (tcp) return new TcpTransport(tcp[1]!.replace(/^\[|\]$/g, ''), Number(tcp[2]));
-  if (device.startsWith('tcp:')) throw new TransportError(`bad device "${device}": use tcp://host:port`);
+  const port = Number(tcp?.[2]);
+  if (tcp && port >= 1 && port <= 65535) return new TcpTransport(tcp[1]!.replace(/^\[|\]$/g, ''), port);
+  if (device.startsWith('tcp:')) throw new TransportError(`bad device "${device}": use tcp://host:port (port 1-65535)`);
   return new SerialTransport(device, baudRate);
 }

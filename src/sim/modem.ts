@@ -6,7 +6,10 @@ import type { SimRecord } from './record.js';
 /**
  * A GSM modem at the AT level, imitating a profile: echo, verbose or numeric errors, SIM PIN,
  * registration, PDU-mode AT+CMGS with the `> ` prompt, boot URCs, and the faults the driver must
- * survive, drawn from a seeded generator so a run can be repeated exactly.
+ * survive, drawn from a seeded generator so a run can be repeated exactly. Its SIM store
+ * (`AT+CMGR/CMGL/CMGD`, `+CMTI`) is bounded like a real one: while it is full the modem refuses
+ * new SMS ("memory capacity exceeded", 3GPP TS 23.040), the network keeps them and delivers them
+ * again once a deletion made room (the modem's RP-SMMA); sending never touches the store.
  */
 
 export interface FaultConfig {
@@ -107,6 +110,25 @@ export interface SimulatedModemOptions {
   reportStatus?: number;
   /** USSD answers by code; unknown codes get "+CUSD: 4". */
   ussd?: Record<string, string>;
+  /** Slots of the SIM store ("SM") and of the report store ("SR"). */
+  storeSize?: number;
+  /** From a deletion that made room to the network's next delivery of what it kept. */
+  redeliverMs?: number;
+}
+
+/** A stored message: its PDU and status (0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT). */
+export interface StoredPdu {
+  pdu: string;
+  stat: number;
+}
+
+export interface DeliverOptions {
+  /** TP-SCTS, epoch ms. */
+  t?: number;
+  /** Concatenation reference (random from the seed when absent). */
+  ref?: number;
+  /** Deliver only these parts (1-based) now: the rest come later, or never. */
+  parts?: number[];
 }
 
 export interface SimStats {
@@ -124,6 +146,8 @@ export interface SimStats {
   reports: number;
   /** +CMS ERROR: 302 answered because SMS was not ready yet (after a boot). */
   notReadyErrors: number;
+  /** Incoming SMS refused because the SIM store was full (the network keeps them). */
+  refusedFull: number;
 }
 
 type Mode = 'command' | 'pdu' | 'hung' | 'off' | 'deaf';
@@ -159,6 +183,7 @@ export class SimulatedModem {
     lateAnswers: 0,
     reports: 0,
     notReadyErrors: 0,
+    refusedFull: 0,
   };
   /** Whether the device exists (false: a HAT unplugged, a USB modem renumbered). */
   present = true;
@@ -167,12 +192,15 @@ export class SimulatedModem {
   private cnmi = { mt: 0, ds: 0 };
   private s7 = 60;
   private mem1 = 'SM';
-  /** Stored messages per memory ("SM" incoming, "SR" status reports), index → PDU. */
-  readonly store = new Map<string, Map<number, string>>([
+  /** Stored messages per memory ("SM" incoming, "SR" status reports), by index. Kept across reboots: it is on the SIM. */
+  readonly store = new Map<string, Map<number, StoredPdu>>([
     ['SM', new Map()],
     ['SR', new Map()],
   ]);
-  private storeSize = 30;
+  private readonly storeSize: number;
+  /** SMS the network keeps because the store was full, oldest first. */
+  readonly atNetwork: string[] = [];
+  private redeliverPending = false;
   /** Every submit the network took: MR → recipient, for status reports. */
   readonly submits: Array<{ mr: number; to: string; t: number; text: string; statusReport: boolean; rejectDuplicates: boolean }> = [];
   private stream: Duplex | null = null;
@@ -200,6 +228,7 @@ export class SimulatedModem {
     this.pinOk = !o.simPin;
     this.smsReady = !o.simPin;
     this.now = o.now ?? Date.now;
+    this.storeSize = o.storeSize ?? 30;
   }
 
   setFaults(f: Partial<FaultConfig>): void {
@@ -277,31 +306,53 @@ export class SimulatedModem {
     this.bootTimers.push(t);
   }
 
-  /** An SMS arrives from the network: stored with +CMTI (mt 1) or routed with +CMT (mt 2). */
-  deliver(from: string, text: string, t = this.now()): void {
-    for (const pdu of encodeDeliver({ from, text, t, concatRef: Math.floor(this.rand() * 256) })) {
-      if (this.cnmi.mt === 2) {
-        this.send(`\r\n+CMT: ,${pdu.length / 2 - 1}\r\n${pdu}\r\n`);
-        continue;
-      }
-      const index = this.storeMessage('SM', pdu);
-      if (index !== null && this.cnmi.mt === 1) this.send(`\r\n+CMTI: "SM",${index}\r\n`);
-    }
+  /** An SMS arrives from the network: stored with +CMTI (mt 1) or routed with +CMT (mt 2). Returns its PDUs. */
+  deliver(from: string, text: string, o: number | DeliverOptions = {}): string[] {
+    const opt = typeof o === 'number' ? { t: o } : o;
+    const pdus = encodeDeliver({ from, text, t: opt.t ?? this.now(), concatRef: opt.ref ?? Math.floor(this.rand() * 256) });
+    for (const [i, pdu] of pdus.entries()) if (!opt.parts || opt.parts.includes(i + 1)) this.fromNetwork(pdu);
+    return pdus;
   }
 
-  /** Stores a PDU; null when the store is full (the message is lost, as on a real SIM). */
-  private storeMessage(mem: string, pdu: string): number | null {
+  /** One SMS-DELIVER PDU from the network. */
+  fromNetwork(pdu: string): void {
+    if (this.cnmi.mt === 2) {
+      this.send(`\r\n+CMT: ,${pdu.length / 2 - 1}\r\n${pdu}\r\n`);
+      return;
+    }
+    const index = this.storeMessage('SM', pdu);
+    if (index === null) {
+      // "Memory capacity exceeded": the network keeps it and tries again once there is room.
+      this.stats.refusedFull++;
+      this.atNetwork.push(pdu);
+      return;
+    }
+    if (this.cnmi.mt === 1) this.send(`\r\n+CMTI: "SM",${index}\r\n`);
+  }
+
+  /** Stores a PDU; null when the store is full. */
+  private storeMessage(mem: string, pdu: string, stat = 0): number | null {
     const m = this.store.get(mem)!;
     if (m.size >= this.storeSize) return null;
     let i = this.o.profile.id === 'sim800' ? 1 : 0;
     while (m.has(i)) i++;
-    m.set(i, pdu);
+    m.set(i, { pdu, stat });
     return i;
   }
 
-  /** Fills the SIM store (the "full SIM" fault). */
-  fillStore(): void {
-    while (this.storeMessage('SM', encodeDeliver({ from: '+4915100000000', text: 'old', t: this.now() })[0]!) !== null);
+  /** A deletion made room: the modem tells the network (RP-SMMA), which delivers what it kept. */
+  private roomMade(): void {
+    if (!this.atNetwork.length || this.redeliverPending) return;
+    this.redeliverPending = true;
+    this.later(this.o.redeliverMs ?? 1000, () => {
+      this.redeliverPending = false;
+      while (this.atNetwork.length && this.store.get('SM')!.size < this.storeSize) this.fromNetwork(this.atNetwork.shift()!);
+    });
+  }
+
+  /** Fills the SIM store (the "full SIM" fault) with read messages, or with `stat` ones (2, 3: stored outgoing). */
+  fillStore(stat = 1): void {
+    while (this.storeMessage('SM', encodeDeliver({ from: '+4915100000000', text: 'old', t: this.now() })[0]!, stat) !== null);
   }
 
   /** A status report for an accepted submit, as +CDS (ds 1) or stored with +CDSI (ds 2). */
@@ -533,15 +584,34 @@ export class SimulatedModem {
     }
     if ((m = /^AT\+CMGR=(\d{1,3})$/.exec(up))) {
       if (smsNotReady()) return;
-      const pdu = this.store.get(this.mem1)!.get(Number(m[1]));
-      if (pdu === undefined) return this.error('CMS', 321);
-      return ok(`+CMGR: 0,,${pdu.length / 2 - 1}`, pdu);
+      if (this.cmgf !== 0) return this.error('CMS', 302);
+      const stored = this.store.get(this.mem1)!.get(Number(m[1]));
+      if (stored === undefined) return this.error('CMS', 321);
+      const stat = stored.stat;
+      if (stored.stat === 0) stored.stat = 1;
+      return ok(`+CMGR: ${stat},,${stored.pdu.length / 2 - 1}`, stored.pdu);
+    }
+    if ((m = /^AT\+CMGL(?:=(\d))?$/.exec(up))) {
+      if (smsNotReady()) return;
+      // PDU mode lists by number; "ALL" and the other words are text mode's.
+      if (this.cmgf !== 0) return this.error('CMS', 302);
+      const want = Number(m[1] ?? 0);
+      const lines: string[] = [];
+      for (const [index, s] of [...this.store.get(this.mem1)!.entries()].sort((a, b) => a[0] - b[0])) {
+        if (want !== 4 && s.stat !== want) continue;
+        lines.push(`+CMGL: ${index},${s.stat},,${s.pdu.length / 2 - 1}`, s.pdu);
+        if (s.stat === 0) s.stat = 1;
+      }
+      return ok(...lines);
     }
     if ((m = /^AT\+CMGD=(\d{1,3})(?:,(\d))?$/.exec(up))) {
       if (smsNotReady()) return;
-      if (m[2] && m[2] !== '0') this.store.get(this.mem1)!.clear();
-      else this.store.get(this.mem1)!.delete(Number(m[1]));
-      return ok();
+      const store = this.store.get(this.mem1)!;
+      if (m[2] && m[2] !== '0') store.clear();
+      else store.delete(Number(m[1]));
+      ok();
+      if (this.mem1 === 'SM') this.roomMade();
+      return;
     }
     if ((m = /^AT\+CUSD=1,"([0-9*#+]{1,32})"(?:,(\d+))?$/.exec(up))) {
       if (needSim()) return;

@@ -189,13 +189,25 @@ export class DeliveryTracker {
     this.held = keep;
   }
 
-  /** The listener a provider's `onDeliveryReport` gets: never throws, whatever it is handed. */
-  listener(providerId: string): (report: DeliveryReport) => void {
+  /**
+   * The listener a provider's `onDeliveryReport` gets: never throws, whatever it is handed. Its
+   * promise is the report's acknowledgement: true once the outcome is on disk, or when there is
+   * nothing to record (malformed, unmatched, settled already, or held for a message in flight:
+   * if the daemon dies meanwhile that message is sent again and its resend gets its own report);
+   * false when the commit failed, so a modem keeps a stored report and offers it again.
+   */
+  listener(providerId: string): (report: DeliveryReport) => Promise<boolean> {
     return (report) => {
       try {
-        this.track(this.handle(report, providerId), providerId);
+        const p = this.handle(report, providerId);
+        this.track(p, providerId);
+        return p.then(
+          () => true,
+          () => false,
+        );
       } catch (err) {
         this.o.logger.error({ err, provider: providerId }, 'status report could not be recorded');
+        return Promise.resolve(false);
       }
     };
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Change, InboxRecord, Store } from '../store/types.js';
 import type { AuditLog } from '../util/audit.js';
 import type { Clock } from '../util/clock.js';
@@ -8,7 +8,9 @@ import type { IncomingSms } from './provider.js';
 /**
  * Received SMS (operators announce credit and expiry by SMS), kept in the store's `inbox`
  * collection: bounded to sms.inboxMax (the oldest go first), texts encrypted at rest, stored
- * durably before the provider is told it may delete the message from the SIM.
+ * durably before the provider is told it may delete the message from the SIM. A modem offers a
+ * message again when it could not delete it (a crash between this commit and its `AT+CMGD`):
+ * one already kept (same sender, time stamp and text) is acknowledged, not stored twice.
  */
 
 /** A concatenated SMS of 255 parts is 40 kB: far beyond any notice, and a way to fill the disk. */
@@ -51,6 +53,12 @@ export class InboxError extends Error {
   override name = 'InboxError';
 }
 
+function fingerprint(from: string, t: number, text: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([from, t, text]))
+    .digest('base64url');
+}
+
 /** The message, checked and trimmed to size; throws InboxError for what a driver must not hand over. */
 function checked(s: unknown, providerId: string, now: number): IncomingSms {
   if (!s || typeof s !== 'object') throw new InboxError('not a message');
@@ -73,7 +81,9 @@ export class Inbox {
   /** Ids in arrival order, oldest first: the bound deletes from the front. */
   private order: string[] = [];
   private seq = 0;
-  readonly counters = { received: 0, rejected: 0, dropped: 0 };
+  /** Fingerprint of each kept message -> its id: a message offered again is recognised. */
+  private kept = new Map<string, string>();
+  readonly counters = { received: 0, rejected: 0, dropped: 0, duplicates: 0 };
 
   constructor(private readonly o: InboxOptions) {
     this.reload();
@@ -83,6 +93,14 @@ export class Inbox {
     const recs = Object.values(this.o.store.data.inbox ?? {}).sort((a, b) => a.seq - b.seq);
     this.order = recs.map((r) => r.id);
     this.seq = recs.at(-1)?.seq ?? 0;
+    this.kept = new Map();
+    for (const r of recs) {
+      try {
+        this.kept.set(fingerprint(r.from, r.t, this.o.decrypt(r.textEnc)), r.id);
+      } catch {
+        /* a record whose key is gone cannot be compared: it is only listed as it is */
+      }
+    }
   }
 
   /**
@@ -105,6 +123,14 @@ export class Inbox {
   async add(raw: IncomingSms, providerId = raw?.providerId): Promise<InboxRecord> {
     const now = this.o.clock.now();
     const sms = checked(raw, providerId, now);
+    const print = fingerprint(sms.from, sms.t, sms.text);
+    const known = this.kept.get(print);
+    const existing = known === undefined ? undefined : this.o.store.get('inbox', known);
+    if (existing) {
+      this.counters.duplicates++;
+      this.o.logger.info({ message: existing.id, modem: sms.modemId, from: maskPhone(sms.from) }, 'sms received again; kept once');
+      return existing;
+    }
     const rec: InboxRecord = {
       id: randomBytes(9).toString('base64url'),
       seq: ++this.seq,
@@ -127,6 +153,8 @@ export class Inbox {
     }
     this.counters.received++;
     this.counters.dropped += evicted.length;
+    this.kept.set(print, rec.id);
+    if (evicted.length) for (const [k, id] of this.kept) if (evicted.includes(id)) this.kept.delete(k);
     this.o.audit?.write({
       action: 'sms.received',
       message: rec.id,

@@ -146,8 +146,12 @@ export interface SmsProvider {
    * again; the dispatcher then closes their circuit breaker and retries what waits for them.
    */
   onRecovered?(listener: () => void): void;
-  /** Modems: status reports for sent messages (see `SendOk.references`). */
-  onDeliveryReport?(listener: (report: DeliveryReport) => void): void;
+  /**
+   * Modems: status reports for sent messages (see `SendOk.references`). The listener's promise
+   * (it never rejects) resolves true once the report is recorded durably or needs no recording,
+   * false when recording failed: a provider that can keeps a stored report until `true`.
+   */
+  onDeliveryReport?(listener: (report: DeliveryReport) => void | Promise<boolean>): void;
   /**
    * Modems: SMS received. The listener's promise (it never rejects) resolves true once the
    * message is stored durably, false when it could not be (malformed, disk failing): a provider

@@ -29,7 +29,7 @@ export class ReportingProvider implements SmsProvider {
   /** USSD: the answer per code, or what to throw; 'hang' never answers (until aborted). */
   ussdScript = new Map<string, string | Error | 'hang'>();
   readonly ussdCalls: Array<{ code: string; modemId?: string }> = [];
-  private reportListeners: Array<(r: DeliveryReport) => void> = [];
+  private reportListeners: Array<(r: DeliveryReport) => void | Promise<boolean>> = [];
   private incomingListeners: Array<(s: IncomingSms) => void | Promise<boolean>> = [];
   private sentWaiters: Array<() => void> = [];
 
@@ -72,7 +72,7 @@ export class ReportingProvider implements SmsProvider {
     return { ok: true, ref: references.join(','), references, modemId, reportRequested: this.reportRequested };
   }
 
-  onDeliveryReport(listener: (r: DeliveryReport) => void): void {
+  onDeliveryReport(listener: (r: DeliveryReport) => void | Promise<boolean>): void {
     this.reportListeners.push(listener);
   }
   onIncoming(listener: (s: IncomingSms) => void | Promise<boolean>): void {
@@ -81,6 +81,11 @@ export class ReportingProvider implements SmsProvider {
 
   /** Emits a status report as the modem would hand it over; anything in `r` overrides. */
   report(r: Partial<DeliveryReport> & { reference: number; recipient: string }, now = this.clock.now()): void {
+    void this.reportAnswered(r, now);
+  }
+
+  /** As report(), resolving with whether every listener recorded it (a modem deletes a stored report only then). */
+  reportAnswered(r: Partial<DeliveryReport> & { reference: number; recipient: string }, now = this.clock.now()): Promise<boolean> {
     const full: DeliveryReport = {
       providerId: this.id,
       modemId: this.modemId,
@@ -90,12 +95,13 @@ export class ReportingProvider implements SmsProvider {
       receivedAt: now,
       ...r,
     };
-    for (const l of this.reportListeners) l(full);
+    const answers = this.reportListeners.map((l) => l(full));
+    return Promise.all(answers).then((a) => a.every((x) => x !== false));
   }
 
   /** Hands over something that is not a valid report (a buggy driver). */
   reportRaw(raw: unknown): void {
-    for (const l of this.reportListeners) l(raw as DeliveryReport);
+    for (const l of this.reportListeners) void l(raw as DeliveryReport);
   }
 
   /** Emits a received SMS; resolves with whether every listener stored it (a modem then deletes it from the SIM). */

@@ -1,6 +1,4 @@
-import { EventEmitter } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AtError, AtLink } from '../../src/modem/at-link.js';
+import { describe, expect, it } from 'vitest';
 import {
   finalCode,
   initialAtState,
@@ -12,7 +10,6 @@ import {
   type AtEffect,
   type AtState,
 } from '../../src/modem/at.js';
-import type { Transport } from '../../src/modem/transport.js';
 
 const cmd = (id: number, line: string, extra: Partial<AtCommand> = {}): AtCommand => ({ id, line, timeoutMs: 1000, ...extra });
 
@@ -182,129 +179,6 @@ describe('AT command machine (pure transitions)', () => {
 
   it('lines while idle are dropped', () => {
     expect(run(initialAtState, { type: 'line', text: 'OK' }).effects).toEqual([{ type: 'dropped', text: 'OK' }]);
-  });
-});
-
-/** A transport whose far end is the test: it sees what the driver writes and answers with bytes. */
-class ScriptedTransport implements Transport {
-  readonly description = 'scripted';
-  readonly events = new EventEmitter();
-  readonly written: string[] = [];
-  open = async () => {};
-  close = async () => {};
-  isOpen = () => true;
-  async write(data: string | Buffer): Promise<void> {
-    this.written.push(String(data));
-  }
-  reply(bytes: string): void {
-    this.events.emit('data', Buffer.from(bytes, 'latin1'));
-  }
-}
-
-describe('AtLink runner on scripted bytes, fake time', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
-  it('row "AT+CSQ times out, its answer comes late": the late +CSQ / OK never becomes the next command\'s result', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
-    const csq = link.command('AT+CSQ', 500).catch((e: AtError) => e);
-    await vi.advanceTimersByTimeAsync(500);
-    const err = await csq;
-    expect(err).toBeInstanceOf(AtError);
-    expect((err as AtError).timedOut).toBe(true);
-    const cmgf = link.command('AT+CMGF=0', 500);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(t.written.at(-1)).toBe('ATS7=21S7?\r');
-    t.reply('\r\n+CSQ: 21,0\r\n\r\nOK\r\n');
-    t.reply('\r\n021\r\n\r\nOK\r\n');
-    await vi.advanceTimersByTimeAsync(1);
-    expect(t.written.at(-1)).toBe('AT+CMGF=0\r');
-    t.reply('\r\nOK\r\n');
-    expect(await cmgf).toEqual({ final: 'OK', lines: [] });
-    expect(link.stats.dropped).toBe(2);
-  });
-
-  it('commands queue: one in flight, in order; URCs reach the handler meanwhile', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
-    const urcs: string[] = [];
-    link.onUrc((u) => urcs.push(u));
-    const a = link.command('AT', 500);
-    const b = link.command('ATE0', 500);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(t.written).toEqual(['AT\r']);
-    expect(link.busy).toBe(true);
-    t.reply('\r\nRING\r\nOK\r\n');
-    await a;
-    await vi.advanceTimersByTimeAsync(1);
-    expect(t.written).toEqual(['AT\r', 'ATE0\r']);
-    t.reply('OK\r\n');
-    await b;
-    expect(urcs).toEqual(['RING']);
-    expect(link.busy).toBe(false);
-  });
-
-  it('a late +CMGS after a submit timed out is counted: that message did go out', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
-    const late: number[] = [];
-    link.onLateSubmitAck((ms) => late.push(ms));
-    const s = link.submit(3, '0011', { promptMs: 500, submitMs: 800 }).catch((e: AtError) => e);
-    t.reply('\r\n> ');
-    await vi.advanceTimersByTimeAsync(1);
-    expect(t.written.at(-1)).toBe('0011\u001a');
-    await vi.advanceTimersByTimeAsync(800);
-    const e = (await s) as AtError;
-    expect(e.ambiguous).toBe(true);
-    expect(e.message).toMatch(/answer after the message body/);
-    const next = link.command('AT', 500);
-    await vi.advanceTimersByTimeAsync(1);
-    t.reply('\r\n+CMGS: 4\r\n\r\nOK\r\n\r\n021\r\n\r\nOK\r\n');
-    await vi.advanceTimersByTimeAsync(1);
-    t.reply('OK\r\n');
-    await next;
-    expect(link.stats.lateSubmitAcks).toBe(1);
-    // The real submit time (801 ms of fake time) goes to the submit timer.
-    expect(late).toEqual([802]);
-  });
-
-  it('abort ends the command in flight and the queued ones at once; a closed port does the same', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
-    const a = link.command('AT+COPS?', 60_000).catch((e: AtError) => e);
-    const b = link.command('AT', 60_000).catch((e: AtError) => e);
-    link.abort('modem rebooted (RDY)');
-    expect(((await a) as AtError).message).toMatch(/ended: modem rebooted/);
-    expect(((await b) as AtError).failure).toEqual({ reason: 'aborted', cause: 'modem rebooted (RDY)', afterBody: false });
-    const c = link.command('AT', 60_000).catch((e: AtError) => e);
-    await vi.advanceTimersByTimeAsync(1);
-    t.events.emit('close');
-    expect(((await c) as AtError).message).toMatch(/port closed/);
-  });
-
-  it('a write that fails aborts the command; the submit rejects non-hex bodies', async () => {
-    const t = new ScriptedTransport();
-    t.write = async () => {
-      throw new Error('EIO');
-    };
-    const link = new AtLink(t);
-    link.attach();
-    await expect(link.command('AT', 500)).rejects.toThrow(/write failed: EIO/);
-    await expect(link.submit(1, 'XYZ\r', { promptMs: 1, submitMs: 1 })).rejects.toThrow(/hex only/);
-  });
-
-  it('hides the SIM PIN in error messages', async () => {
-    const t = new ScriptedTransport();
-    const link = new AtLink(t);
-    link.attach();
-    const e = link.command('AT+CPIN="1234"', 100).catch((x: Error) => x);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(((await e) as Error).message).not.toContain('1234');
   });
 });
 

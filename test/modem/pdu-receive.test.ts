@@ -11,7 +11,6 @@ import {
   PduError,
   reportOutcome,
 } from '../../src/modem/pdu.js';
-import { IncomingAssembler } from '../../src/modem/inbox.js';
 import { encodeGsm7, packSeptets } from '../../src/modem/gsm7.js';
 
 // SMSC none, SMS-STATUS-REPORT (06), MR 0x2A, RA +49176123456, SCTS 26-12-04 10:20:30 +01:00, DT 10:20:35, ST 00.
@@ -114,28 +113,6 @@ describe('SMS-SUBMIT with a status report request', () => {
     expect(srr!.hex.slice(2, 4)).toBe('35');
     expect(decodeSubmit(srr!.hex)).toMatchObject({ statusReport: true, rejectDuplicates: true });
     expect(decodeSubmit(plain!.hex)).toMatchObject({ statusReport: false, rejectDuplicates: false });
-  });
-});
-
-describe('incoming parts joined', () => {
-  it('joins parts in any order per sender and reference; single parts pass through', () => {
-    let now = 0;
-    const a = new IncomingAssembler(() => now, 1000);
-    expect(a.add({ from: '+1', text: 'one', t: 5 })).toEqual({ from: '+1', text: 'one', t: 5, parts: 1 });
-    expect(a.add({ from: '+1', text: 'B', t: 9, concat: { ref: 1, total: 2, seq: 2 } })).toBeNull();
-    expect(a.add({ from: '+2', text: 'X', t: 9, concat: { ref: 1, total: 2, seq: 1 } })).toBeNull();
-    expect(a.pending).toBe(2);
-    expect(a.add({ from: '+1', text: 'A', t: 7, concat: { ref: 1, total: 2, seq: 1 } })).toEqual({ from: '+1', text: 'AB', t: 7, parts: 2 });
-    // Parts that never complete are given up after maxAgeMs.
-    now = 2000;
-    expect(a.add({ from: '+3', text: 'Q', t: 1, concat: { ref: 9, total: 3, seq: 1 } })).toBeNull();
-    expect(a.pending).toBe(1);
-  });
-
-  it('keeps at most 64 partial messages', () => {
-    const a = new IncomingAssembler(() => 0);
-    for (let i = 0; i < 100; i++) a.add({ from: `+${i}`, text: 'p', t: 0, concat: { ref: 1, total: 2, seq: 1 } });
-    expect(a.pending).toBe(64);
   });
 });
 

@@ -1,18 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeGsm7, encodeGsm7, packSeptets, unpackSeptets } from '../../src/modem/gsm7.js';
 import { decodeSubmit, encodeSubmit, PduError, planText, validityToVp, vpToMinutes } from '../../src/modem/pdu.js';
-
-describe('GSM-7', () => {
-  it('packs the classic "hellohello" example', () => {
-    expect(packSeptets(encodeGsm7('hellohello')!).toString('hex').toUpperCase()).toBe('E8329BFD4697D9EC37');
-  });
-  it('uses the extension table with an escape', () => {
-    expect(encodeGsm7('€[')).toEqual([0x1b, 0x65, 0x1b, 0x3c]);
-    expect(decodeGsm7([0x1b, 0x65, 0x1b, 0x3c])).toBe('€[');
-    expect(encodeGsm7('😀')).toBeNull();
-  });
-});
 
 describe('SMS-SUBMIT PDU', () => {
   it('encodes a single GSM-7 part exactly', () => {
@@ -91,15 +79,6 @@ describe('SMS-SUBMIT PDU', () => {
         expect(joined).toBe(t);
       }),
       { numRuns: 400, seed: 20261124 },
-    );
-  });
-
-  it('septet packing round-trips at every fill offset (property)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 127 }), { maxLength: 200 }), fc.integer({ min: 0, max: 6 }), (s, fill) => {
-        expect(unpackSeptets(packSeptets(s, fill), s.length, fill)).toEqual(s);
-      }),
-      { seed: 7 },
     );
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, vi } from 'vitest';
 import { Modem } from '../../src/modem/modem.js';
 import { ModemPool, type PoolMessage } from '../../src/modem/pool.js';
+import type { ReceiverOptions } from '../../src/modem/receive.js';
 import { loadProfile, modemProfileSchema, type ModemProfile } from '../../src/modem/profile.js';
 import { StreamTransport, TransportError } from '../../src/modem/transport.js';
 import { createDuplexPair } from '../../src/sim/duplex-pair.js';
@@ -26,59 +27,67 @@ export interface SimRig {
   log: Array<{ t: number; modem: string; line: string }>;
 }
 
-export function simRig(
-  o: {
-    count?: number;
-    profile?: ModemProfile;
-    faults?: Partial<FaultConfig>;
-    sim?: Partial<SimulatedModemOptions>;
-    bootMs?: (i: number) => number;
-    simPin?: string;
-    modemPin?: string;
-    outageGraceMs?: number;
-    healthPollMs?: number;
-    smsc?: string;
-  } = {},
-): SimRig {
+export interface RigOptions {
+  count?: number;
+  profile?: ModemProfile;
+  faults?: Partial<FaultConfig>;
+  sim?: Partial<SimulatedModemOptions>;
+  bootMs?: (i: number) => number;
+  simPin?: string;
+  modemPin?: string;
+  outageGraceMs?: number;
+  healthPollMs?: number;
+  smsc?: string;
+  receive?: ReceiverOptions;
+}
+
+export function simRig(o: RigOptions = {}): SimRig {
   const profile = o.profile ?? profileFor();
   const log: SimRig['log'] = [];
   const sims: SimulatedModem[] = [];
-  const modems: Modem[] = [];
   for (let i = 0; i < (o.count ?? 1); i++) {
     const id = `m${i + 1}`;
-    const sim = new SimulatedModem({
-      id,
-      profile,
-      submitMs: 1500,
-      bootMs: o.bootMs?.(i) ?? 1000,
-      simPin: o.simPin,
-      faults: { ...o.faults, seed: (o.faults?.seed ?? 1) + i },
-      onCommand: (line) => log.push({ t: Date.now(), modem: id, line }),
-      ...o.sim,
-    });
-    sims.push(sim);
+    sims.push(
+      new SimulatedModem({
+        id,
+        profile,
+        submitMs: 1500,
+        bootMs: o.bootMs?.(i) ?? 1000,
+        simPin: o.simPin,
+        faults: { ...o.faults, seed: (o.faults?.seed ?? 1) + i },
+        onCommand: (line) => log.push({ t: Date.now(), modem: id, line }),
+        ...o.sim,
+      }),
+    );
+  }
+  return { sims, log, ...driverFor(sims, profile, o) };
+}
+
+/** A driver (modems and their pool) for these simulated modems: a second one is the daemon restarted. */
+export function driverFor(sims: SimulatedModem[], profile: ModemProfile, o: RigOptions = {}): { modems: Modem[]; pool: ModemPool } {
+  const modems = sims.map((sim, i) => {
+    const id = `m${i + 1}`;
     const transport = new StreamTransport(`sim:${id}`, () => {
       if (!sim.present) throw new TransportError(`sim:${id}: no such device`);
       const { driverSide, modemSide } = createDuplexPair();
       sim.attach(modemSide);
       return driverSide;
     });
-    modems.push(
-      new Modem({
-        id,
-        profile,
-        transport,
-        logger: silentLogger,
-        clock: systemClock,
-        simPin: o.modemPin ?? o.simPin,
-        smsc: o.smsc,
-        healthPollMs: o.healthPollMs ?? 30_000,
-        retryFailedMs: 5000,
-      }),
-    );
-  }
+    return new Modem({
+      id,
+      profile,
+      transport,
+      logger: silentLogger,
+      clock: systemClock,
+      simPin: o.modemPin ?? o.simPin,
+      smsc: o.smsc,
+      healthPollMs: o.healthPollMs ?? 30_000,
+      retryFailedMs: 5000,
+      receive: o.receive,
+    });
+  });
   const pool = new ModemPool('pool', modems, { logger: silentLogger, clock: systemClock, startupGraceMs: 60_000, outageGraceMs: o.outageGraceMs });
-  return { sims, modems, pool, log };
+  return { modems, pool };
 }
 
 export async function advance(ms: number): Promise<void> {

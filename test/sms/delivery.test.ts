@@ -104,6 +104,19 @@ async function rig(opts: { dir?: string; clock?: ManualClock; pool?: ReportingPr
   return r;
 }
 
+/** The real store with its commit replaced (to hold a commit back, or to fail it). */
+function withCommit(real: Store, commit: Store['commit']): Store {
+  return {
+    get data() {
+      return real.data;
+    },
+    get: (c, k) => real.get(c, k),
+    commit,
+    close: () => real.close(),
+    stats: () => real.stats(),
+  };
+}
+
 async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -405,19 +418,11 @@ describe('delivery reports', () => {
     const dir = tempDir();
     const real = await openStore({ dataDir: dir });
     let gate: (() => void) | null = null;
-    const gated: Store = {
-      get data() {
-        return real.data;
-      },
-      get: (c, k) => real.get(c, k),
-      async commit(ch) {
-        const p = real.commit(ch);
-        if (ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.state === 'delivered')) await new Promise<void>((res) => (gate = res));
-        await p;
-      },
-      close: () => real.close(),
-      stats: () => real.stats(),
-    };
+    const gated = withCommit(real, async (ch) => {
+      const p = real.commit(ch);
+      if (ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.state === 'delivered')) await new Promise<void>((res) => (gate = res));
+      await p;
+    });
     const r = await rig({ dir, store: gated });
     const m = await r.send();
     r.pool.report({ reference: 0, recipient: X });
@@ -431,5 +436,59 @@ describe('delivery reports', () => {
     await r.close();
     rigs.splice(rigs.indexOf(r), 1);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the answer to the provider: true once the outcome is on disk or nothing needs recording, false when the commit failed', async () => {
+    const dir = tempDir();
+    const real = await openStore({ dataDir: dir });
+    let fail = false;
+    let gate: (() => void) | null = null;
+    const store = withCommit(real, async (ch) => {
+      const report = ch.some((c) => c.c === 'outbox' && (c.v as OutboxRecord | null)?.hops.at(-1)?.event === 'report');
+      if (report && fail) throw new Error('EIO: journal write failed');
+      if (report) await new Promise<void>((res) => (gate = res));
+      await real.commit(ch);
+    });
+    const r = await rig({ dir, store });
+    const m = await r.send();
+    let answered: boolean | null = null;
+    const a = r.pool.reportAnswered({ reference: 0, recipient: X, outcome: 'pending', status: 0x20 }).then((x) => (answered = x));
+    await waitFor(() => (gate ? true : undefined));
+    await new Promise((res) => setTimeout(res, 20));
+    expect(answered).toBeNull();
+    gate!();
+    expect(await a).toBe(true);
+    // The disk fails: the modem must keep the report.
+    fail = true;
+    expect(await r.pool.reportAnswered({ reference: 0, recipient: X })).toBe(false);
+    expect(r.rec(m.id).state).toBe('sent');
+    // Nothing to record: unmatched, malformed.
+    expect(await r.pool.reportAnswered({ reference: 99, recipient: X })).toBe(true);
+    expect(await r.pool.reportAnswered({ reference: 0, recipient: X, status: -1 })).toBe(true);
+    fail = false;
+    gate = null;
+    const d = r.pool.reportAnswered({ reference: 0, recipient: X });
+    await waitFor(() => (gate ? true : undefined));
+    gate!();
+    expect(await d).toBe(true);
+    expect(r.rec(m.id).state).toBe('delivered');
+    // Settled already: nothing to record.
+    expect(await r.pool.reportAnswered({ reference: 0, recipient: X })).toBe(true);
+    await r.close();
+    rigs.splice(rigs.indexOf(r), 1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a report held for a message still being sent is acknowledged at once (a resend after a crash gets its own report)', async () => {
+    const r = await rig();
+    let release: (() => void) | null = null;
+    r.pool.beforeResolve = () => new Promise<void>((res) => (release = res));
+    const sending = r.send();
+    await waitFor(() => (release ? true : undefined));
+    expect(await r.pool.reportAnswered({ reference: 0, recipient: X })).toBe(true);
+    expect(r.dispatcher.delivery.snapshot().held).toBe(1);
+    release!();
+    const m = await sending;
+    await waitFor(() => (r.rec(m.id).state === 'delivered' ? true : undefined));
   });
 });

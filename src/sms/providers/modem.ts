@@ -61,8 +61,16 @@ interface Balance {
  * replaces the wire). It maps modem outcomes to SendFailure, modem status reports and received SMS
  * to the shared DeliveryReport/IncomingSms types, and runs the optional balance check.
  */
+/** Whether every listener took it: none answered false, none threw. */
+async function allTook<T>(listeners: ReadonlyArray<(x: T) => void | Promise<boolean>>, x: T): Promise<boolean> {
+  const answers = await Promise.all(listeners.map(async (l) => l(x)));
+  return answers.every((a) => a !== false);
+}
+
 export class ModemProvider implements SmsProvider {
   private readonly balances: Balance[] = [];
+  private readonly reportListeners: Array<(report: DeliveryReport) => void | Promise<boolean>> = [];
+  private readonly incomingListeners: Array<(sms: IncomingSms) => void | Promise<boolean>> = [];
   private balanceTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -134,9 +142,14 @@ export class ModemProvider implements SmsProvider {
     this.pool.onRecovered(listener);
   }
 
-  onDeliveryReport(listener: (report: DeliveryReport) => void): void {
-    this.pool.on('report', (r: ModemStatusReport) =>
-      listener({
+  /**
+   * Listeners' answers are the report's acknowledgement: a stored report (`+CDSI`) leaves the SIM
+   * only once every listener said it recorded it (none answered false or threw).
+   */
+  onDeliveryReport(listener: (report: DeliveryReport) => void | Promise<boolean>): void {
+    if (this.reportListeners.push(listener) > 1) return;
+    this.pool.onReport((r: ModemStatusReport) =>
+      allTook(this.reportListeners, {
         providerId: this.id,
         modemId: r.modemId,
         reference: r.reference,
@@ -150,8 +163,12 @@ export class ModemProvider implements SmsProvider {
     );
   }
 
-  onIncoming(listener: (sms: IncomingSms) => void): void {
-    this.pool.on('incoming', (m: ModemIncoming) => listener({ providerId: this.id, modemId: m.modemId, from: m.from, text: m.text, t: m.t }));
+  /** Listeners' answers (true once stored) go back to the modem: the SMS leaves the SIM only once every one took it. */
+  onIncoming(listener: (sms: IncomingSms) => void | Promise<boolean>): void {
+    if (this.incomingListeners.push(listener) > 1) return;
+    this.pool.onIncoming((m: ModemIncoming) =>
+      allTook(this.incomingListeners, { providerId: this.id, modemId: m.modemId, from: m.from, text: m.text, t: m.t }),
+    );
   }
 
   async ussd(code: string, opts: { modemId?: string; signal?: AbortSignal } = {}): Promise<{ modemId: string; answer: string }> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulatorProviderSchema } from '../../../src/config/schema.js';
+import { decodeDeliver } from '../../../src/modem/pdu.js';
 import { PoolUnavailable } from '../../../src/modem/pool.js';
 import { ModemSendError } from '../../../src/modem/submit.js';
 import { createModemProvider, toSendFailure, type ModemProvider } from '../../../src/sms/providers/modem.js';
@@ -51,8 +52,8 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
     });
     const reports: DeliveryReport[] = [];
     const incoming: IncomingSms[] = [];
-    p.onDeliveryReport((r) => reports.push(r));
-    p.onIncoming((m) => incoming.push(m));
+    p.onDeliveryReport((r) => void reports.push(r));
+    p.onIncoming((m) => void incoming.push(m));
     await p.start();
     await until(() => p!.available());
     const ok = await p.send(msg('hello'), ctx());
@@ -74,6 +75,38 @@ describe('modem provider: the SmsProvider face of a modem pool', () => {
     await p.refreshBalances();
     const m = (p.status().detail.modems as Array<{ balance?: { answer: string; ageSeconds: number } }>)[0]!;
     expect(m.balance).toMatchObject({ code: '*100#', answer: 'Your balance is 12.34 EUR, valid until 2027-01-31.', error: null, ageSeconds: 0 });
+  });
+
+  it('several listeners each get every received SMS; it leaves the SIM only once none refused it', async () => {
+    p = createModemProvider(simulatorProviderSchema.parse({ id: 'hat', type: 'simulator', submitMs: 5 }), {
+      logger: silentLogger,
+      dataDir: tempDir(),
+    });
+    const a: IncomingSms[] = [];
+    const b: IncomingSms[] = [];
+    let bSays = false;
+    p.onIncoming(async (m) => {
+      a.push(m);
+      return true;
+    });
+    p.onIncoming((m) => {
+      b.push(m);
+      if (!bSays) throw new Error('disk failing');
+      return Promise.resolve(true);
+    });
+    await p.start();
+    await until(() => p!.available());
+    const sim = p.simulators[0]!;
+    sim.deliver('+4915100000001', 'one');
+    await until(() => a.length === 1 && b.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sim.store.get('SM')!.size).toBe(1);
+    bSays = true;
+    sim.deliver('+4915100000002', 'two');
+    await until(() => b.some((m) => m.text === 'two'));
+    const onSim = () => [...sim.store.get('SM')!.values()].map((x) => decodeDeliver(x.pdu).text);
+    await until(() => onSim().join() === 'one');
+    expect(a.map((m) => m.text)).toEqual(['one', 'two']);
   });
 
   it('statusReports: false sends without SRR', async () => {

@@ -1,21 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCclk } from '../../src/modem/network-time.js';
-import type { ModemProvider } from '../../src/sms/providers/modem.js';
-import { createModemProvider } from '../../src/sms/providers/modem.js';
-import { simulatorProviderSchema } from '../../src/config/schema.js';
-import { checkTime } from '../../src/time-keeper.js';
-import { AdjustableClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { tempDir } from '../helpers/harness.js';
+import type { ModemProvider } from '../src/sms/providers/modem.js';
+import { createModemProvider } from '../src/sms/providers/modem.js';
+import { simulatorProviderSchema } from '../src/config/schema.js';
+import { checkTime } from '../src/time-keeper.js';
+import { AdjustableClock } from '../src/util/clock.js';
+import { silentLogger } from '../src/util/logger.js';
+import { tempDir } from './helpers/harness.js';
 
-describe('network time', () => {
-  it('parses +CCLK with the quarter-hour time zone', () => {
-    expect(parseCclk('+CCLK: "26/11/24,15:30:00+04"')).toBe(Date.UTC(2026, 10, 24, 14, 30, 0));
-    expect(parseCclk('+CCLK: "26/11/24,15:30:00-08"')).toBe(Date.UTC(2026, 10, 24, 17, 30, 0));
-    expect(parseCclk('+CCLK: "26/11/24,15:30:00"')).toBe(Date.UTC(2026, 10, 24, 15, 30, 0));
-    expect(parseCclk('garbage')).toBeNull();
-  });
-
+describe("time keeping: the modems' network time when NTP is missing", () => {
   let pool: ModemProvider | null = null;
   afterEach(async () => {
     await pool?.stop();
