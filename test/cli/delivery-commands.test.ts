@@ -186,9 +186,17 @@ describe('against the running daemon and its simulated modem', () => {
     const q = await cli(['sms', 'send', '--to', '+4917612345678', '--text', 'hello'], cfg);
     expect(q.code, q.err).toBe(0);
     const id = /queued as (\S+)/.exec(q.out)![1]!;
+    // A loaded machine can make one CLI call fail (its control-socket request times out): that is
+    // asked again, and the last failure is named if the message never becomes delivered.
+    let last = '';
     const shown = await until(async () => {
-      const v = JSON.parse((await cli(['sms', 'show', id], cfg)).out);
+      const r = await cli(['sms', 'show', id], cfg);
+      last = r.code === 0 ? r.out : `exit ${r.code}: ${r.err}`;
+      if (r.code !== 0) return undefined;
+      const v = JSON.parse(r.out);
       return v.state === 'delivered' ? v : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; last answer: ${last}`);
     });
     expect(shown.report).toMatchObject({ modem: 'sim', status: 0 });
     expect(await cli(['sms', 'inbox'], cfg)).toMatchObject({ code: 0, out: 'the inbox is empty' });
