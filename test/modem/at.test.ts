@@ -13,6 +13,13 @@ import {
 
 const cmd = (id: number, line: string, extra: Partial<AtCommand> = {}): AtCommand => ({ id, line, timeoutMs: 1000, ...extra });
 
+/** An idle machine at `marker` owing these answers, [id, command line] oldest first. */
+const idle = (marker: number, ...owed: Array<[number, string]>): AtState => ({
+  kind: 'idle',
+  marker,
+  owed: owed.map(([id, line]) => ({ id, line })),
+});
+
 /** Runs inputs through the pure machine; returns the final state and every effect. */
 function run(state: AtState, ...inputs: Parameters<typeof step>[1][]): { state: AtState; effects: AtEffect[] } {
   const effects: AtEffect[] = [];
@@ -33,7 +40,7 @@ describe('AT command machine (pure transitions)', () => {
       { type: 'arm', id: 1, ms: 1000 },
     ]);
     const d = run(r.state, { type: 'line', text: 'AT+CSQ' }, { type: 'line', text: '+CSQ: 21,0' }, { type: 'line', text: 'OK' });
-    expect(d.state).toEqual({ kind: 'idle', marker: 20, owed: [] });
+    expect(d.state).toEqual(idle(20));
     // The answer is also reported as a sample of the modem's answer time.
     expect(d.effects).toEqual([
       { type: 'disarm' },
@@ -87,17 +94,17 @@ describe('AT command machine (pure transitions)', () => {
 
   it('timeouts: response, prompt (ESC written: leave the prompt) and submit (ambiguous); each leaves its answer owed', () => {
     const a = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CSQ') }, { type: 'timeout', id: 1 });
-    expect(a.state).toEqual({ kind: 'idle', marker: 20, owed: [{ id: 1, line: 'AT+CSQ' }] });
+    expect(a.state).toEqual(idle(20, [1, 'AT+CSQ']));
     expect(a.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'response' } });
     const p = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'timeout', id: 1 });
     expect(p.effects.slice(-2)).toEqual([
       { type: 'write', data: '\u001b' },
       { type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'prompt' } },
     ]);
-    expect(p.state).toEqual({ kind: 'idle', marker: 20, owed: [{ id: 1, line: 'AT+CMGS=1' }] });
+    expect(p.state).toEqual(idle(20, [1, 'AT+CMGS=1']));
     const b = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'prompt' }, { type: 'timeout', id: 1 });
     expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 1, failure: { reason: 'timeout', phase: 'submit' } });
-    expect(b.state).toEqual({ kind: 'idle', marker: 20, owed: [{ id: 1, line: 'AT+CMGS=1' }] });
+    expect(b.state).toEqual(idle(20, [1, 'AT+CMGS=1']));
   });
 
   it('a timer of an earlier command is ignored (identity), as is a timeout while idle', () => {
@@ -107,7 +114,7 @@ describe('AT command machine (pure transitions)', () => {
   });
 
   it('an owed answer: the next command waits behind a marked resync; the late answer is dropped, not taken as its result', () => {
-    const dirty: AtState = { kind: 'idle', marker: 20, owed: [{ id: 4, line: 'AT+CSQ' }] };
+    const dirty: AtState = idle(20, [4, 'AT+CSQ']);
     const r = run(dirty, { type: 'send', cmd: cmd(5, 'AT+CMGF=0') });
     // The resync waits as long as the command behind it.
     expect(r.effects).toEqual([
@@ -142,16 +149,13 @@ describe('AT command machine (pure transitions)', () => {
     ]);
     const done = run(d.state, { type: 'line', text: 'OK' });
     expect(done.effects.at(-1)).toEqual({ type: 'done', id: 5, result: { final: 'OK', lines: [] } });
-    expect(done.state).toEqual({ kind: 'idle', marker: 21, owed: [] });
+    expect(done.state).toEqual(idle(21));
   });
 
   it('owed answers are paid oldest first, also while idle; lines beyond them are only dropped', () => {
-    const owed = [
-      { id: 1, line: 'AT+CSQ' },
-      { id: -22, line: 'ATS7=22S7?' },
-    ];
+    const owing = idle(22, [1, 'AT+CSQ'], [-22, 'ATS7=22S7?']);
     const r = run(
-      { kind: 'idle', marker: 22, owed },
+      owing,
       { type: 'line', text: '+CSQ: 9,0' },
       { type: 'line', text: 'ERROR' },
       { type: 'line', text: '022' },
@@ -167,21 +171,15 @@ describe('AT command machine (pure transitions)', () => {
       { type: 'answer', id: -22, line: 'ATS7=22S7?', late: true },
       { type: 'dropped', text: 'OK' },
     ]);
-    expect(r.state).toEqual({ kind: 'idle', marker: 22, owed: [] });
+    expect(r.state).toEqual(idle(22));
     // Nothing owed: the line is clean, the next command goes out at once.
     expect(run(r.state, { type: 'send', cmd: cmd(2, 'AT') }).state.kind).toBe('response');
     // A line that is no final code pays nothing and leaves the state as it was.
-    const idle: AtState = { kind: 'idle', marker: 22, owed };
-    expect(run(idle, { type: 'line', text: '+CSQ: 9,0' }).state).toBe(idle);
+    expect(run(owing, { type: 'line', text: '+CSQ: 9,0' }).state).toBe(owing);
   });
 
   it('a resync that meets owed answers waits a whole timeout more after each; the marker then clears what is still owed', () => {
-    const owed = [
-      { id: 1, line: 'AT+CSQ' },
-      { id: 2, line: 'AT+COPS?' },
-      { id: 3, line: 'AT+CREG?' },
-    ];
-    const s = run({ kind: 'idle', marker: 40, owed }, { type: 'send', cmd: cmd(9, 'AT', { timeoutMs: 700 }) });
+    const s = run(idle(40, [1, 'AT+CSQ'], [2, 'AT+COPS?'], [3, 'AT+CREG?']), { type: 'send', cmd: cmd(9, 'AT', { timeoutMs: 700 }) });
     expect(s.effects.at(-1)).toEqual({ type: 'arm', id: -41, ms: 700 });
     const r = run(s.state, { type: 'line', text: 'OK' }, { type: 'timeout', id: -41 }, { type: 'line', text: 'OK' });
     // Armed again after the owed answer (the runner's one timer starts over).
@@ -193,14 +191,7 @@ describe('AT command machine (pure transitions)', () => {
     // Then a whole timeout passed with nothing: the command fails unsent, and the resync is owed too.
     expect(r.effects).toContainEqual({ type: 'fail', id: 9, failure: { reason: 'timeout', phase: 'resync' } });
     expect(r.effects.at(-1)).toEqual({ type: 'answer', id: 2, line: 'AT+COPS?', late: true });
-    expect(r.state).toEqual({
-      kind: 'idle',
-      marker: 41,
-      owed: [
-        { id: 3, line: 'AT+CREG?' },
-        { id: -41, line: 'ATS7=41S7?' },
-      ],
-    });
+    expect(r.state).toEqual(idle(41, [3, 'AT+CREG?'], [-41, 'ATS7=41S7?']));
     // Without the expiry: AT+COPS? and AT+CREG? never answer, the marker comes, nothing is owed any more.
     const m = run(s.state, { type: 'line', text: 'OK' }, { type: 'line', text: '41' }, { type: 'line', text: 'OK' }, { type: 'line', text: 'OK' });
     expect(m.effects.filter((e) => e.type === 'answer')).toEqual([
@@ -208,7 +199,7 @@ describe('AT command machine (pure transitions)', () => {
       { type: 'answer', id: -41, line: 'ATS7=41S7?', late: false },
       { type: 'answer', id: 9, line: 'AT', late: false },
     ]);
-    expect(m.state).toEqual({ kind: 'idle', marker: 41, owed: [] });
+    expect(m.state).toEqual(idle(41));
   });
 
   it(`at most ${OWED_KEPT} answers are owed (the oldest kept): a modem owing more is hung`, () => {
@@ -238,19 +229,12 @@ describe('AT command machine (pure transitions)', () => {
     const s: AtState = { kind: 'resyncing', marker: 30, seen: false, next: cmd(4, 'AT'), timerId: -30, owed: [{ id: 3, line: 'AT+CSQ' }] };
     expect(run(s, { type: 'timeout', id: -29 }).state).toBe(s);
     const r = run(s, { type: 'timeout', id: -30 });
-    expect(r.state).toEqual({
-      kind: 'idle',
-      marker: 30,
-      owed: [
-        { id: 3, line: 'AT+CSQ' },
-        { id: -30, line: 'ATS7=30S7?' },
-      ],
-    });
+    expect(r.state).toEqual(idle(30, [3, 'AT+CSQ'], [-30, 'ATS7=30S7?']));
     expect(r.effects).toEqual([{ type: 'fail', id: 4, failure: { reason: 'timeout', phase: 'resync' } }]);
   });
 
   it('markers cycle through 20..219', () => {
-    const r = run({ kind: 'idle', marker: 219, owed: [{ id: 1, line: 'AT' }] }, { type: 'send', cmd: cmd(2, 'AT') });
+    const r = run(idle(219, [1, 'AT']), { type: 'send', cmd: cmd(2, 'AT') });
     expect(r.state).toMatchObject({ marker: 20 });
   });
 
@@ -263,26 +247,19 @@ describe('AT command machine (pure transitions)', () => {
     });
     const b = run(s, { type: 'prompt' }, { type: 'abort', cause: 'rebooted' });
     expect(b.effects.at(-1)).toEqual({ type: 'fail', id: 3, failure: { reason: 'aborted', cause: 'rebooted', afterBody: true } });
-    expect(b.state).toEqual({ kind: 'idle', marker: 20, owed: [{ id: 3, line: 'AT+CMGS=1' }] });
+    expect(b.state).toEqual(idle(20, [3, 'AT+CMGS=1']));
     const rs = run(
       { kind: 'resyncing', marker: 22, seen: false, next: cmd(9, 'AT'), timerId: -22, owed: [{ id: 8, line: 'AT' }] },
       { type: 'abort', cause: 'x' },
     );
     expect(rs.effects.at(-1)).toMatchObject({ type: 'fail', id: 9 });
     // The command behind the resync was never written: only what was is owed.
-    expect(rs.state).toEqual({
-      kind: 'idle',
-      marker: 22,
-      owed: [
-        { id: 8, line: 'AT' },
-        { id: -22, line: 'ATS7=22S7?' },
-      ],
-    });
+    expect(rs.state).toEqual(idle(22, [8, 'AT'], [-22, 'ATS7=22S7?']));
     expect(run(initialAtState, { type: 'abort', cause: 'x' }).effects).toEqual([]);
   });
 
   it('reset (fresh boot, reopened port): nothing is owed any more; busy states are left alone', () => {
-    expect(run({ kind: 'idle', marker: 25, owed: [{ id: 1, line: 'AT' }] }, { type: 'reset' }).state).toEqual({ kind: 'idle', marker: 25, owed: [] });
+    expect(run(idle(25, [1, 'AT']), { type: 'reset' }).state).toEqual(idle(25));
     const s = run(initialAtState, { type: 'send', cmd: cmd(1, 'AT') }).state;
     expect(run(s, { type: 'reset' }).state).toBe(s);
   });
@@ -359,7 +336,7 @@ describe('AT machine edges', () => {
     expect(run(resyncing, { type: 'line', text: 'ATS7=30S7?' }).effects).toEqual([]);
     expect(run(initialAtState, { type: 'timeout', id: 1 }).effects).toEqual([]);
     const prompt = run(initialAtState, { type: 'send', cmd: cmd(5, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: '+CMS ERROR: 331' });
-    expect(prompt.state).toEqual({ kind: 'idle', marker: 20, owed: [] });
+    expect(prompt.state).toEqual(idle(20));
     expect(prompt.effects).toContainEqual({ type: 'answer', id: 5, line: 'AT+CMGS=1', late: false });
     expect(
       run(initialAtState, { type: 'send', cmd: cmd(6, 'AT+CMGS=1', { body: 'AA' }) }, { type: 'line', text: 'AT+CMGS=1' }).effects.slice(2),

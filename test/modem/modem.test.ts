@@ -3,7 +3,7 @@ import { csqToDbm } from '../../src/modem/modem.js';
 import type { SimulatedModem } from '../../src/sim/modem.js';
 import { advance, settle, simRig, stopRig, until, type SimRig, inFakeTime, type RigOptions } from './rig.js';
 
-describe('modem driver: smsc, USSD, status on the wire (fake time)', () => {
+describe('modem driver on the wire (fake time): smsc, USSD, status, a modem that answers late', () => {
   let rig: SimRig | null = null;
   inFakeTime(() => {
     const r = rig;
@@ -57,15 +57,6 @@ describe('modem driver: smsc, USSD, status on the wire (fake time)', () => {
     expect(csqToDbm(31)).toBe(-51);
     // sim800 profile: network time via AT+CLTS; the simulator's clock is the fake one.
     expect(Math.abs((await settle(r.modems[0]!.networkTime()))! - Date.now())).toBeLessThan(2000);
-  });
-});
-
-describe('modem driver and a modem that answers late (fake time)', () => {
-  let rig: SimRig | null = null;
-  inFakeTime(() => {
-    const r = rig;
-    rig = null;
-    return r;
   });
 
   /**
