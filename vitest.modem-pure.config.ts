@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The tests of src/modem/'s pure parts (framer, AT machine, lifecycle, PDU codec, GSM-7, error
- * classes, the SIM store model, USSD), for
+ * The tests of src/modem/'s pure parts (framer, AT machine, answer timeouts, lifecycle, PDU codec,
+ * GSM-7, error classes, the SIM store model, USSD), for
  * mutation testing: `npx stryker run stryker.modem.config.json`. Fast and timer-free (the wire
  * tests in them use fake time), so every mutant runs all of them.
  */
@@ -11,6 +11,7 @@ export default defineConfig({
     include: [
       'test/modem/framer.test.ts',
       'test/modem/at.test.ts',
+      'test/modem/answer-time.test.ts',
       'test/modem/lifecycle.test.ts',
       'test/modem/pdu.test.ts',
       'test/modem/pdu-receive.test.ts',

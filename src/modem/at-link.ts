@@ -1,3 +1,4 @@
+import { AnswerTimer } from './answer-time.js';
 import { initialAtState, step, type AtEffect, type AtFailure, type AtInput, type AtResult, type AtState } from './at.js';
 import { BASE_URCS, frame, initialFramerState, type FramerState } from './framer.js';
 import type { Transport } from './transport.js';
@@ -6,6 +7,10 @@ import type { Transport } from './transport.js';
  * The thin runner around the pure framer and AT machine: feeds them the transport's bytes and
  * the timer's expiries, carries out their effects, and queues callers so that one command is in
  * flight at a time. Timers come from `Timers` (the global ones by default; tests use fake ones).
+ * Each timer the machine arms for an answer lasts at least as long as this modem's answers have
+ * lately needed (answer-time.ts), decided when it is armed: the machine reports every answer, the
+ * late ones too, and the link times them. A command behind a resync is timed by what the resync
+ * taught. The submit's timer (Ctrl-Z to +CMGS) is the submit policy's own.
  */
 
 export interface Timers {
@@ -18,6 +23,13 @@ export const globalTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+const MISSING = {
+  response: 'no answer to',
+  prompt: 'no "> " prompt to',
+  submit: 'no answer after the message body to',
+  resync: 'the modem still owes late answers: not sent:',
+} as const;
+
 export class AtError extends Error {
   override name = 'AtError';
   constructor(
@@ -25,11 +37,7 @@ export class AtError extends Error {
     readonly failure: AtFailure,
   ) {
     const shown = command.startsWith('AT+CPIN=') ? 'AT+CPIN=…' : command;
-    super(
-      failure.reason === 'timeout'
-        ? `no ${failure.phase === 'response' ? 'answer' : failure.phase === 'prompt' ? '"> " prompt' : 'answer after the message body'} to ${shown}`
-        : `${shown} ended: ${failure.cause}`,
-    );
+    super(failure.reason === 'timeout' ? `${MISSING[failure.phase]} ${shown}` : `${shown} ended: ${failure.cause}`);
   }
   /** The message body was written and no answer came: it may have been sent. */
   get ambiguous(): boolean {
@@ -53,6 +61,8 @@ interface Request {
 export interface AtLinkStats {
   /** Lines that arrived with no command waiting for them: late answers, noise. */
   dropped: number;
+  /** Answers (final codes) that came after their command had timed out. */
+  lateAnswers: number;
   /** `+CMGS:` answers that came after their submit had timed out: those messages did go out. */
   lateSubmitAcks: number;
 }
@@ -64,21 +74,26 @@ export class AtLink {
   private current: { id: number; req: Request } | null = null;
   private nextId = 1;
   private timer: unknown = null;
+  private armedId: number | null = null;
   private detach: (() => void) | null = null;
   private readonly urcs: readonly string[];
   private urcHandler: (text: string, payload?: string) => void = () => {};
   /** When the last message body was written: a late +CMGS tells how long that submit really took. */
   private bodyWrittenAt: number | null = null;
   private lateAckHandler: (elapsedMs: number) => void = () => {};
-  readonly stats: AtLinkStats = { dropped: 0, lateSubmitAcks: 0 };
+  readonly stats: AtLinkStats = { dropped: 0, lateAnswers: 0, lateSubmitAcks: 0 };
+  private readonly answers: AnswerTimer;
+  /** When each recent command or resync was written (by timer id): its answer, even a late one, is timed from it. */
+  private readonly sentAt = new Map<number, number>();
   /** Writes are chained: bytes go out in the order the machine asked for them. */
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private transport: Transport,
-    o: { extraUrcs?: readonly string[]; timers?: Timers; onWriteError?: (err: Error) => void } = {},
+    o: { extraUrcs?: readonly string[]; timers?: Timers; onWriteError?: (err: Error) => void; answerCeilingMs?: number } = {},
   ) {
     this.urcs = [...BASE_URCS, ...(o.extraUrcs ?? [])];
+    this.answers = new AnswerTimer(o.answerCeilingMs ?? 15_000);
     this.timers = o.timers ?? globalTimers;
     this.onWriteError = o.onWriteError ?? (() => {});
   }
@@ -144,6 +159,11 @@ export class AtLink {
     return this.enqueue({ line: `AT+CMGS=${tpduLength}`, timeoutMs: t.promptMs, body: hex, submitTimeoutMs: t.submitMs });
   }
 
+  /** The timeout `line` gets now when its caller asks for `baseMs`. */
+  timeoutFor(line: string, baseMs: number): number {
+    return this.answers.timeoutMs(line, baseMs);
+  }
+
   get busy(): boolean {
     return this.current !== null || this.queue.length > 0;
   }
@@ -193,10 +213,15 @@ export class AtLink {
       case 'arm': {
         if (this.timer !== null) this.timers.clearTimeout(this.timer);
         const id = e.id;
+        // A timer armed again (a resync waiting on, a body after its prompt) keeps its send time.
+        if (id !== this.armedId) this.noteSent(id);
+        this.armedId = id;
+        // A resync waits as long as the command behind it: `current` is that command either way.
+        const ms = e.submit ? e.ms : this.timeoutFor(this.current?.req.line ?? 'AT', e.ms);
         this.timer = this.timers.setTimeout(() => {
           this.timer = null;
           this.input({ type: 'timeout', id });
-        }, e.ms);
+        }, ms);
         return;
       }
       case 'disarm':
@@ -219,6 +244,13 @@ export class AtLink {
           /* a URC handler's bug must not stop the line */
         }
         return;
+      case 'answer': {
+        const at = this.sentAt.get(e.id);
+        this.sentAt.delete(e.id);
+        if (e.late) this.stats.lateAnswers++;
+        if (at !== undefined) this.answers.observe(e.line, Date.now() - at);
+        return;
+      }
       case 'dropped':
         this.stats.dropped++;
         if (e.text.startsWith('+CMGS:')) {
@@ -227,6 +259,12 @@ export class AtLink {
         }
         return;
     }
+  }
+
+  private noteSent(id: number): void {
+    this.sentAt.set(id, Date.now());
+    // Answers that never come (a reboot, a resync that found the line's end) leave their entry: keep the newest.
+    if (this.sentAt.size > 64) this.sentAt.delete(this.sentAt.keys().next().value!);
   }
 
   private write(data: string): Promise<void> {

@@ -45,6 +45,17 @@ export function regStatus(code: string): RegStatus {
   return REG_CODES[code] ?? 'unknown';
 }
 
+/**
+ * A registration URC, `+CREG: <stat>[,"<lac>","<ci>"...]` (27.007 7.2; +CGREG, +CEREG alike), or
+ * 'answer' for `+CREG: <n>,<stat>...`, the form only an answer to `AT+CREG?` has: one that came
+ * after its command had timed out, whose first number is no status. Null for anything else.
+ */
+export function registrationUrc(text: string): { tech: RegTech; status: RegStatus } | 'answer' | null {
+  const m = /^\+(CREG|CGREG|CEREG):\s*(\d)\s*(?:$|,\s*(\d)?)/.exec(text);
+  if (!m) return null;
+  return m[3] ? 'answer' : { tech: m[1] as RegTech, status: regStatus(m[2]!) };
+}
+
 export function isRegistered(s: RegStatus | null | undefined): boolean {
   return s === 'home' || s === 'roaming';
 }

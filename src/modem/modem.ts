@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { tryAgain } from './answer-time.js';
 import { AtError, AtLink, globalTimers, type Timers } from './at-link.js';
 import type { AtResult } from './at.js';
 import {
   initialLifecycle,
   isRegistered,
+  registrationUrc,
   regStatus,
   transition,
   type InitFrom,
@@ -14,7 +16,6 @@ import {
   type LifecycleState,
   type ModemStateName,
   type RegStatus,
-  type RegTech,
 } from './lifecycle.js';
 import { cnmiStoresSms, parseStoredUrc } from './inbox.js';
 import { parseCclk } from './network-time.js';
@@ -112,7 +113,9 @@ export class Modem extends EventEmitter {
     this.id = o.id;
     this.timers = o.timers ?? globalTimers;
     this.log = o.logger.child({ modem: o.id });
-    this.link = new AtLink(o.transport, { extraUrcs: o.profile.quirks.extraUrcs, timers: this.timers });
+    const t = o.profile.timeouts;
+    // A slow modem's learned timeouts stop at the profile's timeout for slow commands (SIM, CFUN).
+    this.link = new AtLink(o.transport, { extraUrcs: o.profile.quirks.extraUrcs, timers: this.timers, answerCeilingMs: Math.max(t.default, t.cfun) });
     this.link.onUrc((text, payload) => this.urc(text, payload));
     const hasPowerKey = !!(o.profile.powerKey && o.powerKey);
     this.lc = initialLifecycle({ smsReadyUrc: !!o.profile.smsReadyUrc, rungs: hasPowerKey ? 4 : 3 });
@@ -270,13 +273,26 @@ export class Modem extends EventEmitter {
 
   // ---- initialisation -------------------------------------------------------------------
 
-  /** A command on behalf of initialisation `gen`: refused once a newer one (or a ladder) took over. */
-  private initCmd(gen: number, line: string, ms = this.o.profile.timeouts.default): Promise<AtResult> {
-    if (this.lc.init !== gen) return Promise.reject(new Cancelled('superseded'));
-    return this.link.command(line, ms).catch((err) => {
+  /**
+   * A command on behalf of initialisation `gen`: refused once a newer one (or a ladder) took over.
+   * A step that times out on a modem that may only be slow is sent again (`tryAgain`), so one
+   * late answer costs that step, not the whole initialisation and a round of the ladder.
+   */
+  private async initCmd(gen: number, line: string, ms = this.o.profile.timeouts.default, retry = true): Promise<AtResult> {
+    for (let attempt = 1; ; attempt++) {
       if (this.lc.init !== gen) throw new Cancelled('superseded');
-      throw err;
-    });
+      const late = this.link.stats.lateAnswers;
+      try {
+        return await this.link.command(line, ms);
+      } catch (err) {
+        if (this.lc.init !== gen) throw new Cancelled('superseded');
+        if (!(err instanceof AtError) || !retry || !tryAgain(line, err.failure, attempt, this.link.stats.lateAnswers > late)) throw err;
+        this.log.info(
+          { command: line.startsWith('AT+CPIN=') ? 'AT+CPIN=…' : line, attempt },
+          'initialisation step timed out: the modem may be slow, sending it again',
+        );
+      }
+    }
   }
 
   private async wake(gen: number, waitMs: number): Promise<void> {
@@ -285,7 +301,8 @@ export class Modem extends EventEmitter {
       if (this.lc.init !== gen) throw new Cancelled('superseded');
       await this.link.raw(ESC).catch(() => {});
       try {
-        const r = await this.initCmd(gen, 'AT', Math.min(this.o.profile.timeouts.default, 1000));
+        // wake() tries again itself, until its deadline.
+        const r = await this.initCmd(gen, 'AT', Math.min(this.o.profile.timeouts.default, 1000), false);
         if (r.final === 'OK') return;
       } catch (err) {
         if (!(err instanceof AtError && err.timedOut)) throw err;
@@ -486,13 +503,20 @@ export class Modem extends EventEmitter {
     await this.checkRegistration(null).catch(() => {});
   }
 
-  /** The modem did not answer in time: check with one AT whether it still listens. */
+  /**
+   * The modem did not answer in time: check with AT whether it still listens. An AT that times
+   * out while late answers arrive is tried again (`tryAgain`): a slow modem is not a hung one.
+   */
   async probeAlive(reason: string): Promise<void> {
-    try {
-      const r = await this.link.command('AT', Math.min(1000, this.o.profile.timeouts.default));
-      if (r.final === 'OK') return;
-    } catch {
-      /* below */
+    for (let attempt = 1; ; attempt++) {
+      const late = this.link.stats.lateAnswers;
+      try {
+        const r = await this.link.command('AT', Math.min(1000, this.o.profile.timeouts.default));
+        if (r.final === 'OK') return;
+        break;
+      } catch (err) {
+        if (!(err instanceof AtError && tryAgain('AT', err.failure, attempt, this.link.stats.lateAnswers > late))) break;
+      }
     }
     this.dispatch({ type: 'unresponsive', reason });
   }
@@ -551,8 +575,9 @@ export class Modem extends EventEmitter {
       }
       return;
     }
-    const reg = /^\+(CREG|CGREG|CEREG):\s*(\d)(?:,|$)/.exec(text);
-    if (reg) return this.dispatch({ type: 'registration', tech: reg[1] as RegTech, status: regStatus(reg[2]!) });
+    const reg = registrationUrc(text);
+    // `+CREG: 0,1` is an answer to AT+CREG? that came late (after its timeout), not a URC: its 0 is no status.
+    if (reg) return reg === 'answer' ? undefined : this.dispatch({ type: 'registration', ...reg });
     if ((text.startsWith('+CDS:') || text.startsWith('+CMT:')) && payload) return this.receiver.routed(payload);
     if (text.startsWith('+CDSI:') || text.startsWith('+CMTI:')) {
       const slot = parseStoredUrc(text);
@@ -644,8 +669,10 @@ export class Modem extends EventEmitter {
       ...this.counters,
       ...this.receiver.counters,
       ...this.receiver.status(),
-      lateAnswers: this.link.stats.dropped,
+      lateAnswers: this.link.stats.lateAnswers,
+      droppedLines: this.link.stats.dropped,
       lateSubmitAcks: this.link.stats.lateSubmitAcks,
+      answerTimeoutMs: this.link.timeoutFor('AT', this.o.profile.timeouts.default),
     };
   }
 }

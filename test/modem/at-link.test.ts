@@ -92,6 +92,56 @@ describe('AtLink runner on scripted bytes, fake time', () => {
     expect(late).toEqual([802]);
   });
 
+  it('a late answer teaches how slow the modem is: the resync waits on while owed answers come, later commands wait twice as long', async () => {
+    const { t, link } = wired();
+    const csq = link.command('AT+CSQ', 500).catch((e: AtError) => e);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(((await csq) as AtError).failure).toEqual({ reason: 'timeout', phase: 'response' });
+    let settled = false;
+    const cmgf = link.command('AT+CMGF=0', 500).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written.at(-1)).toBe('ATS7=21S7?\r');
+    // AT+CSQ's answer, 900 ms after it was written: the resync's timer starts over.
+    await vi.advanceTimersByTimeAsync(399);
+    t.reply('\r\n+CSQ: 21,0\r\n\r\nOK\r\n');
+    expect(link.stats.lateAnswers).toBe(1);
+    await vi.advanceTimersByTimeAsync(400);
+    // Past the resync's first 500 ms: it still waits, nothing has failed.
+    expect(settled).toBe(false);
+    t.reply('\r\n021\r\n\r\nOK\r\n');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.written.at(-1)).toBe('AT+CMGF=0\r');
+    // The slowest answer lately took 900 ms: an ordinary command now gets 1800 ms.
+    expect(link.timeoutFor('AT', 500)).toBe(1800);
+    expect(link.timeoutFor('AT+COPS?', 60_000)).toBe(60_000);
+    await vi.advanceTimersByTimeAsync(1700);
+    expect(settled).toBe(false);
+    t.reply('\r\nOK\r\n');
+    expect(await cmgf).toEqual({ final: 'OK', lines: [] });
+    expect(link.stats).toEqual({ dropped: 2, lateAnswers: 1, lateSubmitAcks: 0 });
+  });
+
+  it('a resync that meets nothing for a whole timeout: the command behind it fails unsent (phase resync); the learned timeout is capped', async () => {
+    const t = new ScriptedTransport();
+    const link = new AtLink(t, { answerCeilingMs: 1200 });
+    link.attach();
+    const a = link.command('AT+CREG?', 300).catch((e: AtError) => e);
+    await vi.advanceTimersByTimeAsync(300);
+    await a;
+    const b = link.command('AT', 300).catch((e: AtError) => e);
+    await vi.advanceTimersByTimeAsync(300);
+    const e = (await b) as AtError;
+    expect(e.failure).toEqual({ reason: 'timeout', phase: 'resync' });
+    expect(e.message).toBe('the modem still owes late answers: not sent: AT');
+    expect(e.timedOut && !e.ambiguous).toBe(true);
+    expect(t.written).toEqual(['AT+CREG?\r', 'ATS7=21S7?\r']);
+    // Both answers come, very late: AT+CREG?'s 5 s after it was written.
+    await vi.advanceTimersByTimeAsync(4400);
+    t.reply('\r\n+CREG: 0,1\r\n\r\nOK\r\n\r\n021\r\n\r\nOK\r\n');
+    expect(link.stats.lateAnswers).toBe(2);
+    expect(link.timeoutFor('AT', 300)).toBe(1200);
+  });
+
   it('abort ends the command in flight and the queued ones at once; a closed port does the same', async () => {
     const { t, link } = wired();
     const a = link.command('AT+COPS?', 60_000).catch((e: AtError) => e);

@@ -3,6 +3,7 @@ import {
   BOOT_SEQUENCE_MS,
   initialLifecycle,
   isReady,
+  registrationUrc,
   regStatus,
   transition,
   type LifecycleEvent,
@@ -82,6 +83,20 @@ describe('lifecycle transitions (pure)', () => {
     // Lost while sending: the submit goes on, but no new work (not ready).
     const busy = run(ready, { type: 'submit-start' }, { type: 'registration', tech: 'CREG', status: 'not-registered' }).state;
     expect(busy.name).toBe('registering');
+  });
+
+  it('registration URCs (+CREG: <stat>[,"lac","ci"]) against the read form only an answer has (+CREG: <n>,<stat>): a late answer is no URC', () => {
+    expect(registrationUrc('+CREG: 2')).toEqual({ tech: 'CREG', status: 'searching' });
+    expect(registrationUrc('+CGREG: 5,"00C3","0F8D"')).toEqual({ tech: 'CGREG', status: 'roaming' });
+    expect(registrationUrc('+CEREG: 1,,,7')).toEqual({ tech: 'CEREG', status: 'home' });
+    expect(registrationUrc('+CEREG:1')).toEqual({ tech: 'CEREG', status: 'home' });
+    expect(registrationUrc('+CREG: 0,1')).toBe('answer');
+    expect(registrationUrc('+CREG: 2 , 5,"00C3","0F8D"')).toBe('answer');
+    expect(registrationUrc('+CREG: 12')).toBeNull();
+    expect(registrationUrc('+CREG: 0,12')).toBe('answer');
+    expect(registrationUrc('+CREG: 1 ')).toEqual({ tech: 'CREG', status: 'home' });
+    expect(registrationUrc('+CSQ: 21,0')).toBeNull();
+    expect(registrationUrc('x+CREG: 1')).toBeNull();
   });
 
   it('reboot is seen from every state except off/unavailable, ends the command in flight and starts one init', () => {

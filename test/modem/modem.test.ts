@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { csqToDbm } from '../../src/modem/modem.js';
-import { settle, simRig, stopRig, until, type SimRig, inFakeTime } from './rig.js';
+import type { SimulatedModem } from '../../src/sim/modem.js';
+import { advance, settle, simRig, stopRig, until, type SimRig, inFakeTime, type RigOptions } from './rig.js';
 
-describe('modem driver: smsc, USSD, status on the wire (fake time)', () => {
+describe('modem driver on the wire (fake time): smsc, USSD, status, a modem that answers late', () => {
   let rig: SimRig | null = null;
   inFakeTime(() => {
     const r = rig;
@@ -56,5 +57,78 @@ describe('modem driver: smsc, USSD, status on the wire (fake time)', () => {
     expect(csqToDbm(31)).toBe(-51);
     // sim800 profile: network time via AT+CLTS; the simulator's clock is the fake one.
     expect(Math.abs((await settle(r.modems[0]!.networkTime()))! - Date.now())).toBeLessThan(2000);
+  });
+
+  /**
+   * A rig whose simulated modem answers the commands `lateMs` picks (by line and how often that
+   * line was seen) that many ms late, and everything after them too, as a busy modem does.
+   */
+  function lateRig(lateMs: (line: string, nth: number) => number, o: RigOptions = {}) {
+    const seen = new Map<string, number>();
+    const sims: SimulatedModem[] = [];
+    const r = simRig({
+      ...o,
+      sim: {
+        onCommand: (line) => {
+          const key = line.startsWith('ATS7=') ? 'ATS7' : line;
+          const nth = (seen.get(key) ?? 0) + 1;
+          seen.set(key, nth);
+          r.log.push({ t: Date.now(), modem: 'm1', line });
+          const ms = lateMs(key, nth);
+          sims[0]!.setFaults({ lateAnswerRate: ms > 0 ? 1 : 0, lateAnswerMs: ms });
+        },
+      },
+    });
+    sims.push(r.sims[0]!);
+    rig = r;
+    const states: string[] = [];
+    r.modems[0]!.on('state', (to: string) => states.push(to));
+    return { r, modem: r.modems[0]!, states };
+  }
+
+  it('an initialisation step answered late is sent again: not the whole initialisation, no recovery ladder', async () => {
+    // The default timeout is 2 s: AT+CMEE? answers 2.5 s after it was sent.
+    const { r, modem, states } = lateRig((line, nth) => (line === 'AT+CMEE?' && nth === 1 ? 2500 : 0));
+    r.pool.start();
+    await until(() => modem.state === 'ready', 30_000, 10, 'ready');
+    const lines = r.log.map((l) => l.line);
+    expect(lines.filter((l) => l === 'AT+CMEE?')).toHaveLength(2);
+    // One wake-up AT, no reset, no second run of the steps before AT+CMEE?.
+    expect(lines.filter((l) => l === 'AT')).toHaveLength(1);
+    expect(lines.some((l) => l.startsWith('AT+CFUN'))).toBe(false);
+    expect(states).not.toContain('recovering');
+    expect(modem.counters.recoveries).toBe(0);
+    // The late answer came; quick answers since have taken the timeouts back to the profile's.
+    expect(modem.status()).toMatchObject({ lateAnswers: 1, answerTimeoutMs: 2000 });
+    expect(modem.status().droppedLines).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a late answer to AT+CREG? ("+CREG: 0,1") is not a registration URC: the modem stays registered and ready', async () => {
+    const { r, modem, states } = lateRig((line, nth) => (line === 'AT+CREG?' && nth === 2 ? 2500 : 0), { healthPollMs: 700 });
+    r.pool.start();
+    await until(() => modem.state === 'ready', 30_000, 10, 'ready');
+    // The health poll's AT+CREG? times out; its answer comes 0.5 s later, framed like a URC.
+    await advance(6000);
+    expect(states.filter((s) => s !== 'ready' && s !== 'sending')).toEqual(['booting', 'registering']);
+    expect(modem.registration).toBe('home');
+    expect(modem.state).toBe('ready');
+    expect(modem.link.stats.lateAnswers).toBe(1);
+  });
+
+  it('a health check that meets a late answer, then a resync answered later still: probed again, not taken for a hang', async () => {
+    // AT+CSQ of the first poll 2.5 s late; the first resync behind it 6 s later again.
+    const { r, modem, states } = lateRig((line, nth) => (line === 'AT+CSQ' && nth === 2 ? 2500 : line === 'ATS7' && nth === 1 ? 6000 : 0), {
+      healthPollMs: 700,
+    });
+    r.pool.start();
+    await until(() => modem.state === 'ready', 30_000, 10, 'ready');
+    await advance(15_000);
+    expect(states).not.toContain('recovering');
+    expect(modem.counters.recoveries).toBe(0);
+    expect(modem.state).toBe('ready');
+    // The probe's AT waited behind the first resync and failed unsent; a second resync, and it went out.
+    const lines = r.log.map((l) => l.line);
+    expect(lines.filter((l) => l.startsWith('ATS7=') || l === 'AT').slice(1)).toEqual(['ATS7=21S7?', 'ATS7=22S7?', 'AT']);
+    expect(modem.link.stats.lateAnswers).toBe(2);
   });
 });
