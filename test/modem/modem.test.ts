@@ -61,7 +61,6 @@ describe('modem driver on the wire (fake time): smsc, USSD, status, a modem that
     expect(Math.abs((await settle(r.modems[0]!.networkTime()))! - Date.now())).toBeLessThan(2000);
   });
 
-
   it('at log level info, state changes are logged, but not the ready/sending flips of every message', async () => {
     const out = new PassThrough();
     const lines: Array<{ msg: string; from?: string; to?: string }> = [];
