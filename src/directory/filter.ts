@@ -1,4 +1,5 @@
-import { AndFilter, EqualityFilter, ExtensibleFilter, FilterParser, OrFilter, type Filter } from 'ldapts';
+import type { Filter } from 'ldapts';
+import { ldapts } from './ldapts.js';
 import { invalidUser } from './errors.js';
 
 /** Longest login name sent to a directory (AD's sAMAccountName is 20; a UPN or mail is longer). */
@@ -39,6 +40,7 @@ export function parseSearchFilter(text: string): Filter[] {
   if (!t.startsWith('(') || !balanced(t)) throw new Error(`LDAPSEARCHFILTER "${text}" is not a valid LDAP filter: unbalanced parentheses`);
   const wrapped = t.startsWith('(&') && balancedWhole(t) ? t : `(&${t})`;
   try {
+    const { AndFilter, FilterParser } = ldapts();
     const f = FilterParser.parseString(wrapped);
     return f instanceof AndFilter ? f.filters : [f];
   } catch (err) {
@@ -67,19 +69,20 @@ function balancedWhole(t: string): boolean {
   return false;
 }
 
-export const and = (parts: Filter[]): Filter => (parts.length === 1 ? parts[0]! : new AndFilter({ filters: parts }));
+export const and = (parts: Filter[]): Filter => (parts.length === 1 ? parts[0]! : new (ldapts().AndFilter)({ filters: parts }));
 
 /** `(&F(|(a1=v)(a2=v)))`: the value goes in as an octet string, so no character of it is syntax. */
 export function loginFilter(base: Filter[], attributes: string[], login: string): Filter {
+  const { EqualityFilter, OrFilter } = ldapts();
   const eq = attributes.map((attribute) => new EqualityFilter({ attribute, value: login }));
   return and([...base, eq.length === 1 ? eq[0]! : new OrFilter({ filters: eq })]);
 }
 
 export function equalityFilter(base: Filter[], attribute: string, value: string | Buffer): Filter {
-  return and([...base, new EqualityFilter({ attribute, value })]);
+  return and([...base, new (ldapts().EqualityFilter)({ attribute, value })]);
 }
 
 /** AD's LDAP_MATCHING_RULE_IN_CHAIN: members of a group and of the groups nested in it. */
 export function inChainMemberFilter(base: Filter[], groupDn: string): Filter {
-  return and([...base, new ExtensibleFilter({ matchType: 'memberOf', rule: '1.2.840.113556.1.4.1941', value: groupDn })]);
+  return and([...base, new (ldapts().ExtensibleFilter)({ matchType: 'memberOf', rule: '1.2.840.113556.1.4.1941', value: groupDn })]);
 }

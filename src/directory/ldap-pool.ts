@@ -1,7 +1,8 @@
-import { Client, ResultCodeError } from 'ldapts';
+import type { Client } from 'ldapts';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { resolverError } from './errors.js';
+import { ldapts } from './ldapts.js';
 import type { LdapOptions } from './options.js';
 
 /** Seconds a server that failed to connect stays behind the others (privacyIDEA's SERVERPOOL_SKIP). */
@@ -11,12 +12,12 @@ const MAX_WAITING = 256;
 
 /** An error of the connection (refused, reset, timeout, TLS), not an LDAP result: try another server. */
 export function isConnectionError(err: unknown): boolean {
-  return !(err instanceof ResultCodeError);
+  return !(err instanceof ldapts().ResultCodeError);
 }
 
 /** A short reason without secrets: LDAP result names and socket error codes only. */
 export function describe(err: unknown): string {
-  if (err instanceof ResultCodeError) return `${err.constructor.name} (LDAP result ${err.code})`;
+  if (err instanceof ldapts().ResultCodeError) return `${err.constructor.name} (LDAP result ${err.code})`;
   const e = err as { code?: string; message?: string };
   return (e.code ? `${e.code}: ` : '') + (e.message ?? String(err)).slice(0, 200);
 }
@@ -62,7 +63,7 @@ export class Connector {
     for (const uri of this.order()) {
       const secure = uri.startsWith('ldaps:');
       // ldapts speaks TLS from the first byte whenever tlsOptions is given: only ldaps:// gets them here.
-      const client = new Client({
+      const client = new (ldapts().Client)({
         url: uri,
         timeout: this.o.timeoutMs,
         connectTimeout: this.o.timeoutMs,
@@ -162,7 +163,7 @@ export class SearchPool {
           },
           (err) => {
             // The service account was refused: a configuration fault, said plainly.
-            if (err instanceof ResultCodeError) throw resolverError(this.o.name, `the service account BINDDN was refused: ${describe(err)}`);
+            if (err instanceof ldapts().ResultCodeError) throw resolverError(this.o.name, `the service account BINDDN was refused: ${describe(err)}`);
             throw err;
           },
         )

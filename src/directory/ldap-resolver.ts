@@ -1,11 +1,11 @@
 import type { Client, Entry } from 'ldapts';
-import { InvalidCredentialsError, NoSuchObjectError, OrFilter, ResultCodeError, SizeLimitExceededError, SubstringFilter } from 'ldapts';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { TtlCache } from './cache.js';
 import { invalidUser, resolverError } from './errors.js';
 import { and, checkLoginName, equalityFilter, escapeFilterValue, inChainMemberFilter, loginFilter, parseSearchFilter } from './filter.js';
 import { guidToBytes, guidToString, isGuid } from './guid.js';
+import { ldapts } from './ldapts.js';
 import { Connector, describe, SearchPool, type HealthRecorder } from './ldap-pool.js';
 import type { LdapOptions } from './options.js';
 import type { DirectoryUser, ListPage, Resolver, ResolverHealth } from './types.js';
@@ -121,14 +121,14 @@ export class LdapResolver implements Resolver {
           });
           return r.searchEntries;
         } catch (err) {
-          if (err instanceof NoSuchObjectError) return [];
-          if (err instanceof SizeLimitExceededError) throw Object.assign(new Error('ambiguous'), { ambiguous: true });
+          if (err instanceof ldapts().NoSuchObjectError) return [];
+          if (err instanceof ldapts().SizeLimitExceededError) throw Object.assign(new Error('ambiguous'), { ambiguous: true });
           throw err;
         }
       })
       .catch((err) => {
         if ((err as { ambiguous?: boolean }).ambiguous) throw invalidUser('The login matches more than one user in the directory.');
-        if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
+        if (err instanceof ldapts().ResultCodeError) throw resolverError(this.name, describe(err));
         throw err;
       });
   }
@@ -242,7 +242,7 @@ export class LdapResolver implements Resolver {
       ({ client } = await this.connector.open(found.dn, password));
       return true;
     } catch (err) {
-      if (err instanceof InvalidCredentialsError || err instanceof ResultCodeError) {
+      if (err instanceof ldapts().InvalidCredentialsError || err instanceof ldapts().ResultCodeError) {
         // 49 wrong password (AD adds data 52e / 533 disabled / 775 locked): all a plain "no".
         this.counters.bindFailures++;
         return false;
@@ -280,13 +280,13 @@ export class LdapResolver implements Resolver {
             if (out.length >= max) break;
           }
         } catch (err) {
-          if (err instanceof NoSuchObjectError) return out;
-          if (!(err instanceof SizeLimitExceededError)) throw err;
+          if (err instanceof ldapts().NoSuchObjectError) return out;
+          if (!(err instanceof ldapts().SizeLimitExceededError)) throw err;
         }
         return out;
       })
       .catch((err) => {
-        if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
+        if (err instanceof ldapts().ResultCodeError) throw resolverError(this.name, describe(err));
         throw err;
       });
   }
@@ -346,12 +346,12 @@ export class LdapResolver implements Resolver {
             const r = await c.search(dn, { scope: 'base', attributes: ['objectClass', 'member'] });
             return r.searchEntries[0] ?? null;
           } catch (err) {
-            if (err instanceof NoSuchObjectError) return null;
+            if (err instanceof ldapts().NoSuchObjectError) return null;
             throw err;
           }
         })
         .catch((err) => {
-          if (err instanceof ResultCodeError) throw resolverError(this.name, describe(err));
+          if (err instanceof ldapts().ResultCodeError) throw resolverError(this.name, describe(err));
           throw err;
         });
       if (!found) {
@@ -378,6 +378,7 @@ export class LdapResolver implements Resolver {
   async searchUsers(query: string, limit: number): Promise<DirectoryUser[]> {
     checkLoginName(query);
     const attrs = new Set([...this.o.loginAttributes, this.o.userInfo.get('givenname') ?? 'givenName', this.o.userInfo.get('surname') ?? 'sn']);
+    const { OrFilter, SubstringFilter } = ldapts();
     const any = new OrFilter({ filters: [...attrs].map((attribute) => new SubstringFilter({ attribute, any: [query] })) });
     const entries = await this.paged(this.o.base, and([...this.o.searchFilter, any]), Math.min(limit, this.o.sizeLimit));
     return entries

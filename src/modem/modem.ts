@@ -175,7 +175,9 @@ export class Modem extends EventEmitter {
     if (r.state.reason && r.state.name !== 'ready' && r.state.name !== 'sending') this.lastError = r.state.reason;
     if (r.state.name !== before) {
       this.since = this.o.clock.now();
-      this.log.info({ from: before, to: r.state.name, event: e.type, reason: r.state.reason ?? undefined }, 'modem state');
+      // ready <-> sending flips twice per message: at info, two log lines per SMS.
+      const busyFlip = (before === 'ready' && r.state.name === 'sending') || (before === 'sending' && r.state.name === 'ready');
+      this.log[busyFlip ? 'debug' : 'info']({ from: before, to: r.state.name, event: e.type, reason: r.state.reason ?? undefined }, 'modem state');
       if (r.state.name === 'recovering' && before !== 'recovering' && before !== 'failed') this.counters.recoveries++;
       if (r.state.name === 'ready' && before !== 'sending') {
         this.lastError = null;

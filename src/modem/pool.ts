@@ -39,6 +39,8 @@ export class PoolUnavailable extends Error {
 const COMING: ReadonlySet<ModemStateName> = new Set(['booting', 'sim', 'registering', 'recovering']);
 const MAX_NOT_SENT = 4;
 
+const isReady = (m: Modem) => m.state === 'ready' || m.state === 'sending';
+
 export interface PoolOptions {
   logger: Logger;
   clock: Clock;
@@ -112,7 +114,14 @@ export class ModemPool extends EventEmitter {
   }
 
   ready(): Modem[] {
-    return this.modems.filter((m) => m.state === 'ready' || m.state === 'sending');
+    return this.modems.filter(isReady);
+  }
+
+  /** How many modems are ready, without building the list (asked several times per message). */
+  private readyCount(): number {
+    let n = 0;
+    for (const m of this.modems) if (isReady(m)) n++;
+    return n;
   }
 
   /** Some modem is booting, registering or recovering: it should be ready soon. */
@@ -122,7 +131,7 @@ export class ModemPool extends EventEmitter {
 
   /** No modem is ready or on its way: off, device missing, SIM locked, recovery failed. */
   hopeless(): boolean {
-    return this.ready().length === 0 && !this.coming();
+    return this.readyCount() === 0 && !this.coming();
   }
 
   inStartup(): boolean {
@@ -130,12 +139,12 @@ export class ModemPool extends EventEmitter {
   }
 
   available(): boolean {
-    return !this.stopped && this.ready().length > 0;
+    return !this.stopped && this.modems.some(isReady);
   }
 
   /** ms until a message handed over now would be submitted, with `ahead` more before it. */
   expectedWaitMs(ahead = 0): number {
-    const ready = this.ready().length;
+    const ready = this.readyCount();
     if (ready === 0) {
       if (this.stopped || !this.coming()) return Number.POSITIVE_INFINITY;
       return this.inStartup() ? this.o.startupGraceMs : (this.o.outageGraceMs ?? 30_000);
@@ -170,7 +179,7 @@ export class ModemPool extends EventEmitter {
   private enqueue(job: Job, front: boolean): void {
     if (this.stopped) return job.reject(new PoolUnavailable('shutting down'));
     const now = this.o.clock.now();
-    if (this.ready().length === 0) {
+    if (this.readyCount() === 0) {
       // A resend after an unknown outcome never leaves for another provider while a modem may
       // come back: it waits (until it expires, when the dispatcher aborts it).
       if (!job.msg.resend && !this.coming()) return job.reject(new PoolUnavailable(`no modem ready (${this.describe()})`));
@@ -208,11 +217,11 @@ export class ModemPool extends EventEmitter {
 
   private modemState(m: Modem, state: ModemStateName, before: ModemStateName): void {
     if (state === 'ready' && before !== 'sending') {
-      const wasNone = this.ready().length === 1;
+      const wasNone = this.readyCount() === 1;
       if (wasNone && this.readySeen) for (const l of this.recoveredListeners) l();
       this.readySeen = true;
     }
-    if (!this.stopped && this.ready().length === 0 && !this.coming()) {
+    if (!this.stopped && this.readyCount() === 0 && !this.coming()) {
       // Nothing will come back by itself: queued first attempts move on now, resends keep waiting.
       for (const j of [...this.queue]) {
         if (j.msg.resend) continue;
@@ -228,9 +237,12 @@ export class ModemPool extends EventEmitter {
     for (const m of this.modems) {
       if (this.queue.length === 0) return;
       if (m.state !== 'ready' || this.working.has(m)) continue;
-      const othersReady = this.ready().some((x) => x !== m && !this.working.has(x));
-      // A resend prefers a modem other than the one whose answer never came.
-      const i = this.queue.findIndex((j) => this.ambiguousOn.get(j.msg.id) !== m.id || !othersReady);
+      // A resend prefers a modem other than the one whose answer never came. Whether another is
+      // free is asked only for such a resend: every modem state change pumps, twice per message.
+      let othersReady: boolean | undefined;
+      const i = this.queue.findIndex(
+        (j) => this.ambiguousOn.get(j.msg.id) !== m.id || !(othersReady ??= this.modems.some((x) => x !== m && isReady(x) && !this.working.has(x))),
+      );
       if (i < 0) continue;
       const job = this.queue.splice(i, 1)[0]!;
       this.run(m, job);
@@ -281,7 +293,7 @@ export class ModemPool extends EventEmitter {
   }
 
   health(): 'ready' | 'degraded' | 'starting' | 'down' {
-    const ready = this.ready().length;
+    const ready = this.readyCount();
     if (ready === this.modems.length) return 'ready';
     if (ready > 0) return 'degraded';
     return !this.stopped && this.coming() ? 'starting' : 'down';

@@ -68,6 +68,8 @@ export interface ModemSent {
  */
 export class SubmitTimer {
   private readonly samples: number[] = [];
+  /** The same samples in ascending order, kept so: timeoutMs() is asked on every submit. */
+  private readonly sorted: number[] = [];
   constructor(
     readonly floorMs: number,
     readonly ceilingMs: number,
@@ -75,13 +77,16 @@ export class SubmitTimer {
 
   observe(ms: number): void {
     this.samples.push(ms);
-    if (this.samples.length > 20) this.samples.shift();
+    if (this.samples.length > 20) this.sorted.splice(this.sorted.indexOf(this.samples.shift()!), 1);
+    let i = this.sorted.length;
+    while (i > 0 && this.sorted[i - 1]! > ms) i--;
+    this.sorted.splice(i, 0, ms);
   }
 
   timeoutMs(): number {
     const floor = Math.min(this.floorMs, this.ceilingMs);
     if (this.samples.length < 5) return Math.min(this.ceilingMs, Math.max(floor, Math.round(this.ceilingMs / 3)));
-    const sorted = [...this.samples].sort((a, b) => a - b);
+    const sorted = this.sorted;
     const median = sorted[Math.floor(sorted.length / 2)]!;
     const slowest = sorted.at(-1)!;
     return Math.min(this.ceilingMs, Math.max(floor, Math.round(Math.max(1.25 * slowest, median + 500))));

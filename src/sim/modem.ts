@@ -357,7 +357,9 @@ export class SimulatedModem {
 
   /** A status report for an accepted submit, as +CDS (ds 1) or stored with +CDSI (ds 2). */
   report(mr: number, status = this.o.reportStatus ?? 0): void {
-    const sub = [...this.submits].reverse().find((x) => x.mr === mr);
+    // The newest submit with this reference (TP-MR wraps at 256), found without copying the list.
+    let sub: (typeof this.submits)[number] | undefined;
+    for (let i = this.submits.length - 1; i >= 0 && !sub; i--) if (this.submits[i]!.mr === mr) sub = this.submits[i];
     if (!sub) return;
     this.stats.reports++;
     const pdu = encodeStatusReport({ reference: mr, recipient: sub.to, submittedAt: sub.t, dischargedAt: this.now(), status });

@@ -69,32 +69,36 @@ interface Held {
 
 const hex = (st: number) => `0x${st.toString(16).padStart(2, '0')}`;
 
+/** TP-ST values by name (3GPP 23.040 9.2.3.15). */
+const STATUS_NAMES: ReadonlyMap<number, string> = new Map([
+  [0x00, 'received by the handset'],
+  [0x01, 'forwarded, not confirmed'],
+  [0x02, 'replaced by the service centre'],
+  [0x20, 'congestion'],
+  [0x21, 'handset busy'],
+  [0x22, 'no response from the handset'],
+  [0x23, 'service rejected'],
+  [0x24, 'quality of service not available'],
+  [0x25, 'error in the handset'],
+  [0x40, 'remote procedure error'],
+  [0x41, 'incompatible destination'],
+  [0x42, 'connection rejected by the handset'],
+  [0x43, 'not obtainable'],
+  [0x44, 'quality of service not available'],
+  [0x45, 'no interworking available'],
+  [0x46, 'validity period expired'],
+  [0x47, 'deleted by the sender'],
+  [0x48, 'deleted by the service centre'],
+  [0x49, 'message does not exist'],
+]);
+
 /** 3GPP 23.040 9.2.3.15, for the audit log and the hops of a message. */
 export function describeStatus(st: number): string {
-  const names: Record<number, string> = {
-    0x00: 'received by the handset',
-    0x01: 'forwarded, not confirmed',
-    0x02: 'replaced by the service centre',
-    0x20: 'congestion',
-    0x21: 'handset busy',
-    0x22: 'no response from the handset',
-    0x23: 'service rejected',
-    0x24: 'quality of service not available',
-    0x25: 'error in the handset',
-    0x40: 'remote procedure error',
-    0x41: 'incompatible destination',
-    0x42: 'connection rejected by the handset',
-    0x43: 'not obtainable',
-    0x44: 'quality of service not available',
-    0x45: 'no interworking available',
-    0x46: 'validity period expired',
-    0x47: 'deleted by the sender',
-    0x48: 'deleted by the service centre',
-    0x49: 'message does not exist',
-  };
-  const retried = st >= 0x60 && st <= 0x65 ? `${names[st - 0x40]}, no more attempts` : undefined;
+  const retried = st >= 0x60 && st <= 0x65 ? `${STATUS_NAMES.get(st - 0x40)}, no more attempts` : undefined;
   const name =
-    names[st] ?? retried ?? (st < 0x20 ? 'delivered (service centre specific)' : st < 0x40 ? 'still trying' : st < 0x80 ? 'failed' : 'reserved');
+    STATUS_NAMES.get(st) ??
+    retried ??
+    (st < 0x20 ? 'delivered (service centre specific)' : st < 0x40 ? 'still trying' : st < 0x80 ? 'failed' : 'reserved');
   return `TP-ST ${hex(st)} ${name}`;
 }
 
@@ -344,6 +348,7 @@ export class DeliveryTracker {
       at = Math.max(...parts.map((p) => p.at!));
     }
     const label = parts.length > 1 ? `part ${index + 1}/${parts.length} ` : '';
+    const status = describeStatus(r.status);
     const next: OutboxRecord = {
       ...rec,
       state,
@@ -352,7 +357,7 @@ export class DeliveryTracker {
         t: r.receivedAt,
         provider: rec.provider ?? '-',
         event: 'report',
-        detail: `${label}${r.outcome}: ${describeStatus(r.status)} (modem ${r.modemId})`,
+        detail: `${label}${r.outcome}: ${status} (modem ${r.modemId})`,
       }),
     };
     // On disk before the audit log, the counters or anyone asking GET /sms/<id> is told.
@@ -365,7 +370,7 @@ export class DeliveryTracker {
       message: rec.id,
       provider: rec.provider,
       result: state === 'delivered',
-      reason: `${describeStatus(r.status)}, modem ${r.modemId}`,
+      reason: `${status}, modem ${r.modemId}`,
     });
     if (state === 'undelivered')
       this.o.logger.warn({ message: rec.id, to: maskPhone(rec.to), status: hex(r.status) }, 'sms undelivered: the network gave up');

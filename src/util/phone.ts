@@ -3,7 +3,20 @@
 // international prefixes and possible lengths, which is all that "possible" needs. The `max` build
 // adds per-type number patterns used by isValid(); we deliberately do not ask isValid(), because
 // a site's private or newly assigned ranges are "invalid" to the library and still reach a phone.
-import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/min';
+import { createRequire } from 'node:module';
+import type { CountryCode } from 'libphonenumber-js/min';
+
+type PhoneLib = typeof import('libphonenumber-js/min');
+let loaded: PhoneLib | undefined;
+
+/**
+ * libphonenumber-js, loaded when a number is first read (its metadata is about 1 MB of heap): a
+ * daemon whose stored numbers are already E.164 reads none until one is entered. Synchronous,
+ * through its CommonJS build; every use goes through here, so `instanceof ParseError` meets one copy.
+ */
+function lib(): PhoneLib {
+  return (loaded ??= createRequire(import.meta.url)('libphonenumber-js/min') as PhoneLib);
+}
 
 /** Longest raw input looked at; E.164 is at most 15 digits, separators and prefixes add a few. */
 export const PHONE_INPUT_MAX = 64;
@@ -26,7 +39,7 @@ export interface PhoneOptions {
 
 /** True for a two-letter region libphonenumber knows (upper case, e.g. `DE`). */
 export function isPhoneRegion(region: string): boolean {
-  return /^[A-Z]{2}$/.test(region) && isSupportedCountry(region);
+  return /^[A-Z]{2}$/.test(region) && lib().isSupportedCountry(region);
 }
 
 const ALLOWED = /^\+?[0-9 \-./()]+$/;
@@ -71,7 +84,7 @@ function parse(raw: string, opts: PhoneOptions): string {
     return international(digits);
   }
   // libphonenumber applies the region's international prefix (00, 011, ...) and trunk prefix itself.
-  const ownCode = getCountryCallingCode(region);
+  const ownCode = lib().getCountryCallingCode(region);
   const national = tryParse(input, region);
   const prefixed = digits.startsWith('0') || (national.ok && national.countryCode !== ownCode);
   if (prefixed) {
@@ -89,10 +102,10 @@ type Parsed = { ok: true; e164: string; possible: boolean; countryCode: string }
 
 function tryParse(text: string, region?: CountryCode): Parsed {
   try {
-    const p = parsePhoneNumberWithError(text, region ? { defaultCountry: region } : undefined);
+    const p = lib().parsePhoneNumberWithError(text, region ? { defaultCountry: region } : undefined);
     return { ok: true, e164: p.number, possible: p.isPossible(), countryCode: p.countryCallingCode };
   } catch (err) {
-    if (err instanceof ParseError) return { ok: false, code: err.message };
+    if (err instanceof lib().ParseError) return { ok: false, code: err.message };
     throw err;
   }
 }

@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csqToDbm } from '../../src/modem/modem.js';
 import type { SimulatedModem } from '../../src/sim/modem.js';
-import { advance, settle, simRig, stopRig, until, type SimRig, inFakeTime, type RigOptions } from './rig.js';
+import { createLogger } from '../../src/util/logger.js';
+import { advance, message, settle, simRig, stopRig, until, type SimRig, inFakeTime, type RigOptions } from './rig.js';
 
 describe('modem driver on the wire (fake time): smsc, USSD, status, a modem that answers late', () => {
   let rig: SimRig | null = null;
@@ -59,6 +61,27 @@ describe('modem driver on the wire (fake time): smsc, USSD, status, a modem that
     expect(Math.abs((await settle(r.modems[0]!.networkTime()))! - Date.now())).toBeLessThan(2000);
   });
 
+  it('at log level info, state changes are logged, but not the ready/sending flips of every message', async () => {
+    const out = new PassThrough();
+    const lines: Array<{ msg: string; from?: string; to?: string }> = [];
+    out.on('data', (b: Buffer) =>
+      lines.push(
+        ...b
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { msg: string }),
+      ),
+    );
+    const r = await readyRig({ logger: createLogger({ level: 'info', destination: out }) });
+    await settle(r.pool.send(message('one')));
+    await settle(r.pool.send(message('two')));
+    await advance(10);
+    const states = lines.filter((l) => l.msg === 'modem state').map((l) => `${l.from}>${l.to}`);
+    expect(states).toContain('registering>ready');
+    expect(states.filter((s) => s.includes('sending'))).toEqual([]);
+    expect(r.modems[0]!.counters.sent).toBe(2);
+  });
   /**
    * A rig whose simulated modem answers the commands `lateMs` picks (by line and how often that
    * line was seen) that many ms late, and everything after them too, as a busy modem does.

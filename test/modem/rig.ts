@@ -7,7 +7,7 @@ import { StreamTransport, TransportError } from '../../src/modem/transport.js';
 import { createDuplexPair } from '../../src/sim/duplex-pair.js';
 import { SimulatedModem, type FaultConfig, type SimulatedModemOptions } from '../../src/sim/modem.js';
 import { systemClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { silentLogger, type Logger } from '../../src/util/logger.js';
 
 /**
  * Byte-level rigs in fake time: the real driver stack (AtLink, lifecycle, submit, pool) talks to
@@ -39,6 +39,7 @@ export interface RigOptions {
   healthPollMs?: number;
   smsc?: string;
   receive?: ReceiverOptions;
+  logger?: Logger;
 }
 
 export function simRig(o: RigOptions = {}): SimRig {
@@ -77,7 +78,7 @@ export function driverFor(sims: SimulatedModem[], profile: ModemProfile, o: RigO
       id,
       profile,
       transport,
-      logger: silentLogger,
+      logger: o.logger ?? silentLogger,
       clock: systemClock,
       simPin: o.modemPin ?? o.simPin,
       smsc: o.smsc,

@@ -32,6 +32,24 @@ describe('submit timeout learned from observed submit times', () => {
     for (let i = 0; i < 20; i++) t.observe(1000);
     expect(t.timeoutMs()).toBe(1500);
   });
+
+  it('any sequence: the timeout is the rule applied to the last 20 samples (evicting from anywhere in the order)', () => {
+    const rule = (samples: number[]) => {
+      const last = samples.slice(-20).sort((a, b) => a - b);
+      if (last.length < 5) return 20_000;
+      const v = Math.round(Math.max(1.25 * last.at(-1)!, last[Math.floor(last.length / 2)]! + 500));
+      return Math.min(60_000, Math.max(1000, v));
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 70_000 }), { maxLength: 80 }), (samples) => {
+        const t = new SubmitTimer(1000, 60_000);
+        samples.forEach((ms, i) => {
+          t.observe(ms);
+          expect(t.timeoutMs()).toBe(rule(samples.slice(0, i + 1)));
+        });
+      }),
+    );
+  });
 });
 
 describe('submit policy on the wire, fake time', () => {

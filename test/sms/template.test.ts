@@ -15,6 +15,9 @@ describe('SMS text template', () => {
     });
     expect(t).toBe('123456 for alice (Alice Smith@default) PISM1 2026-11-24 09:05:07 123456');
   });
+  it('{tokentype} and {challenge}; absent values are empty', () => {
+    expect(renderSmsText('{tokentype}:{challenge}:{username}:{serial}<serial>', { otp: '1', challenge: 'VPN', now })).toBe('sms:VPN::');
+  });
   it('treats built-in object property names as unknown tags', () => {
     expect(renderSmsText('{constructor}{toString}{__proto__}{hasOwnProperty}{otp}', { otp: '42', now })).toBe('42');
   });
