@@ -237,16 +237,27 @@ export class ModemPool extends EventEmitter {
     for (const m of this.modems) {
       if (this.queue.length === 0) return;
       if (m.state !== 'ready' || this.working.has(m)) continue;
-      // A resend prefers a modem other than the one whose answer never came. Whether another is
-      // free is asked only for such a resend: every modem state change pumps, twice per message.
-      let othersReady: boolean | undefined;
-      const i = this.queue.findIndex(
-        (j) => this.ambiguousOn.get(j.msg.id) !== m.id || !(othersReady ??= this.modems.some((x) => x !== m && isReady(x) && !this.working.has(x))),
-      );
+      const i = this.nextJobFor(m);
       if (i < 0) continue;
-      const job = this.queue.splice(i, 1)[0]!;
+      // The head is the usual pick: shift() leaves a long queue in place, splice(0, 1) copies it.
+      const job = i === 0 ? this.queue.shift()! : this.queue.splice(i, 1)[0]!;
       this.run(m, job);
     }
+  }
+
+  /**
+   * The first job `m` should take: a resend prefers a modem other than the one whose answer never
+   * came, while such a modem is free. Whether one is free is asked only when a resend is met:
+   * every modem state change pumps, twice per message.
+   */
+  private nextJobFor(m: Modem): number {
+    let othersFree: boolean | undefined;
+    for (let i = 0; i < this.queue.length; i++) {
+      if (this.ambiguousOn.get(this.queue[i]!.msg.id) !== m.id) return i;
+      othersFree ??= this.modems.some((x) => x !== m && isReady(x) && !this.working.has(x));
+      if (!othersFree) return i;
+    }
+    return -1;
   }
 
   private run(m: Modem, job: Job): void {
