@@ -1,14 +1,8 @@
-import { createRequire } from 'node:module';
-
-type Ldapts = typeof import('ldapts');
-let loaded: Ldapts | undefined;
+import { lazyModule } from '../util/lazy-module.js';
 
 /**
  * ldapts, loaded at its first use: a config without LDAP resolvers never loads it, nor its
- * dependencies (about 2 MB of heap and 40 modules at every start). Synchronous, through its
- * CommonJS build: filters are built in constructors. Every runtime use in src/ goes through
- * here, so `instanceof` always meets the one copy of its classes.
+ * dependencies (about 2 MB of heap and 40 modules at every start). Synchronous: filters are
+ * built in constructors. Every runtime use in src/ goes through here.
  */
-export function ldapts(): Ldapts {
-  return (loaded ??= createRequire(import.meta.url)('ldapts') as Ldapts);
-}
+export const ldapts = lazyModule<typeof import('ldapts')>('ldapts');

@@ -3,20 +3,14 @@
 // international prefixes and possible lengths, which is all that "possible" needs. The `max` build
 // adds per-type number patterns used by isValid(); we deliberately do not ask isValid(), because
 // a site's private or newly assigned ranges are "invalid" to the library and still reach a phone.
-import { createRequire } from 'node:module';
 import type { CountryCode } from 'libphonenumber-js/min';
-
-type PhoneLib = typeof import('libphonenumber-js/min');
-let loaded: PhoneLib | undefined;
+import { lazyModule } from './lazy-module.js';
 
 /**
  * libphonenumber-js, loaded when a number is first read (its metadata is about 1 MB of heap): a
- * daemon whose stored numbers are already E.164 reads none until one is entered. Synchronous,
- * through its CommonJS build; every use goes through here, so `instanceof ParseError` meets one copy.
+ * daemon whose stored numbers are already E.164 reads none until one is entered.
  */
-function lib(): PhoneLib {
-  return (loaded ??= createRequire(import.meta.url)('libphonenumber-js/min') as PhoneLib);
-}
+const lib = lazyModule<typeof import('libphonenumber-js/min')>('libphonenumber-js/min');
 
 /** Longest raw input looked at; E.164 is at most 15 digits, separators and prefixes add a few. */
 export const PHONE_INPUT_MAX = 64;
