@@ -149,7 +149,7 @@ out(
   '| deaf after a lost ack | modems | delivered in OTP life | SMS/min | lost acks | duplicates (counted) | submit timeout learned |',
   '|---|---:|---:|---:|---:|---:|---:|',
 );
-/** SMS/min of each lost-acknowledgement row, for the explanation at the end. */
+/** Each lost-acknowledgement row's figures, for the explanation at the end. */
 const lostAckRates = new Map();
 for (const [deafMs, count] of [
   [0, 1],

@@ -221,7 +221,7 @@ export class ModemPool extends EventEmitter {
       if (wasNone && this.readySeen) for (const l of this.recoveredListeners) l();
       this.readySeen = true;
     }
-    if (!this.stopped && this.readyCount() === 0 && !this.coming()) {
+    if (!this.stopped && this.hopeless()) {
       // Nothing will come back by itself: queued first attempts move on now, resends keep waiting.
       for (const j of [...this.queue]) {
         if (j.msg.resend) continue;
