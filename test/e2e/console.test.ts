@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autoPaths, readTlsMaterial } from '../../src/tls/certificate.js';
 import { createListener } from '../../src/tls/server.js';
 import { makeHarness, type Harness } from '../helpers/harness.js';
+import { CHROMIUM, chromiumMissing } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (chromiumMissing) console.warn(chromiumMissing);
 const SHOTS = !!process.env.UPDATE_SCREENSHOTS;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -22,7 +21,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  * by its public key (Chromium's SPKI pin list), not by ignoring certificate errors.
  * `UPDATE_SCREENSHOTS=1 npx vitest run test/e2e` refreshes docs/console-*.png.
  */
-describe.skipIf(!haveChromium)('console in headless Chromium over HTTPS', () => {
+describe.skipIf(chromiumMissing !== null)('console in headless Chromium over HTTPS', () => {
   let h: Harness;
   let server: import('node:http').Server;
   let attacker: HttpServer;

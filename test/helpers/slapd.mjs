@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isExecutableFile } from './executable.mjs';
 
 // Plain JavaScript so the directory benchmark (scripts/bench-directory.mjs) starts the same server.
 /**
@@ -12,8 +13,8 @@ import path from 'node:path';
  * overlay: membership is read from `member`), a service account allowed to read everything.
  */
 
-export const SLAPD_BIN = ['/usr/sbin/slapd', '/usr/local/libexec/slapd'].find((p) => existsSync(p));
-export const SLAPADD_BIN = ['/usr/sbin/slapadd', '/usr/local/sbin/slapadd'].find((p) => existsSync(p));
+export const SLAPD_BIN = ['/usr/sbin/slapd', '/usr/local/libexec/slapd'].find(isExecutableFile);
+export const SLAPADD_BIN = ['/usr/sbin/slapadd', '/usr/local/sbin/slapadd'].find(isExecutableFile);
 /** Why the directory tests are skipped, or null when slapd is here to run them. */
 export const slapdMissing =
   SLAPD_BIN && SLAPADD_BIN && existsSync('/etc/ldap/schema/inetorgperson.schema')

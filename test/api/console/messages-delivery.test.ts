@@ -1,15 +1,12 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { existsSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHarness, type Harness } from '../../helpers/harness.js';
 import { ReportingProvider } from '../../helpers/reporting-provider.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
+import { CHROMIUM, chromiumMissing } from '../../helpers/chromium.js';
 
 // The status page grew into the console: its overview shows the counts, Messages the states.
-describe.skipIf(!haveChromium)('console: delivery counts on the overview, states in Messages, in headless Chromium', () => {
+describe.skipIf(chromiumMissing !== null)('console: delivery counts on the overview, states in Messages, in headless Chromium', () => {
   let h: Harness;
   let server: Server;
   let base: string;

@@ -1,0 +1,1 @@
+export function isExecutableFile(file: string): boolean;
