@@ -260,7 +260,11 @@ export class Receiver {
   /** Hands over (or deletes) what is due, then sleeps until the next thing is. */
   private async pass(): Promise<void> {
     this.passQueued = false;
-    for (const item of this.store.due(this.now())) {
+    // One reading of the clock for what is due and for the next wake: with a later reading, an
+    // entry that came due just after `due()` looked (a wake timer fires up to a millisecond early
+    // against Date.now) was neither handed over nor waited for, and sat until the next listing.
+    const now = this.now();
+    for (const item of this.store.due(now)) {
       if (this.stopped) return;
       if (item.kind === 'delete') {
         await this.delete(item.ids, item.slots);
@@ -288,11 +292,12 @@ export class Receiver {
       this.fullLogged = !this.fullLogged;
       if (this.fullLogged) this.o.log.warn({ held: this.store.held('SM') }, 'SIM message store full: new SMS wait at the network until room is made');
     }
-    this.scheduleWake();
+    this.scheduleWake(now);
   }
 
-  private scheduleWake(): void {
-    const at = this.store.nextWake(this.now());
+  /** Arms the wake for the first thing that is not due at `now` (the time the pass looked). */
+  private scheduleWake(now: number): void {
+    const at = this.store.nextWake(now);
     if (at === null || this.stopped || at >= this.wakeAt) return;
     if (this.wakeTimer !== null) this.o.timers.clearTimeout(this.wakeTimer);
     this.wakeAt = at;
